@@ -1,0 +1,263 @@
+//! Turns the stream of directives into sections: recognises section
+//! headers, picks the defaults a proxy starts from, and dispatches every
+//! other line to its section's keyword table.
+use crate::ast::*;
+use crate::diag::{Diagnostic, Loc};
+use crate::keywords::{self, global, proxy, sections};
+use crate::source::Span;
+
+/// The section whose lines are being read.
+enum Current {
+    None,
+    Global,
+    Proxy(Box<Proxy>),
+    Userlist(Userlist),
+    HttpErrors(HttpErrors),
+    /// A section this build does not support; its lines are not read.
+    Unsupported(OtherSection),
+}
+
+/// Section keywords and whether this build reads them.
+const SECTIONS: &[(&str, Option<&str>)] = &[
+    ("backend", None),
+    ("cache", Some("caching")),
+    ("defaults", None),
+    ("fcgi-app", Some("FastCGI")),
+    ("frontend", None),
+    ("global", None),
+    ("http-errors", None),
+    ("listen", None),
+    ("log-forward", Some("log forwarding")),
+    ("mailers", Some("email alerts")),
+    ("peers", Some("peers")),
+    ("program", Some("external programs")),
+    ("resolvers", Some("DNS resolvers")),
+    ("ring", Some("rings")),
+    ("userlist", None),
+];
+
+pub struct Builder {
+    pub config: Config,
+    pub diags: Vec<Diagnostic>,
+    cur: Current,
+}
+
+impl Default for Builder {
+    fn default() -> Self {
+        Builder { config: Config::default(), diags: Vec::new(), cur: Current::None }
+    }
+}
+
+impl Builder {
+    /// Sections do not carry over from one file to the next.
+    pub fn start_file(&mut self) {
+        self.close_section();
+    }
+
+    /// The name `${.SECTION}` expands to.
+    pub fn section_name(&self) -> String {
+        match &self.cur {
+            Current::None => String::new(),
+            Current::Global => "global".into(),
+            Current::Proxy(p) => p.kind.section().into(),
+            Current::Userlist(_) => "userlist".into(),
+            Current::HttpErrors(_) => "http-errors".into(),
+            Current::Unsupported(o) => o.kind.clone(),
+        }
+    }
+
+    pub fn finish(&mut self) -> Config {
+        self.close_section();
+        std::mem::take(&mut self.config)
+    }
+
+    fn close_section(&mut self) {
+        match std::mem::replace(&mut self.cur, Current::None) {
+            Current::Proxy(p) => {
+                if p.kind == ProxyKind::Defaults {
+                    self.config.defaults.push(*p);
+                } else {
+                    self.config.proxies.push(*p);
+                }
+            }
+            Current::Userlist(u) => self.config.userlists.push(u),
+            Current::HttpErrors(h) => self.config.http_errors.push(h),
+            Current::Unsupported(o) => self.config.other_sections.push(o),
+            Current::None | Current::Global => {}
+        }
+    }
+
+    /// Applies one directive (a line that is not a `.` directive).
+    pub fn line(&mut self, d: Directive) {
+        let kw = d.word(0);
+        if let Some((name, unsupported)) = SECTIONS.iter().find(|(n, _)| *n == kw) {
+            self.close_section();
+            self.start_section(name, *unsupported, d);
+            return;
+        }
+        match &mut self.cur {
+            Current::None => self.diags.push(Diagnostic::alert(
+                Loc::ParsingTight(d.span.clone()),
+                format!("unknown keyword '{kw}' out of section."),
+            )),
+            Current::Global => global::apply(&mut self.config.global, &d, &mut self.diags),
+            Current::Proxy(p) => proxy::apply(p, &d, &mut self.diags),
+            Current::Userlist(u) => sections::apply_userlist(u, &d, &mut self.diags),
+            Current::HttpErrors(h) => sections::apply_http_errors(h, &d, &mut self.diags),
+            Current::Unsupported(o) => o.directives.push(d),
+        }
+    }
+
+    fn start_section(&mut self, name: &'static str, unsupported: Option<&str>, d: Directive) {
+        let span = d.span.clone();
+        if let Some(feature) = unsupported {
+            self.diags.push(Diagnostic::alert(
+                Loc::Parsing(span.clone()),
+                format!("'{name}' sections are not supported by this build of haproxy-rs yet ({feature})."),
+            ));
+            self.cur = Current::Unsupported(OtherSection {
+                kind: name.into(),
+                name: d.word(1).into(),
+                span,
+                directives: Vec::new(),
+            });
+            return;
+        }
+        match name {
+            "global" => {
+                if d.len() > 1 {
+                    self.diags.push(Diagnostic::alert(
+                        Loc::Parsing(span),
+                        format!("'global' cannot handle unexpected argument '{}'.", d.word(1)),
+                    ));
+                }
+                self.cur = Current::Global;
+            }
+            "userlist" => {
+                if d.len() < 2 {
+                    self.diags.push(Diagnostic::alert(
+                        Loc::ParsingTight(span.clone()),
+                        "'userlist' expects <name> as arguments.",
+                    ));
+                }
+                self.cur = Current::Userlist(Userlist {
+                    name: d.word(1).into(),
+                    span,
+                    groups: Vec::new(),
+                    users: Vec::new(),
+                });
+            }
+            "http-errors" => {
+                if d.len() < 2 {
+                    self.diags.push(Diagnostic::alert(
+                        Loc::Parsing(span.clone()),
+                        "missing name for http-errors section.",
+                    ));
+                }
+                self.cur = Current::HttpErrors(HttpErrors {
+                    name: d.word(1).into(),
+                    span,
+                    errorfiles: Vec::new(),
+                });
+            }
+            _ => self.start_proxy(name, d),
+        }
+    }
+
+    /// `frontend|backend|listen <name> [from <defaults>]`, `defaults [<name>] [from <defaults>]`
+    fn start_proxy(&mut self, section: &str, d: Directive) {
+        let kind = match section {
+            "defaults" => ProxyKind::Defaults,
+            "frontend" => ProxyKind::Frontend,
+            "backend" => ProxyKind::Backend,
+            _ => ProxyKind::Listen,
+        };
+        let span = d.span.clone();
+        let mut args: Vec<&str> = d.rest(1).collect();
+        let mut from = None;
+        if let Some(i) = args.iter().position(|a| *a == "from") {
+            from = Some(args.get(i + 1).copied().unwrap_or(""));
+            args.truncate(i);
+        }
+        let name = args.first().copied().unwrap_or("");
+        if kind != ProxyKind::Defaults && name.is_empty() {
+            self.diags.push(Diagnostic::abort(
+                Loc::Parsing(span),
+                format!("'{section}' expects an <id> argument"),
+            ));
+            return;
+        }
+        if let Some(c) = name.chars().find(|c| !(c.is_ascii_alphanumeric() || "-_.:".contains(*c))) {
+            self.diags.push(Diagnostic::alert(
+                Loc::Parsing(span.clone()),
+                format!("character '{c}' is not permitted in '{section}' name '{name}'."),
+            ));
+        }
+        if args.len() > 1 {
+            self.diags.push(Diagnostic::alert(
+                Loc::Parsing(span.clone()),
+                "please use the 'bind' keyword for listening addresses.",
+            ));
+        }
+        if kind != ProxyKind::Defaults {
+            self.check_duplicate(kind, name, &span);
+        }
+        let label = kind.label();
+        let base = match from {
+            Some(dname) => {
+                let found: Vec<&Proxy> =
+                    self.config.defaults.iter().filter(|p| !dname.is_empty() && p.name == dname).collect();
+                match found.as_slice() {
+                    [] => {
+                        let owner = if kind == ProxyKind::Defaults { "defaults" } else { label };
+                        self.diags.push(Diagnostic::abort(
+                            Loc::Parsing(span),
+                            format!("defaults section '{dname}' not found for {owner} '{name}'."),
+                        ));
+                        return;
+                    }
+                    [one] => Some((*one).clone()),
+                    [a, b, ..] => {
+                        self.diags.push(Diagnostic::alert(
+                            Loc::Parsing(span.clone()),
+                            format!(
+                                "ambiguous defaults section name '{dname}' referenced by {label} '{name}' exists at least at {} and {}.",
+                                a.span, b.span
+                            ),
+                        ));
+                        None
+                    }
+                }
+            }
+            None if kind == ProxyKind::Defaults => None,
+            None => self.config.defaults.last().cloned(),
+        };
+        let proxy = match base {
+            Some(def) => Proxy::inherit(kind, name.into(), span, &def),
+            None => Proxy::new(kind, name.into(), span),
+        };
+        self.cur = Current::Proxy(Box::new(proxy));
+    }
+
+    /// Two proxies clash when they share a capability: frontend/frontend,
+    /// backend/backend, or a listen with anything.
+    fn check_duplicate(&mut self, kind: ProxyKind, name: &str, span: &Span) {
+        let clash = |other: ProxyKind| {
+            (kind.has_frontend() && other.has_frontend()) || (kind.has_backend() && other.has_backend())
+        };
+        if let Some(prev) = self.config.proxies.iter().find(|p| p.name == name && clash(p.kind)) {
+            self.diags.push(Diagnostic::alert(
+                Loc::ParsingCap(span.clone()),
+                format!(
+                    "{} '{name}' has the same name as {} '{name}' declared at {}.",
+                    kind.label(),
+                    prev.kind.label(),
+                    prev.span
+                ),
+            ));
+        }
+    }
+}
+
+/// Re-exported for the keyword modules' tests.
+pub use keywords::Cx;

@@ -1,0 +1,144 @@
+//! Second pass over the AST, after every file was read: names resolved
+//! (`use_backend`, `default_backend`), cross-proxy checks, server addresses
+//! resolved, listeners counted. Runs only when parsing found no fatal error,
+//! as in HAProxy.
+use crate::addr::{Address, Host};
+use crate::ast::{Config, Mode, Proxy, ProxyKind};
+use crate::diag::{Diagnostic, Loc};
+use crate::resolve::resolve_host;
+
+/// What the second pass needs from the command line.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct CheckOptions {
+    /// `-dr`: a server whose address does not resolve is disabled (WARNING)
+    /// instead of failing the configuration.
+    pub ignore_unresolved: bool,
+}
+
+/// The result of the checks.
+#[derive(Debug, Default)]
+pub struct Checked {
+    pub diags: Vec<Diagnostic>,
+    /// Sockets that would accept connections (binds, stats sockets).
+    pub listeners: usize,
+}
+
+const TIMEOUT_HINT: &str = "\n   | While not properly invalid, you will certainly encounter various problems\n   | with such a configuration. To fix this, please ensure that all following\n   | timeouts are set to a non-zero value: 'client', 'connect', 'server'.";
+
+/// Runs the post-parse checks on `cfg`.
+pub fn check_config(cfg: &Config, opts: CheckOptions) -> Checked {
+    let mut out = Checked::default();
+    let diags = &mut out.diags;
+    for p in cfg.proxies.iter().filter(|p| !p.disabled) {
+        check_switching(cfg, p, diags);
+        if p.kind != ProxyKind::Backend && p.binds.is_empty() {
+            diags.push(Diagnostic::warning(
+                Loc::None,
+                format!(
+                    "{} '{}' has no 'bind' directive. Please declare it as a backend if this was intended.",
+                    p.kind.label(),
+                    p.name
+                ),
+            ));
+        }
+        for (i, s) in p.servers.iter().enumerate() {
+            if let Some(prev) = p.servers[..i].iter().find(|o| o.name == s.name) {
+                diags.push(Diagnostic::alert(
+                    Loc::Parsing(s.span.clone()),
+                    format!(
+                        "{} '{}', another server named '{}' was already defined at line {}, please use distinct names.",
+                        p.kind.label(),
+                        p.name,
+                        s.name,
+                        prev.span.line
+                    ),
+                ));
+            }
+        }
+        if missing_timeouts(p) {
+            diags.push(Diagnostic::warning(
+                Loc::None,
+                format!("missing timeouts for {} '{}'.{TIMEOUT_HINT}", p.kind.label(), p.name),
+            ));
+        }
+        if p.kind != ProxyKind::Backend {
+            out.listeners += p.binds.iter().map(|b| b.addrs.len()).sum::<usize>();
+        }
+    }
+    out.listeners += cfg.global.stats_sockets.len();
+    if !out.diags.iter().any(Diagnostic::is_fatal) {
+        resolve_servers(cfg, opts, &mut out.diags);
+    }
+    out
+}
+
+fn missing_timeouts(p: &Proxy) -> bool {
+    let t = &p.timeouts;
+    let fe = p.kind != ProxyKind::Backend && t.client.unwrap_or(0) == 0;
+    let be = p.kind != ProxyKind::Frontend
+        && !p.servers.is_empty()
+        && (t.connect.unwrap_or(0) == 0
+            || (t.server.unwrap_or(0) == 0 && (p.effective_mode() == Mode::Http || t.tunnel.unwrap_or(0) == 0)));
+    fe || be
+}
+
+/// `default_backend` and `use_backend` targets exist and have a compatible mode.
+fn check_switching(cfg: &Config, p: &Proxy, diags: &mut Vec<Diagnostic>) {
+    let find = |name: &str| cfg.proxies.iter().find(|b| b.name == name && b.kind != ProxyKind::Frontend);
+    let mut targets: Vec<(&str, &str)> = Vec::new();
+    if let Some((name, _)) = &p.default_backend {
+        targets.push((name, "default_backend"));
+    }
+    for ub in &p.use_backends {
+        // A name built from a log-format expression is resolved per request.
+        if !ub.backend.contains("%[") {
+            targets.push((&ub.backend, "use_backend"));
+        }
+    }
+    for (name, what) in targets {
+        match find(name) {
+            None => diags.push(Diagnostic::alert(
+                Loc::None,
+                format!("Proxy '{}': unable to find required {what}: '{name}'.", p.name),
+            )),
+            Some(be) if p.effective_mode() == Mode::Http && be.effective_mode() == Mode::Tcp => {
+                let how = if what == "default_backend" { "as its default backend" } else { "in a 'use_backend' rule" };
+                diags.push(Diagnostic::alert(
+                    Loc::None,
+                    format!(
+                        "http {} '{}' ({}) tries to use incompatible tcp backend '{}' ({}) {how} (see 'mode').",
+                        p.kind.label(),
+                        p.name,
+                        p.span,
+                        be.name,
+                        be.span
+                    ),
+                ));
+            }
+            Some(_) => {}
+        }
+    }
+}
+
+/// Resolves server host names as HAProxy does at start-up (libc resolver).
+fn resolve_servers(cfg: &Config, opts: CheckOptions, diags: &mut Vec<Diagnostic>) {
+    let mut failed = false;
+    for p in cfg.proxies.iter().filter(|p| !p.disabled) {
+        for s in &p.servers {
+            let Address::Inet { host: Host::Name(name), .. } = &s.addr else { continue };
+            if resolve_host(name).is_some() {
+                continue;
+            }
+            let msg = format!("'server {}/{}' : could not resolve address '{name}'", p.name, s.name);
+            if opts.ignore_unresolved {
+                diags.push(Diagnostic::warning(Loc::Bracket(s.span.clone()), format!("{msg}, disabling server.")));
+            } else {
+                diags.push(Diagnostic::alert(Loc::Bracket(s.span.clone()), format!("{msg}.")));
+                failed = true;
+            }
+        }
+    }
+    if failed {
+        diags.push(Diagnostic::alert(Loc::None, "Failed to initialize server(s) addr."));
+    }
+}
