@@ -37,14 +37,20 @@ fn expand_paths(paths: &[String]) -> Result<Vec<String>, String> {
     let mut out = Vec::new();
     for p in paths {
         let meta = std::fs::metadata(p).map_err(|e| {
-            format!("Cannot open configuration file/directory {p} : {}", cfg_parser::keywords::proxy::io_reason(&e))
+            format!(
+                "Cannot open configuration file/directory {p} : {}",
+                cfg_parser::keywords::proxy::io_reason(&e)
+            )
         })?;
         if !meta.is_dir() {
             out.push(p.clone());
             continue;
         }
         let rd = std::fs::read_dir(p).map_err(|e| {
-            format!("Cannot open configuration file/directory {p} : {}", cfg_parser::keywords::proxy::io_reason(&e))
+            format!(
+                "Cannot open configuration file/directory {p} : {}",
+                cfg_parser::keywords::proxy::io_reason(&e)
+            )
         })?;
         let mut names: Vec<String> = rd
             .filter_map(Result::ok)
@@ -64,7 +70,10 @@ fn expand_paths(paths: &[String]) -> Result<Vec<String>, String> {
 pub fn load(opts: &Options, out: &mut Reporter) -> Option<Loaded> {
     if let Some(dir) = &opts.chdir {
         if let Err(e) = std::env::set_current_dir(dir) {
-            out.alert(&format!("Cannot chdir to {dir} : {}", cfg_parser::keywords::proxy::io_reason(&e)));
+            out.alert(&format!(
+                "Cannot chdir to {dir} : {}",
+                cfg_parser::keywords::proxy::io_reason(&e)
+            ));
             return None;
         }
     }
@@ -76,7 +85,11 @@ pub fn load(opts: &Options, out: &mut Reporter) -> Option<Loaded> {
         Ok(f) => f,
         Err(msg) => {
             out.alert(&msg);
-            return Some(Loaded { config: Config::default(), listeners: 0, ok: false });
+            return Some(Loaded {
+                config: Config::default(),
+                listeners: 0,
+                ok: false,
+            });
         }
     };
     if files.is_empty() {
@@ -87,50 +100,99 @@ pub fn load(opts: &Options, out: &mut Reporter) -> Option<Loaded> {
     let mut sources = Vec::new();
     for f in &files {
         match std::fs::read(Path::new(f)) {
-            Ok(data) => sources.push(SourceFile { name: f.clone(), data }),
+            Ok(data) => sources.push(SourceFile {
+                name: f.clone(),
+                data,
+            }),
             Err(e) => {
                 out.alert(&format!(
                     "Could not open configuration file {f} : {}",
                     cfg_parser::keywords::proxy::io_reason(&e)
                 ));
-                return Some(Loaded { config: Config::default(), listeners: 0, ok: false });
+                return Some(Loaded {
+                    config: Config::default(),
+                    listeners: 0,
+                    ok: false,
+                });
             }
         }
     }
-    let parsed = parse_files(&sources, &ParseOptions { cond: &BuildCond, diag_mode: opts.diag_mode });
+    let parsed = parse_files(
+        &sources,
+        &ParseOptions {
+            cond: &BuildCond,
+            diag_mode: opts.diag_mode,
+        },
+    );
     out.emit_all(&parsed.diags);
     let fatal = parsed.diags.iter().any(|d| d.is_fatal());
-    let aborted = parsed.diags.iter().any(|d| d.outcome == cfg_parser::Outcome::Abort);
+    let aborted = parsed
+        .diags
+        .iter()
+        .any(|d| d.outcome == cfg_parser::Outcome::Abort);
     if aborted {
-        return Some(Loaded { config: parsed.config, listeners: 0, ok: false });
+        return Some(Loaded {
+            config: parsed.config,
+            listeners: 0,
+            ok: false,
+        });
     }
     if fatal {
         out.alert("Fatal errors found in configuration.");
-        return Some(Loaded { config: parsed.config, listeners: 0, ok: false });
+        return Some(Loaded {
+            config: parsed.config,
+            listeners: 0,
+            ok: false,
+        });
     }
-    let checked = check_config(&parsed.config, CheckOptions { ignore_unresolved: opts.ignore_unresolved });
+    let checked = check_config(
+        &parsed.config,
+        CheckOptions {
+            ignore_unresolved: opts.ignore_unresolved,
+        },
+    );
     out.emit_all(&checked.diags);
     if checked.diags.iter().any(|d| d.is_fatal()) {
-        if !checked.diags.last().is_some_and(|d| d.message == "Failed to initialize server(s) addr.") {
+        if !checked
+            .diags
+            .last()
+            .is_some_and(|d| d.message == "Failed to initialize server(s) addr.")
+        {
             out.alert("Fatal errors found in configuration.");
         }
-        return Some(Loaded { config: parsed.config, listeners: checked.listeners, ok: false });
+        return Some(Loaded {
+            config: parsed.config,
+            listeners: checked.listeners,
+            ok: false,
+        });
     }
     if (opts.zero_warning || parsed.config.global.zero_warning) && out.warnings > 0 {
         out.alert("Some warnings were found and 'zero-warning' is set. Aborting.");
-        return Some(Loaded { config: parsed.config, listeners: checked.listeners, ok: false });
+        return Some(Loaded {
+            config: parsed.config,
+            listeners: checked.listeners,
+            ok: false,
+        });
     }
-    Some(Loaded { config: parsed.config, listeners: checked.listeners, ok: true })
+    Some(Loaded {
+        config: parsed.config,
+        listeners: checked.listeners,
+        ok: true,
+    })
 }
 
 fn hostname() -> String {
-    std::fs::read_to_string("/proc/sys/kernel/hostname").map(|s| s.trim().to_string()).unwrap_or_default()
+    std::fs::read_to_string("/proc/sys/kernel/hostname")
+        .map(|s| s.trim().to_string())
+        .unwrap_or_default()
 }
 
 /// `haproxy -c`: 0 valid, 1 errors, 2 valid but nothing would listen.
 pub fn check_mode(opts: &Options) -> i32 {
     let mut out = Reporter::new(opts);
-    let Some(loaded) = load(opts, &mut out) else { return 1 };
+    let Some(loaded) = load(opts, &mut out) else {
+        return 1;
+    };
     if !loaded.ok {
         return 1;
     }

@@ -1,7 +1,8 @@
 //! HAProxy's command-line options, with its parsing rules.
 
 /// The usage block HAProxy prints on stderr for a bad command line.
-pub const USAGE: &str = "Usage : haproxy [-f <cfgfile|cfgdir>]* [ -vdVD ] [ -n <maxconn> ] [ -N <maxpconn> ]
+pub const USAGE: &str =
+    "Usage : haproxy [-f <cfgfile|cfgdir>]* [ -vdVD ] [ -n <maxconn> ] [ -N <maxpconn> ]
         [ -p <pidfile> ] [ -m <max megs> ] [ -C <dir> ] [-- <cfgfile>*]
         -v displays version ; -vv shows known build options.
         -d enters debug mode ; -db only disables background mode.
@@ -84,7 +85,8 @@ pub fn parse_args(args: &[String]) -> Result<Command, Usage> {
         *i += 1;
         args.get(*i).cloned().ok_or(Usage)
     };
-    let number = |i: &mut usize| -> Result<u32, Usage> { Ok(value(i)?.trim().parse().unwrap_or(0)) };
+    let number =
+        |i: &mut usize| -> Result<u32, Usage> { Ok(value(i)?.trim().parse().unwrap_or(0)) };
     if args.is_empty() {
         return Err(Usage);
     }
@@ -130,7 +132,11 @@ pub fn parse_args(args: &[String]) -> Result<Command, Usage> {
             _ if a.starts_with("-dM") || a.starts_with("-dK") => {}
             "-sf" | "-st" => {
                 // The pid list runs up to the next option.
-                let list = if a == "-sf" { &mut o.soft_finish } else { &mut o.hard_terminate };
+                let list = if a == "-sf" {
+                    &mut o.soft_finish
+                } else {
+                    &mut o.hard_terminate
+                };
                 while let Some(n) = args.get(i + 1).filter(|s| !s.starts_with('-')) {
                     match n.parse() {
                         Ok(pid) => list.push(pid),
@@ -180,7 +186,15 @@ mod tests {
 
     #[test]
     fn systemd_unit_flags_are_accepted() {
-        let o = opts(&["-Ws", "-f", "/etc/haproxy/haproxy.cfg", "-c", "-q", "-S", "/run/haproxy-master.sock"]);
+        let o = opts(&[
+            "-Ws",
+            "-f",
+            "/etc/haproxy/haproxy.cfg",
+            "-c",
+            "-q",
+            "-S",
+            "/run/haproxy-master.sock",
+        ]);
         assert!(o.master_worker && o.systemd && o.quiet && o.check_only);
     }
 

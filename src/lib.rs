@@ -38,7 +38,9 @@ fn run_with(opts: Options) -> i32 {
     // Load and check exactly as `-c` does; a configuration that does not
     // pass never starts.
     let mut out = report::Reporter::new(&opts);
-    let Some(loaded) = check::load(&opts, &mut out) else { return 1 };
+    let Some(loaded) = check::load(&opts, &mut out) else {
+        return 1;
+    };
     if !loaded.ok {
         return 1;
     }

@@ -14,7 +14,12 @@ pub struct Reporter {
 
 impl Reporter {
     pub fn new(opts: &Options) -> Reporter {
-        Reporter { quiet: opts.quiet, banner_done: false, pid: std::process::id(), warnings: 0 }
+        Reporter {
+            quiet: opts.quiet,
+            banner_done: false,
+            pid: std::process::id(),
+            warnings: 0,
+        }
     }
 
     fn banner(&mut self, err: &mut impl Write) {
@@ -22,9 +27,21 @@ impl Reporter {
             return;
         }
         self.banner_done = true;
-        let exe = std::env::current_exe().map(|p| p.display().to_string()).unwrap_or_default();
-        let _ = writeln!(err, "{:<10} ({}) : haproxy version is {}", "[NOTICE]", self.pid, crate::version::VERSION);
-        let _ = writeln!(err, "{:<10} ({}) : path to executable is {exe}", "[NOTICE]", self.pid);
+        let exe = std::env::current_exe()
+            .map(|p| p.display().to_string())
+            .unwrap_or_default();
+        let _ = writeln!(
+            err,
+            "{:<10} ({}) : haproxy version is {}",
+            "[NOTICE]",
+            self.pid,
+            crate::version::VERSION
+        );
+        let _ = writeln!(
+            err,
+            "{:<10} ({}) : path to executable is {exe}",
+            "[NOTICE]", self.pid
+        );
     }
 
     /// Prints one config diagnostic (in quiet mode, nothing).

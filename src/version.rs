@@ -15,8 +15,18 @@ fn running_on() -> String {
         if libc::uname(&mut u) != 0 {
             return "unknown".into();
         }
-        let f = |s: &[libc::c_char]| std::ffi::CStr::from_ptr(s.as_ptr()).to_string_lossy().into_owned();
-        format!("{} {} {} {}", f(&u.sysname), f(&u.release), f(&u.version), f(&u.machine))
+        let f = |s: &[libc::c_char]| {
+            std::ffi::CStr::from_ptr(s.as_ptr())
+                .to_string_lossy()
+                .into_owned()
+        };
+        format!(
+            "{} {} {} {}",
+            f(&u.sysname),
+            f(&u.release),
+            f(&u.version),
+            f(&u.machine)
+        )
     }
 }
 
@@ -33,7 +43,9 @@ pub fn banner() -> String {
 
 /// The rest of `-vv`: build options and the feature list tools parse.
 pub fn build_info() -> String {
-    let threads = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1);
+    let threads = std::thread::available_parallelism()
+        .map(|n| n.get())
+        .unwrap_or(1);
     format!(
         "Build options :\n  TARGET  = linux-rust\n  RUSTC   = rustc\n\n\
          Feature list : {}\n\n\

@@ -6,19 +6,43 @@ use crate::samples;
 
 /// The ACLs every proxy has without declaring them.
 pub const PREDEFINED_ACLS: &[&str] = &[
-    "FALSE", "HTTP", "HTTP_1.0", "HTTP_1.1", "HTTP_2.0", "HTTP_CONTENT", "HTTP_URL_ABS", "HTTP_URL_SLASH",
-    "HTTP_URL_STAR", "LOCALHOST", "METH_CONNECT", "METH_DELETE", "METH_GET", "METH_HEAD", "METH_OPTIONS",
-    "METH_POST", "METH_PUT", "METH_TRACE", "RDP_COOKIE", "REQ_CONTENT", "TRUE", "WAIT_END",
+    "FALSE",
+    "HTTP",
+    "HTTP_1.0",
+    "HTTP_1.1",
+    "HTTP_2.0",
+    "HTTP_CONTENT",
+    "HTTP_URL_ABS",
+    "HTTP_URL_SLASH",
+    "HTTP_URL_STAR",
+    "LOCALHOST",
+    "METH_CONNECT",
+    "METH_DELETE",
+    "METH_GET",
+    "METH_HEAD",
+    "METH_OPTIONS",
+    "METH_POST",
+    "METH_PUT",
+    "METH_TRACE",
+    "RDP_COOKIE",
+    "REQ_CONTENT",
+    "TRUE",
+    "WAIT_END",
 ];
 
-pub const MATCHERS: &[&str] = &["found", "bool", "int", "ip", "bin", "len", "str", "sub", "reg", "beg", "end", "dir", "dom"];
+pub const MATCHERS: &[&str] = &[
+    "found", "bool", "int", "ip", "bin", "len", "str", "sub", "reg", "beg", "end", "dir", "dom",
+];
 
 /// Splits a rule's words at `if`/`unless`: (words before, condition).
 pub fn split_condition(words: &[String]) -> (&[String], Option<Condition>) {
     match words.iter().position(|w| w == "if" || w == "unless") {
         Some(i) => (
             &words[..i],
-            Some(Condition { negate: words[i] == "unless", words: words[i + 1..].to_vec() }),
+            Some(Condition {
+                negate: words[i] == "unless",
+                words: words[i + 1..].to_vec(),
+            }),
         ),
         None => (words, None),
     }
@@ -35,9 +59,15 @@ pub fn check_expression(words: &[String]) -> Result<(), String> {
     let first = parts.next().unwrap_or_default();
     let (fname, fargs) = split_args(&first);
     let alias = samples::acl_alias(fname);
-    let what = if alias.is_some() { format!("ACL keyword '{fname}'") } else { format!("fetch method '{fname}'") };
+    let what = if alias.is_some() {
+        format!("ACL keyword '{fname}'")
+    } else {
+        format!("fetch method '{fname}'")
+    };
     if alias.is_none() && samples::fetch(fname).is_none() {
-        return Err(format!("unknown fetch method '{fname}' in ACL expression '{crit}'."));
+        return Err(format!(
+            "unknown fetch method '{fname}' in ACL expression '{crit}'."
+        ));
     }
     if let Some(a) = fargs {
         if !a.ends_with(')') {
@@ -58,7 +88,9 @@ pub fn check_expression(words: &[String]) -> Result<(), String> {
             "-m" => {
                 let m = words.get(i + 1).map(String::as_str).unwrap_or("");
                 if !MATCHERS.contains(&m) {
-                    return Err(format!("unknown matching method '{m}' when parsing ACL expression."));
+                    return Err(format!(
+                        "unknown matching method '{m}' when parsing ACL expression."
+                    ));
                 }
                 i += 2;
             }
@@ -106,8 +138,13 @@ fn split_args(s: &str) -> (&str, Option<&str>) {
 
 /// Checks an `acl <name> ...` line's name and expression.
 pub fn check_acl_line(name: &str, words: &[String]) -> Result<(), String> {
-    if let Some(c) = name.chars().find(|c| !(c.is_ascii_alphanumeric() || "-_.:".contains(*c))) {
-        return Err(format!("character '{c}' is not permitted in acl name '{name}'."));
+    if let Some(c) = name
+        .chars()
+        .find(|c| !(c.is_ascii_alphanumeric() || "-_.:".contains(*c)))
+    {
+        return Err(format!(
+            "character '{c}' is not permitted in acl name '{name}'."
+        ));
     }
     check_expression(words).map_err(|e| format!("error detected while parsing ACL '{name}' : {e}"))
 }
@@ -172,10 +209,20 @@ mod tests {
 
     #[test]
     fn conditions() {
-        let acls = vec![Acl { name: "a".into(), words: s(&["path", "/"]), span: crate::source::Span::new(&"f".into(), 1) }];
-        let c = |v: &[&str]| Condition { negate: false, words: s(v) };
+        let acls = vec![Acl {
+            name: "a".into(),
+            words: s(&["path", "/"]),
+            span: crate::source::Span::new(&"f".into(), 1),
+        }];
+        let c = |v: &[&str]| Condition {
+            negate: false,
+            words: s(v),
+        };
         assert!(check_condition(&c(&["a", "!TRUE"]), &acls).is_ok());
         assert!(check_condition(&c(&["{", "path", "/x", "}", "or", "!a"]), &acls).is_ok());
-        assert_eq!(check_condition(&c(&["b"]), &acls), Err("no such ACL : 'b'".into()));
+        assert_eq!(
+            check_condition(&c(&["b"]), &acls),
+            Err("no such ACL : 'b'".into())
+        );
     }
 }

@@ -46,8 +46,16 @@ pub enum Port {
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Address {
-    Inet { host: Host, port: Port, family: Family, transport: Transport },
-    Unix { path: String, transport: Transport },
+    Inet {
+        host: Host,
+        port: Port,
+        family: Family,
+        transport: Transport,
+    },
+    Unix {
+        path: String,
+        transport: Transport,
+    },
     Abns(String),
     /// A socket inherited from the parent, by number.
     Fd(i32),
@@ -107,7 +115,9 @@ impl fmt::Display for AddrError {
             AddrError::InvalidPort(p) => write!(f, "invalid port '{p}'"),
             AddrError::InvalidPortRange(p) => write!(f, "invalid port range '{p}'"),
             AddrError::MissingPort(a) => write!(f, "missing port specification in '{a}'"),
-            AddrError::InvalidAddress { host, full } => write!(f, "invalid address: '{host}' in '{full}'"),
+            AddrError::InvalidAddress { host, full } => {
+                write!(f, "invalid address: '{host}' in '{full}'")
+            }
             AddrError::BadFd(s) => write!(f, "file descriptor '{s}' is not a valid integer"),
             AddrError::UnknownFamily(s) => write!(f, "unknown address family '{s}'"),
         }
@@ -132,7 +142,13 @@ fn parse_port(text: &str, rules: AddrRules) -> Result<Port, AddrError> {
     if rules.port_offset_ok && (text.starts_with('+') || text.starts_with('-')) {
         return text[1..]
             .parse::<u16>()
-            .map(|n| Port::Offset(if text.starts_with('-') { -(n as i32) } else { n as i32 }))
+            .map(|n| {
+                Port::Offset(if text.starts_with('-') {
+                    -(n as i32)
+                } else {
+                    n as i32
+                })
+            })
             .map_err(|_| AddrError::InvalidPort(text.into()));
     }
     match all_consuming(port_spec)(text) {
@@ -196,15 +212,33 @@ fn prefix(s: &str) -> IResult<&str, &str> {
 /// Parses one address. Host names are kept as names; resolving them is the
 /// caller's business (at parse time for binds, at start-up for servers).
 pub fn parse_address(text: &str, rules: AddrRules) -> Result<Address, AddrError> {
-    let stream = if rules.dgram { Transport::Dgram } else { Transport::Stream };
+    let stream = if rules.dgram {
+        Transport::Dgram
+    } else {
+        Transport::Stream
+    };
     let (rest, family, transport) = match prefix(text) {
         Ok((rest, p)) => match p {
-            "unix" | "uxst" => return Ok(Address::Unix { path: rest.into(), transport: Transport::Stream }),
-            "uxdg" => return Ok(Address::Unix { path: rest.into(), transport: Transport::Dgram }),
+            "unix" | "uxst" => {
+                return Ok(Address::Unix {
+                    path: rest.into(),
+                    transport: Transport::Stream,
+                })
+            }
+            "uxdg" => {
+                return Ok(Address::Unix {
+                    path: rest.into(),
+                    transport: Transport::Dgram,
+                })
+            }
             "abns" => return Ok(Address::Abns(rest.into())),
             "fd" | "sockpair" => {
                 let n: i32 = rest.parse().map_err(|_| AddrError::BadFd(rest.into()))?;
-                return Ok(if p == "fd" { Address::Fd(n) } else { Address::SockPair(n) });
+                return Ok(if p == "fd" {
+                    Address::Fd(n)
+                } else {
+                    Address::SockPair(n)
+                });
             }
             "ipv4" => (rest, Family::V4, stream),
             "ipv6" => (rest, Family::V6, stream),
@@ -218,7 +252,10 @@ pub fn parse_address(text: &str, rules: AddrRules) -> Result<Address, AddrError>
         },
         Err(_) => {
             if text.starts_with('/') {
-                return Ok(Address::Unix { path: text.into(), transport: stream });
+                return Ok(Address::Unix {
+                    path: text.into(),
+                    transport: stream,
+                });
             }
             if let Some(i) = text.find('@') {
                 if !text[..i].contains(':') && !text[..i].contains('[') {
@@ -238,7 +275,10 @@ pub fn parse_address(text: &str, rules: AddrRules) -> Result<Address, AddrError>
         h => match h.parse::<IpAddr>() {
             Ok(ip) => Host::Ip(ip),
             Err(_) if looks_numeric(h) => {
-                return Err(AddrError::InvalidAddress { host: h.into(), full: text.into() })
+                return Err(AddrError::InvalidAddress {
+                    host: h.into(),
+                    full: text.into(),
+                })
             }
             Err(_) => Host::Name(h.into()),
         },
@@ -248,7 +288,12 @@ pub fn parse_address(text: &str, rules: AddrRules) -> Result<Address, AddrError>
         (Host::Ip(IpAddr::V6(_)), _) => Family::V6,
         (_, f) => f,
     };
-    Ok(Address::Inet { host, port, family, transport })
+    Ok(Address::Inet {
+        host,
+        port,
+        family,
+        transport,
+    })
 }
 
 /// A dotted-quad shape that is not a valid IPv4 address must not go to DNS.
@@ -268,23 +313,45 @@ pub fn wildcard_ip(family: Family) -> IpAddr {
 mod tests {
     use super::*;
 
-    const BIND: AddrRules = AddrRules { port_required: true, port_range_ok: true, port_offset_ok: false, dgram: false };
-    const SERVER: AddrRules = AddrRules { port_required: false, port_range_ok: false, port_offset_ok: true, dgram: false };
+    const BIND: AddrRules = AddrRules {
+        port_required: true,
+        port_range_ok: true,
+        port_offset_ok: false,
+        dgram: false,
+    };
+    const SERVER: AddrRules = AddrRules {
+        port_required: false,
+        port_range_ok: false,
+        port_offset_ok: true,
+        dgram: false,
+    };
 
     fn inet(a: Address) -> (Host, Port, Family) {
         match a {
-            Address::Inet { host, port, family, .. } => (host, port, family),
+            Address::Inet {
+                host, port, family, ..
+            } => (host, port, family),
             other => panic!("not inet: {other:?}"),
         }
     }
 
     #[test]
     fn ipv4_ipv6_and_wildcards() {
-        assert_eq!(inet(parse_address("127.0.0.1:80", BIND).unwrap()).1, Port::One(80));
+        assert_eq!(
+            inet(parse_address("127.0.0.1:80", BIND).unwrap()).1,
+            Port::One(80)
+        );
         assert_eq!(inet(parse_address("*:80", BIND).unwrap()).0, Host::Wildcard);
         assert_eq!(inet(parse_address(":80", BIND).unwrap()).0, Host::Wildcard);
         let (h, p, f) = inet(parse_address("[::1]:8443", BIND).unwrap());
-        assert_eq!((h, p, f), (Host::Ip("::1".parse().unwrap()), Port::One(8443), Family::V6));
+        assert_eq!(
+            (h, p, f),
+            (
+                Host::Ip("::1".parse().unwrap()),
+                Port::One(8443),
+                Family::V6
+            )
+        );
         let (h, p, _) = inet(parse_address(":::80", BIND).unwrap());
         assert_eq!((h, p), (Host::Ip("::".parse().unwrap()), Port::One(80)));
         assert_eq!(inet(parse_address("ipv6@:80", BIND).unwrap()).2, Family::V6);
@@ -292,31 +359,79 @@ mod tests {
 
     #[test]
     fn ports_and_ranges() {
-        assert_eq!(inet(parse_address("1.2.3.4:8000-8010", BIND).unwrap()).1, Port::Range(8000, 8010));
-        assert_eq!(parse_address("1.2.3.4:80-79", BIND), Err(AddrError::InvalidPortRange("80-79".into())));
-        assert_eq!(parse_address("1.2.3.4:70000", BIND), Err(AddrError::InvalidPort("70000".into())));
-        assert_eq!(parse_address("127.0.0.1", BIND), Err(AddrError::MissingPort("127.0.0.1".into())));
-        assert_eq!(inet(parse_address("127.0.0.1", SERVER).unwrap()).1, Port::None);
-        assert_eq!(inet(parse_address("127.0.0.1:+1", SERVER).unwrap()).1, Port::Offset(1));
-        assert_eq!(parse_address("127.0.0.1:99999", SERVER), Err(AddrError::InvalidPort("99999".into())));
+        assert_eq!(
+            inet(parse_address("1.2.3.4:8000-8010", BIND).unwrap()).1,
+            Port::Range(8000, 8010)
+        );
+        assert_eq!(
+            parse_address("1.2.3.4:80-79", BIND),
+            Err(AddrError::InvalidPortRange("80-79".into()))
+        );
+        assert_eq!(
+            parse_address("1.2.3.4:70000", BIND),
+            Err(AddrError::InvalidPort("70000".into()))
+        );
+        assert_eq!(
+            parse_address("127.0.0.1", BIND),
+            Err(AddrError::MissingPort("127.0.0.1".into()))
+        );
+        assert_eq!(
+            inet(parse_address("127.0.0.1", SERVER).unwrap()).1,
+            Port::None
+        );
+        assert_eq!(
+            inet(parse_address("127.0.0.1:+1", SERVER).unwrap()).1,
+            Port::Offset(1)
+        );
+        assert_eq!(
+            parse_address("127.0.0.1:99999", SERVER),
+            Err(AddrError::InvalidPort("99999".into()))
+        );
     }
 
     #[test]
     fn names_and_bad_numbers() {
-        assert_eq!(inet(parse_address("web1.example:80", SERVER).unwrap()).0, Host::Name("web1.example".into()));
+        assert_eq!(
+            inet(parse_address("web1.example:80", SERVER).unwrap()).0,
+            Host::Name("web1.example".into())
+        );
         assert_eq!(
             parse_address("999.1.1.1:80", BIND),
-            Err(AddrError::InvalidAddress { host: "999.1.1.1".into(), full: "999.1.1.1:80".into() })
+            Err(AddrError::InvalidAddress {
+                host: "999.1.1.1".into(),
+                full: "999.1.1.1:80".into()
+            })
         );
     }
 
     #[test]
     fn prefixed_forms() {
-        assert_eq!(parse_address("unix@/tmp/s", BIND), Ok(Address::Unix { path: "/tmp/s".into(), transport: Transport::Stream }));
-        assert_eq!(parse_address("/var/run/s", BIND), Ok(Address::Unix { path: "/var/run/s".into(), transport: Transport::Stream }));
-        assert_eq!(parse_address("abns@foo", BIND), Ok(Address::Abns("foo".into())));
+        assert_eq!(
+            parse_address("unix@/tmp/s", BIND),
+            Ok(Address::Unix {
+                path: "/tmp/s".into(),
+                transport: Transport::Stream
+            })
+        );
+        assert_eq!(
+            parse_address("/var/run/s", BIND),
+            Ok(Address::Unix {
+                path: "/var/run/s".into(),
+                transport: Transport::Stream
+            })
+        );
+        assert_eq!(
+            parse_address("abns@foo", BIND),
+            Ok(Address::Abns("foo".into()))
+        );
         assert_eq!(parse_address("fd@3", BIND), Ok(Address::Fd(3)));
         assert_eq!(parse_address("sockpair@4", BIND), Ok(Address::SockPair(4)));
-        assert!(matches!(parse_address("udp@127.0.0.1:514", BIND), Ok(Address::Inet { transport: Transport::Dgram, .. })));
+        assert!(matches!(
+            parse_address("udp@127.0.0.1:514", BIND),
+            Ok(Address::Inet {
+                transport: Transport::Dgram,
+                ..
+            })
+        ));
     }
 }

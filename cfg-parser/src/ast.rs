@@ -83,7 +83,11 @@ pub enum LogTarget {
     /// `log global`
     Global(Span),
     /// `log <addr> [len N] [format F] [sample R:S] <facility> [level [minlevel]]`
-    Target { addr: String, words: Vec<String>, span: Span },
+    Target {
+        addr: String,
+        words: Vec<String>,
+        span: Span,
+    },
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -113,10 +117,16 @@ impl ProxyKind {
         }
     }
     pub fn has_frontend(self) -> bool {
-        matches!(self, ProxyKind::Frontend | ProxyKind::Listen | ProxyKind::Defaults)
+        matches!(
+            self,
+            ProxyKind::Frontend | ProxyKind::Listen | ProxyKind::Defaults
+        )
     }
     pub fn has_backend(self) -> bool {
-        matches!(self, ProxyKind::Backend | ProxyKind::Listen | ProxyKind::Defaults)
+        matches!(
+            self,
+            ProxyKind::Backend | ProxyKind::Listen | ProxyKind::Defaults
+        )
     }
 }
 
@@ -133,12 +143,26 @@ pub enum Balance {
     LeastConn,
     First,
     Source,
-    Random { draws: u32 },
-    Uri { args: Vec<String> },
-    UrlParam { param: String, check_post: Option<u32> },
-    Hdr { name: String, use_domain_only: bool },
-    RdpCookie { name: String },
-    Hash { expr: String },
+    Random {
+        draws: u32,
+    },
+    Uri {
+        args: Vec<String>,
+    },
+    UrlParam {
+        param: String,
+        check_post: Option<u32>,
+    },
+    Hdr {
+        name: String,
+        use_domain_only: bool,
+    },
+    RdpCookie {
+        name: String,
+    },
+    Hash {
+        expr: String,
+    },
 }
 
 /// `timeout` values in milliseconds.

@@ -44,7 +44,11 @@ pub struct Builder {
 
 impl Default for Builder {
     fn default() -> Self {
-        Builder { config: Config::default(), diags: Vec::new(), cur: Current::None }
+        Builder {
+            config: Config::default(),
+            diags: Vec::new(),
+            cur: Current::None,
+        }
     }
 }
 
@@ -128,7 +132,10 @@ impl Builder {
                 if d.len() > 1 {
                     self.diags.push(Diagnostic::alert(
                         Loc::Parsing(span),
-                        format!("'global' cannot handle unexpected argument '{}'.", d.word(1)),
+                        format!(
+                            "'global' cannot handle unexpected argument '{}'.",
+                            d.word(1)
+                        ),
                     ));
                 }
                 self.cur = Current::Global;
@@ -187,7 +194,10 @@ impl Builder {
             ));
             return;
         }
-        if let Some(c) = name.chars().find(|c| !(c.is_ascii_alphanumeric() || "-_.:".contains(*c))) {
+        if let Some(c) = name
+            .chars()
+            .find(|c| !(c.is_ascii_alphanumeric() || "-_.:".contains(*c)))
+        {
             self.diags.push(Diagnostic::alert(
                 Loc::Parsing(span.clone()),
                 format!("character '{c}' is not permitted in '{section}' name '{name}'."),
@@ -205,11 +215,19 @@ impl Builder {
         let label = kind.label();
         let base = match from {
             Some(dname) => {
-                let found: Vec<&Proxy> =
-                    self.config.defaults.iter().filter(|p| !dname.is_empty() && p.name == dname).collect();
+                let found: Vec<&Proxy> = self
+                    .config
+                    .defaults
+                    .iter()
+                    .filter(|p| !dname.is_empty() && p.name == dname)
+                    .collect();
                 match found.as_slice() {
                     [] => {
-                        let owner = if kind == ProxyKind::Defaults { "defaults" } else { label };
+                        let owner = if kind == ProxyKind::Defaults {
+                            "defaults"
+                        } else {
+                            label
+                        };
                         self.diags.push(Diagnostic::abort(
                             Loc::Parsing(span),
                             format!("defaults section '{dname}' not found for {owner} '{name}'."),
@@ -243,9 +261,15 @@ impl Builder {
     /// backend/backend, or a listen with anything.
     fn check_duplicate(&mut self, kind: ProxyKind, name: &str, span: &Span) {
         let clash = |other: ProxyKind| {
-            (kind.has_frontend() && other.has_frontend()) || (kind.has_backend() && other.has_backend())
+            (kind.has_frontend() && other.has_frontend())
+                || (kind.has_backend() && other.has_backend())
         };
-        if let Some(prev) = self.config.proxies.iter().find(|p| p.name == name && clash(p.kind)) {
+        if let Some(prev) = self
+            .config
+            .proxies
+            .iter()
+            .find(|p| p.name == name && clash(p.kind))
+        {
             self.diags.push(Diagnostic::alert(
                 Loc::ParsingCap(span.clone()),
                 format!(

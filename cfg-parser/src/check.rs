@@ -58,7 +58,11 @@ pub fn check_config(cfg: &Config, opts: CheckOptions) -> Checked {
         if missing_timeouts(p) {
             diags.push(Diagnostic::warning(
                 Loc::None,
-                format!("missing timeouts for {} '{}'.{TIMEOUT_HINT}", p.kind.label(), p.name),
+                format!(
+                    "missing timeouts for {} '{}'.{TIMEOUT_HINT}",
+                    p.kind.label(),
+                    p.name
+                ),
             ));
         }
         if p.kind != ProxyKind::Backend {
@@ -78,13 +82,18 @@ fn missing_timeouts(p: &Proxy) -> bool {
     let be = p.kind != ProxyKind::Frontend
         && !p.servers.is_empty()
         && (t.connect.unwrap_or(0) == 0
-            || (t.server.unwrap_or(0) == 0 && (p.effective_mode() == Mode::Http || t.tunnel.unwrap_or(0) == 0)));
+            || (t.server.unwrap_or(0) == 0
+                && (p.effective_mode() == Mode::Http || t.tunnel.unwrap_or(0) == 0)));
     fe || be
 }
 
 /// `default_backend` and `use_backend` targets exist and have a compatible mode.
 fn check_switching(cfg: &Config, p: &Proxy, diags: &mut Vec<Diagnostic>) {
-    let find = |name: &str| cfg.proxies.iter().find(|b| b.name == name && b.kind != ProxyKind::Frontend);
+    let find = |name: &str| {
+        cfg.proxies
+            .iter()
+            .find(|b| b.name == name && b.kind != ProxyKind::Frontend)
+    };
     let mut targets: Vec<(&str, &str)> = Vec::new();
     if let Some((name, _)) = &p.default_backend {
         targets.push((name, "default_backend"));
@@ -99,10 +108,17 @@ fn check_switching(cfg: &Config, p: &Proxy, diags: &mut Vec<Diagnostic>) {
         match find(name) {
             None => diags.push(Diagnostic::alert(
                 Loc::None,
-                format!("Proxy '{}': unable to find required {what}: '{name}'.", p.name),
+                format!(
+                    "Proxy '{}': unable to find required {what}: '{name}'.",
+                    p.name
+                ),
             )),
             Some(be) if p.effective_mode() == Mode::Http && be.effective_mode() == Mode::Tcp => {
-                let how = if what == "default_backend" { "as its default backend" } else { "in a 'use_backend' rule" };
+                let how = if what == "default_backend" {
+                    "as its default backend"
+                } else {
+                    "in a 'use_backend' rule"
+                };
                 diags.push(Diagnostic::alert(
                     Loc::None,
                     format!(
@@ -125,20 +141,38 @@ fn resolve_servers(cfg: &Config, opts: CheckOptions, diags: &mut Vec<Diagnostic>
     let mut failed = false;
     for p in cfg.proxies.iter().filter(|p| !p.disabled) {
         for s in &p.servers {
-            let Address::Inet { host: Host::Name(name), .. } = &s.addr else { continue };
+            let Address::Inet {
+                host: Host::Name(name),
+                ..
+            } = &s.addr
+            else {
+                continue;
+            };
             if resolve_host(name).is_some() {
                 continue;
             }
-            let msg = format!("'server {}/{}' : could not resolve address '{name}'", p.name, s.name);
+            let msg = format!(
+                "'server {}/{}' : could not resolve address '{name}'",
+                p.name, s.name
+            );
             if opts.ignore_unresolved {
-                diags.push(Diagnostic::warning(Loc::Bracket(s.span.clone()), format!("{msg}, disabling server.")));
+                diags.push(Diagnostic::warning(
+                    Loc::Bracket(s.span.clone()),
+                    format!("{msg}, disabling server."),
+                ));
             } else {
-                diags.push(Diagnostic::alert(Loc::Bracket(s.span.clone()), format!("{msg}.")));
+                diags.push(Diagnostic::alert(
+                    Loc::Bracket(s.span.clone()),
+                    format!("{msg}."),
+                ));
                 failed = true;
             }
         }
     }
     if failed {
-        diags.push(Diagnostic::alert(Loc::None, "Failed to initialize server(s) addr."));
+        diags.push(Diagnostic::alert(
+            Loc::None,
+            "Failed to initialize server(s) addr.",
+        ));
     }
 }

@@ -24,7 +24,12 @@ pub struct CondError {
 
 /// Evaluates `expr`.
 pub fn eval(expr: &str, ctx: &dyn CondContext) -> Result<bool, CondError> {
-    let mut p = Parser { s: expr.as_bytes(), expr, pos: 0, ctx };
+    let mut p = Parser {
+        s: expr.as_bytes(),
+        expr,
+        pos: 0,
+        ctx,
+    };
     p.skip_ws();
     if p.pos == p.s.len() {
         return Ok(false);
@@ -61,7 +66,11 @@ const PREDICATES: &[(&str, usize)] = &[
 
 impl<'a> Parser<'a> {
     fn skip_ws(&mut self) {
-        while self.s.get(self.pos).is_some_and(|b| *b == b' ' || *b == b'\t') {
+        while self
+            .s
+            .get(self.pos)
+            .is_some_and(|b| *b == b' ' || *b == b'\t')
+        {
             self.pos += 1;
         }
     }
@@ -104,19 +113,27 @@ impl<'a> Parser<'a> {
             let v = self.expr()?;
             if !self.eat(")") {
                 return Err(CondError {
-                    message: format!("expected ')' at the end of conditional expression '{}'", self.expr),
+                    message: format!(
+                        "expected ')' at the end of conditional expression '{}'",
+                        self.expr
+                    ),
                     offset: self.pos,
                 });
             }
             return Ok(v);
         }
-        let digits = self.s[start..].iter().take_while(|b| b.is_ascii_digit()).count();
+        let digits = self.s[start..]
+            .iter()
+            .take_while(|b| b.is_ascii_digit())
+            .count();
         if digits > 0 {
             self.pos += digits;
             return Ok(self.expr[start..start + digits].bytes().any(|b| b != b'0'));
         }
-        let name_len =
-            self.s[start..].iter().take_while(|b| b.is_ascii_alphanumeric() || **b == b'_').count();
+        let name_len = self.s[start..]
+            .iter()
+            .take_while(|b| b.is_ascii_alphanumeric() || **b == b'_')
+            .count();
         let name = &self.expr[start..start + name_len];
         let Some(&(_, nargs)) = PREDICATES.iter().find(|(n, _)| *n == name) else {
             return Err(self.unparsable(start));
@@ -217,7 +234,10 @@ fn version_cmp(have: &str, want: &str) -> i32 {
     }
     let (h, w) = (parts(have), parts(want));
     for i in 0..h.len().max(w.len()) {
-        let (x, y) = (h.get(i).copied().unwrap_or(0), w.get(i).copied().unwrap_or(0));
+        let (x, y) = (
+            h.get(i).copied().unwrap_or(0),
+            w.get(i).copied().unwrap_or(0),
+        );
         if x != y {
             return if x > y { 1 } else { -1 };
         }
@@ -276,10 +296,15 @@ mod tests {
     #[test]
     fn errors_match_haproxy_positions() {
         let e = ev("bogus(1)").unwrap_err();
-        assert_eq!((e.message.as_str(), e.offset), ("unparsable conditional expression 'bogus(1)'", 0));
+        assert_eq!(
+            (e.message.as_str(), e.offset),
+            ("unparsable conditional expression 'bogus(1)'", 0)
+        );
         let e = ev("defined(HOME").unwrap_err();
         assert_eq!(e.offset + 1, 13);
-        assert!(e.message.starts_with("expected ')' in argument 1 of predicate 'defined'"));
+        assert!(e
+            .message
+            .starts_with("expected ')' in argument 1 of predicate 'defined'"));
         let e = ev("streq(a)").unwrap_err();
         assert_eq!(e.offset + 1, 8);
         assert_eq!(

@@ -81,23 +81,53 @@ pub struct Diagnostic {
 
 impl Diagnostic {
     pub fn alert(loc: Loc, message: impl Into<String>) -> Self {
-        Diagnostic { severity: Severity::Alert, outcome: Outcome::Fatal, loc, message: message.into() }
+        Diagnostic {
+            severity: Severity::Alert,
+            outcome: Outcome::Fatal,
+            loc,
+            message: message.into(),
+        }
     }
     pub fn abort(loc: Loc, message: impl Into<String>) -> Self {
-        Diagnostic { severity: Severity::Alert, outcome: Outcome::Abort, loc, message: message.into() }
+        Diagnostic {
+            severity: Severity::Alert,
+            outcome: Outcome::Abort,
+            loc,
+            message: message.into(),
+        }
     }
     /// An ALERT that HAProxy prints but does not count as an error.
     pub fn alert_nonfatal(loc: Loc, message: impl Into<String>) -> Self {
-        Diagnostic { severity: Severity::Alert, outcome: Outcome::NonFatal, loc, message: message.into() }
+        Diagnostic {
+            severity: Severity::Alert,
+            outcome: Outcome::NonFatal,
+            loc,
+            message: message.into(),
+        }
     }
     pub fn warning(loc: Loc, message: impl Into<String>) -> Self {
-        Diagnostic { severity: Severity::Warning, outcome: Outcome::Warn, loc, message: message.into() }
+        Diagnostic {
+            severity: Severity::Warning,
+            outcome: Outcome::Warn,
+            loc,
+            message: message.into(),
+        }
     }
     pub fn notice(loc: Loc, message: impl Into<String>) -> Self {
-        Diagnostic { severity: Severity::Notice, outcome: Outcome::Info, loc, message: message.into() }
+        Diagnostic {
+            severity: Severity::Notice,
+            outcome: Outcome::Info,
+            loc,
+            message: message.into(),
+        }
     }
     pub fn diag(loc: Loc, message: impl Into<String>) -> Self {
-        Diagnostic { severity: Severity::Diag, outcome: Outcome::Info, loc, message: message.into() }
+        Diagnostic {
+            severity: Severity::Diag,
+            outcome: Outcome::Info,
+            loc,
+            message: message.into(),
+        }
     }
 
     pub fn is_fatal(&self) -> bool {
@@ -118,7 +148,11 @@ impl Diagnostic {
 
     /// The full line(s) as HAProxy writes them to stderr for a config message.
     pub fn render(&self, pid: u32) -> String {
-        format!("{:<10} ({pid}) : config : {}", self.severity.tag(), self.body())
+        format!(
+            "{:<10} ({pid}) : config : {}",
+            self.severity.tag(),
+            self.body()
+        )
     }
 }
 

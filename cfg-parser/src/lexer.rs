@@ -53,7 +53,10 @@ impl LexError {
             LexErrorKind::ForbiddenFirstChar => "forbidden first char in environment variable name",
         };
         let bytes = line.as_bytes();
-        let lead = bytes.iter().take_while(|b| **b == b' ' || **b == b'\t').count();
+        let lead = bytes
+            .iter()
+            .take_while(|b| **b == b' ' || **b == b'\t')
+            .count();
         let end = self.shown_len.clamp(lead, bytes.len());
         let shown = String::from_utf8_lossy(&bytes[lead..end]);
         let caret = self.pos.saturating_sub(lead);
@@ -90,7 +93,12 @@ fn hex_val(b: u8) -> Option<u8> {
 
 /// Splits `line` (no trailing newline) into words.
 pub fn lex_line(line: &[u8], env: &dyn Env) -> Result<Vec<Word>, LexError> {
-    let mut lx = Lexer { words: Vec::new(), cur: Vec::new(), in_word: false, start: 0 };
+    let mut lx = Lexer {
+        words: Vec::new(),
+        cur: Vec::new(),
+        in_word: false,
+        start: 0,
+    };
     let mut i = 0;
     let mut squote: Option<usize> = None;
     let mut dquote: Option<usize> = None;
@@ -137,7 +145,11 @@ pub fn lex_line(line: &[u8], env: &dyn Env) -> Result<Vec<Word>, LexError> {
         }
     }
     if let Some(q) = squote.or(dquote) {
-        return Err(LexError { kind: LexErrorKind::UnmatchedQuote, pos: q, shown_len: line.len() });
+        return Err(LexError {
+            kind: LexErrorKind::UnmatchedQuote,
+            pos: q,
+            shown_len: line.len(),
+        });
     }
     lx.end();
     Ok(lx.words)
@@ -164,7 +176,10 @@ impl Lexer {
                 Ok(s) => s,
                 Err(e) => String::from_utf8_lossy(e.as_bytes()).into_owned(),
             };
-            self.words.push(Word { text, col: self.start as u32 });
+            self.words.push(Word {
+                text,
+                col: self.start as u32,
+            });
             self.in_word = false;
         }
     }
@@ -182,9 +197,10 @@ impl Lexer {
             b'n' => self.cur.push(b'\n'),
             b'r' => self.cur.push(b'\r'),
             b'x' => {
-                if let (Some(h), Some(l)) =
-                    (rest.get(2).and_then(|b| hex_val(*b)), rest.get(3).and_then(|b| hex_val(*b)))
-                {
+                if let (Some(h), Some(l)) = (
+                    rest.get(2).and_then(|b| hex_val(*b)),
+                    rest.get(3).and_then(|b| hex_val(*b)),
+                ) {
                     self.cur.push(h << 4 | l);
                     return 4;
                 }
@@ -207,7 +223,10 @@ impl Lexer {
             && [&b".LINE"[..], b".FILE", b".SECTION"].iter().any(|b| {
                 line[name_start..].starts_with(b) && line.get(name_start + b.len()) == Some(&b'}')
             });
-        let first_ok = line.get(j).is_some_and(|b| b.is_ascii_alphabetic() || *b == b'_') || builtin;
+        let first_ok = line
+            .get(j)
+            .is_some_and(|b| b.is_ascii_alphabetic() || *b == b'_')
+            || builtin;
         if !first_ok {
             let close = if braced {
                 line[at..].iter().position(|b| *b == b'}').map(|p| at + p)
@@ -223,20 +242,29 @@ impl Lexer {
         if builtin {
             j += 1;
         }
-        while line.get(j).is_some_and(|b| b.is_ascii_alphanumeric() || *b == b'_') {
+        while line
+            .get(j)
+            .is_some_and(|b| b.is_ascii_alphanumeric() || *b == b'_')
+        {
             j += 1;
         }
         let name = String::from_utf8_lossy(&line[name_start..j]).into_owned();
         let mut split = false;
         let mut default: Option<&[u8]> = None;
         if braced {
-            let unmatched =
-                LexError { kind: LexErrorKind::UnmatchedBrace, pos: at + 1, shown_len: line.len() };
+            let unmatched = LexError {
+                kind: LexErrorKind::UnmatchedBrace,
+                pos: at + 1,
+                shown_len: line.len(),
+            };
             if line[j..].starts_with(b"[*]") {
                 split = true;
                 j += 3;
             } else if line.get(j) == Some(&b'-') {
-                let close = line[j..].iter().position(|b| *b == b'}').ok_or(unmatched.clone())?;
+                let close = line[j..]
+                    .iter()
+                    .position(|b| *b == b'}')
+                    .ok_or(unmatched.clone())?;
                 default = Some(&line[j + 1..j + close]);
                 j += close;
             }
@@ -250,7 +278,10 @@ impl Lexer {
             None => default.map(<[u8]>::to_vec).unwrap_or_default(),
         };
         if split {
-            let mut parts = value.split(|b| is_space(*b)).filter(|p| !p.is_empty()).peekable();
+            let mut parts = value
+                .split(|b| is_space(*b))
+                .filter(|p| !p.is_empty())
+                .peekable();
             while let Some(p) = parts.next() {
                 self.begin(at);
                 self.cur.extend_from_slice(p);
@@ -278,16 +309,27 @@ mod tests {
     }
 
     fn env() -> MapEnv {
-        MapEnv(HashMap::from([("HOME", "/root"), ("MULTI", "x y"), ("FOO", "bar")]))
+        MapEnv(HashMap::from([
+            ("HOME", "/root"),
+            ("MULTI", "x y"),
+            ("FOO", "bar"),
+        ]))
     }
 
     fn words(line: &str) -> Vec<String> {
-        lex_line(line.as_bytes(), &env()).unwrap().into_iter().map(|w| w.text).collect()
+        lex_line(line.as_bytes(), &env())
+            .unwrap()
+            .into_iter()
+            .map(|w| w.text)
+            .collect()
     }
 
     #[test]
     fn splits_on_blanks_and_ignores_indent() {
-        assert_eq!(words("  server  s1\t127.0.0.1:80 check"), ["server", "s1", "127.0.0.1:80", "check"]);
+        assert_eq!(
+            words("  server  s1\t127.0.0.1:80 check"),
+            ["server", "s1", "127.0.0.1:80", "check"]
+        );
     }
 
     #[test]
@@ -371,7 +413,17 @@ mod tests {
 
     #[test]
     fn never_panics_on_odd_bytes() {
-        for l in [&b"\\"[..], b"\"$", b"\"${", b"\"${A", b"\"${A-", b"\"${A[*", b"\\x", b"\\x4", b"\xff\xfe"] {
+        for l in [
+            &b"\\"[..],
+            b"\"$",
+            b"\"${",
+            b"\"${A",
+            b"\"${A-",
+            b"\"${A[*",
+            b"\\x",
+            b"\\x4",
+            b"\xff\xfe",
+        ] {
             let _ = lex_line(l, &env());
         }
     }

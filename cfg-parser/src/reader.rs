@@ -67,7 +67,9 @@ pub fn parse_files(files: &[SourceFile], opts: &ParseOptions) -> Parsed {
         let before = b.diags.len();
         read_file(&mut b, f, opts);
         let failed = b.diags[before..].iter().any(Diagnostic::is_fatal);
-        let aborted = b.diags[before..].iter().any(|d| d.outcome == Outcome::Abort);
+        let aborted = b.diags[before..]
+            .iter()
+            .any(|d| d.outcome == Outcome::Abort);
         if failed {
             b.diags.push(Diagnostic::alert(
                 Loc::None,
@@ -79,7 +81,10 @@ pub fn parse_files(files: &[SourceFile], opts: &ParseOptions) -> Parsed {
         }
     }
     let config = b.finish();
-    Parsed { config, diags: b.diags }
+    Parsed {
+        config,
+        diags: b.diags,
+    }
 }
 
 fn read_file(b: &mut Builder, f: &SourceFile, opts: &ParseOptions) {
@@ -99,10 +104,17 @@ fn read_file(b: &mut Builder, f: &SourceFile, opts: &ParseOptions) {
         let line = raw.strip_suffix(b"\r").unwrap_or(raw);
         let text = String::from_utf8_lossy(line);
         let section = b.section_name();
-        let env = LineEnv { line: lineno, file: &file, section: &section };
+        let env = LineEnv {
+            line: lineno,
+            file: &file,
+            section: &section,
+        };
         let stop = match lex_line(line, &env) {
             Err(e) => {
-                b.diags.push(Diagnostic::alert(Loc::ParsingTight(span.clone()), e.render(&text)));
+                b.diags.push(Diagnostic::alert(
+                    Loc::ParsingTight(span.clone()),
+                    e.render(&text),
+                ));
                 false
             }
             Ok(words) if words.is_empty() => false,
@@ -112,7 +124,10 @@ fn read_file(b: &mut Builder, f: &SourceFile, opts: &ParseOptions) {
                     directive(b, &mut frames, words, &text, span.clone(), active, opts)
                 } else {
                     if active {
-                        b.line(Directive { words, span: span.clone() });
+                        b.line(Directive {
+                            words,
+                            span: span.clone(),
+                        });
                     }
                     b.diags.last().is_some_and(|d| d.outcome == Outcome::Abort)
                 }
@@ -132,7 +147,10 @@ fn read_file(b: &mut Builder, f: &SourceFile, opts: &ParseOptions) {
         }
     }
     if let Some(f) = frames.first() {
-        b.diags.push(Diagnostic::abort(Loc::ParsingTight(f.span.clone()), "non-terminated '.if' block."));
+        b.diags.push(Diagnostic::abort(
+            Loc::ParsingTight(f.span.clone()),
+            "non-terminated '.if' block.",
+        ));
     }
 }
 
@@ -153,11 +171,13 @@ fn directive(
             if name == ".elif" {
                 match frames.last() {
                     None => {
-                        b.diags.push(tight("lone '.elif' with no matching '.if'.".into()));
+                        b.diags
+                            .push(tight("lone '.elif' with no matching '.if'.".into()));
                         return true;
                     }
                     Some(f) if f.else_seen => {
-                        b.diags.push(tight("'.elif' after '.else' is not permitted.".into()));
+                        b.diags
+                            .push(tight("'.elif' after '.else' is not permitted.".into()));
                         return true;
                     }
                     _ => {}
@@ -192,7 +212,12 @@ fn directive(
                 false
             };
             if name == ".if" {
-                frames.push(Frame { current: value, taken: value || !enclosing_active, else_seen: false, span });
+                frames.push(Frame {
+                    current: value,
+                    taken: value || !enclosing_active,
+                    else_seen: false,
+                    span,
+                });
             } else if let Some(f) = frames.last_mut() {
                 f.current = value;
                 f.taken |= value;
@@ -201,11 +226,13 @@ fn directive(
         }
         ".else" => match frames.last_mut() {
             None => {
-                b.diags.push(tight("lone '.else' with no matching '.if'.".into()));
+                b.diags
+                    .push(tight("lone '.else' with no matching '.if'.".into()));
                 true
             }
             Some(f) if f.else_seen => {
-                b.diags.push(tight("'.else' after '.else' is not permitted.".into()));
+                b.diags
+                    .push(tight("'.else' after '.else' is not permitted.".into()));
                 true
             }
             Some(f) => {
@@ -217,7 +244,8 @@ fn directive(
         },
         ".endif" => {
             if frames.pop().is_none() {
-                b.diags.push(tight("lone '.endif' with no matching '.if'.".into()));
+                b.diags
+                    .push(tight("lone '.endif' with no matching '.if'.".into()));
                 return true;
             }
             false

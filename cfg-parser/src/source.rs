@@ -12,7 +12,10 @@ pub struct Span {
 
 impl Span {
     pub fn new(file: &Arc<str>, line: u32) -> Span {
-        Span { file: file.clone(), line }
+        Span {
+            file: file.clone(),
+            line,
+        }
     }
 }
 

@@ -1,4 +1,7 @@
 //! Temporary: replaced by suggest.rs.
-pub fn suggest<'a, I: IntoIterator<Item = &'a str>>(_word: &str, _candidates: I) -> Option<&'a str> {
+pub fn suggest<'a, I: IntoIterator<Item = &'a str>>(
+    _word: &str,
+    _candidates: I,
+) -> Option<&'a str> {
     None
 }

@@ -40,7 +40,11 @@ pub fn parse_time_ms(text: &str) -> Result<u64, TimeError> {
             // HAProxy names the first character it could not use.
             let bad = other
                 .char_indices()
-                .find(|(i, _)| !["us", "ms", "s", "m", "h", "d"].iter().any(|u| other[..*i + 1] == u[..(*i + 1).min(u.len())]))
+                .find(|(i, _)| {
+                    !["us", "ms", "s", "m", "h", "d"]
+                        .iter()
+                        .any(|u| other[..*i + 1] == u[..(*i + 1).min(u.len())])
+                })
                 .map(|(_, c)| c)
                 .unwrap_or_else(|| other.chars().next().unwrap_or('?'));
             return Err(TimeError::BadChar(bad));
@@ -75,7 +79,12 @@ pub fn atol(text: &str) -> i64 {
         Some(b'+') => (false, &t[1..]),
         _ => (false, t),
     };
-    let n = digits.bytes().take_while(u8::is_ascii_digit).fold(0i64, |a, d| a.saturating_mul(10).saturating_add((d - b'0') as i64));
+    let n = digits
+        .bytes()
+        .take_while(u8::is_ascii_digit)
+        .fold(0i64, |a, d| {
+            a.saturating_mul(10).saturating_add((d - b'0') as i64)
+        });
     if neg {
         -n
     } else {

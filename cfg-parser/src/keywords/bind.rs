@@ -9,18 +9,29 @@ type P = Param;
 const OK: Support = Support::Parsed;
 const TLS: Support = Support::Unsupported("TLS");
 
-const BIND_RULES: AddrRules = AddrRules { port_required: true, port_range_ok: true, port_offset_ok: false, dgram: false };
+const BIND_RULES: AddrRules = AddrRules {
+    port_required: true,
+    port_range_ok: true,
+    port_offset_ok: false,
+    dgram: false,
+};
 
 /// Parses a `bind` line. Host names are resolved right away, as HAProxy does.
 pub fn parse_bind(cx: &mut Cx, section: &str) -> Result<Bind, Diagnostic> {
     if cx.nwords() < 2 {
-        return Err(cx.alert("'bind' expects {<path>|[addr1]:port1[-end1]}{,[addr]:port[-end]}... as arguments."));
+        return Err(cx.alert(
+            "'bind' expects {<path>|[addr1]:port1[-end1]}{,[addr]:port[-end]}... as arguments.",
+        ));
     }
     let spec = cx.word(1).to_string();
     let mut addrs = Vec::new();
     for one in spec.split(',') {
         let a = parse_address(one, BIND_RULES).map_err(|e| cx.alert(format!("'bind' : {e}")))?;
-        if let Address::Inet { host: Host::Name(n), .. } = &a {
+        if let Address::Inet {
+            host: Host::Name(n),
+            ..
+        } = &a
+        {
             if crate::resolve::resolve_host(n).is_none() {
                 return Err(cx.alert(format!("'bind' : invalid address: '{n}' in '{one}'")));
             }
@@ -49,12 +60,20 @@ pub fn parse_bind(cx: &mut Cx, section: &str) -> Result<Bind, Diagnostic> {
         }
         i += 1;
     }
-    Ok(Bind { addrs, params, span: cx.d.span.clone() })
+    Ok(Bind {
+        addrs,
+        params,
+        span: cx.d.span.clone(),
+    })
 }
 
 /// Bind parameters HAProxy 2.6 knows, in alphabetical order.
 pub static BIND_PARAMS: &[Param] = &[
-    P::new("accept-netscaler-cip", Arity::One, Support::Unsupported("NetScaler CIP")),
+    P::new(
+        "accept-netscaler-cip",
+        Arity::One,
+        Support::Unsupported("NetScaler CIP"),
+    ),
     P::new("accept-proxy", Arity::Flag, OK),
     P::new("allow-0rtt", Arity::Flag, TLS),
     P::new("alpn", Arity::One, TLS),
@@ -89,7 +108,11 @@ pub static BIND_PARAMS: &[Param] = &[
     P::new("mode", Arity::One, OK),
     P::new("mss", Arity::One, OK),
     P::new("name", Arity::One, OK),
-    P::new("namespace", Arity::One, Support::Unsupported("network namespaces")),
+    P::new(
+        "namespace",
+        Arity::One,
+        Support::Unsupported("network namespaces"),
+    ),
     P::new("nice", Arity::One, OK),
     P::new("no-ca-names", Arity::Flag, TLS),
     P::new("no-sslv3", Arity::Flag, TLS),
@@ -117,4 +140,5 @@ pub static BIND_PARAMS: &[Param] = &[
     P::new("user", Arity::One, OK),
     P::new("v4v6", Arity::Flag, OK),
     P::new("v6only", Arity::Flag, OK),
-    P::new("verify", Arity::One, TLS),];
+    P::new("verify", Arity::One, TLS),
+];

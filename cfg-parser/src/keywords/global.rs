@@ -16,10 +16,20 @@ const LUA: Support = Support::Unsupported("Lua");
 pub fn apply(g: &mut Global, d: &Directive, diags: &mut Vec<Diagnostic>) {
     let name = d.word(0);
     let Some(kw) = super::lookup(GLOBAL_KEYWORDS, name)
-        .or_else(|| name.starts_with("tune.").then(|| super::lookup(GLOBAL_KEYWORDS, "tune.*")).flatten())
+        .or_else(|| {
+            name.starts_with("tune.")
+                .then(|| super::lookup(GLOBAL_KEYWORDS, "tune.*"))
+                .flatten()
+        })
         .filter(|k| k.name != "tune.*" || TUNE_KEYWORDS.contains(&name))
     else {
-        let hint = did_you_mean(name, GLOBAL_KEYWORDS.iter().map(|k| k.name).chain(TUNE_KEYWORDS.iter().copied()));
+        let hint = did_you_mean(
+            name,
+            GLOBAL_KEYWORDS
+                .iter()
+                .map(|k| k.name)
+                .chain(TUNE_KEYWORDS.iter().copied()),
+        );
         diags.push(Diagnostic::alert(
             Loc::Parsing(d.span.clone()),
             format!("unknown keyword '{name}' in 'global' section{hint}"),
@@ -75,8 +85,13 @@ fn nbthread(g: &mut Global, cx: &mut Cx) -> R {
             g.nbthread = Some(n);
             Ok(())
         }
-        Some(n) => Err(cx.alert(format!("'nbthread' value must be between 1 and 64 (was {n})."))),
-        None => Err(cx.alert(format!("'nbthread' passed a missing or unparsable integer value in '{}'", cx.word(1)))),
+        Some(n) => Err(cx.alert(format!(
+            "'nbthread' value must be between 1 and 64 (was {n})."
+        ))),
+        None => Err(cx.alert(format!(
+            "'nbthread' passed a missing or unparsable integer value in '{}'",
+            cx.word(1)
+        ))),
     }
 }
 
@@ -97,7 +112,9 @@ fn master_worker(g: &mut Global, cx: &mut Cx) -> R {
             g.master_worker = true;
             Ok(())
         }
-        w => Err(cx.alert(format!("'master-worker' only supports 'no-exit-on-failure' option (got '{w}')."))),
+        w => Err(cx.alert(format!(
+            "'master-worker' only supports 'no-exit-on-failure' option (got '{w}')."
+        ))),
     }
 }
 
@@ -178,9 +195,9 @@ fn hard_stop_after(g: &mut Global, cx: &mut Cx) -> R {
             g.hard_stop_after = Some(ms);
             Ok(())
         }
-        Err(crate::values::TimeError::BadChar(c)) => {
-            Err(cx.alert(format!("unexpected character '{c}' in argument to <hard-stop-after>.\n")))
-        }
+        Err(crate::values::TimeError::BadChar(c)) => Err(cx.alert(format!(
+            "unexpected character '{c}' in argument to <hard-stop-after>.\n"
+        ))),
         Err(_) => Err(cx.alert("timer overflow in argument to <hard-stop-after>.\n")),
     }
 }
@@ -192,7 +209,10 @@ fn stats(g: &mut Global, cx: &mut Cx) -> R {
             if cx.nwords() < 3 {
                 return Err(cx.alert("'stats socket' in global section expects an address or a path to a UNIX socket"));
             }
-            let rules = AddrRules { port_required: true, ..AddrRules::default() };
+            let rules = AddrRules {
+                port_required: true,
+                ..AddrRules::default()
+            };
             let addr = parse_address(cx.word(2), rules)
                 .map_err(|e| cx.alert(format!("'stats socket' : {e}")))?;
             g.stats_sockets.push(StatsSocket {
@@ -253,7 +273,11 @@ fn any(_: &mut Global, _: &mut Cx) -> R {
 
 fn setenv(_: &mut Global, cx: &mut Cx) -> R {
     let kw = cx.word(0);
-    let want = if kw == "unsetenv" || kw == "resetenv" { 1 } else { 3 };
+    let want = if kw == "unsetenv" || kw == "resetenv" {
+        1
+    } else {
+        3
+    };
     if cx.nwords() < want {
         return Err(Diagnostic::alert(
             Loc::ParsingTight(cx.d.span.clone()),
@@ -264,7 +288,9 @@ fn setenv(_: &mut Global, cx: &mut Cx) -> R {
     // HAProxy, so they run while the configuration is read.
     match kw {
         "setenv" => std::env::set_var(cx.word(1), cx.word(2)),
-        "presetenv" if std::env::var_os(cx.word(1)).is_none() => std::env::set_var(cx.word(1), cx.word(2)),
+        "presetenv" if std::env::var_os(cx.word(1)).is_none() => {
+            std::env::set_var(cx.word(1), cx.word(2))
+        }
         "unsetenv" => {
             for n in cx.d.rest(1) {
                 std::env::remove_var(n);
@@ -280,7 +306,8 @@ fn tune(g: &mut Global, cx: &mut Cx) -> R {
     if cx.nwords() < 2 {
         return Err(cx.alert(format!("'{kw}' expects an integer argument.")));
     }
-    g.tune.insert(kw.into(), (cx.word(1).into(), cx.d.span.clone()));
+    g.tune
+        .insert(kw.into(), (cx.word(1).into(), cx.d.span.clone()));
     Ok(())
 }
 
@@ -303,7 +330,11 @@ fn zero_warning(g: &mut Global, cx: &mut Cx) -> R {
 
 fn node(_: &mut Global, cx: &mut Cx) -> R {
     let v = cx.word(1);
-    if v.is_empty() || !v.chars().all(|c| c.is_ascii_alphanumeric() || "._-".contains(c)) {
+    if v.is_empty()
+        || !v
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "._-".contains(c))
+    {
         return Err(Diagnostic::alert(
             Loc::ParsingTight(cx.d.span.clone()),
             "'node' requires valid node name - non-empty string with digits(0-9), letters(A-Z, a-z), dot(.), hyphen(-) or underscode(_).",
@@ -314,23 +345,70 @@ fn node(_: &mut Global, cx: &mut Cx) -> R {
 
 /// `tune.*` names (one row in the table stands for all of them).
 pub const TUNE_KEYWORDS: &[&str] = &[
-    "tune.buffers.limit", "tune.buffers.reserve", "tune.bufsize", "tune.comp.maxlevel", "tune.fail-alloc",
-    "tune.fd.edge-triggered", "tune.h2.header-table-size", "tune.h2.initial-window-size",
-    "tune.h2.max-concurrent-streams", "tune.h2.max-frame-size", "tune.http.cookielen", "tune.http.logurilen",
-    "tune.http.maxhdr", "tune.idle-pool.shared", "tune.idletimer", "tune.listener.multi-queue",
-    "tune.lua.forced-yield", "tune.lua.maxmem", "tune.lua.service-timeout", "tune.lua.session-timeout",
-    "tune.lua.task-timeout", "tune.maxaccept", "tune.maxpollevents", "tune.maxrewrite", "tune.memory.hot-size",
-    "tune.pattern.cache-size", "tune.peers.max-updates-at-once", "tune.pipesize", "tune.pool-high-fd-ratio",
-    "tune.pool-low-fd-ratio", "tune.rcvbuf.client", "tune.rcvbuf.server", "tune.recv_enough", "tune.runqueue-depth",
-    "tune.sched.low-latency", "tune.sndbuf.client", "tune.sndbuf.server", "tune.ssl.cachesize",
-    "tune.ssl.capture-buffer-size", "tune.ssl.capture-cipherlist-size", "tune.ssl.default-dh-param",
-    "tune.ssl.force-private-cache", "tune.ssl.hard-maxrecord", "tune.ssl.keylog", "tune.ssl.lifetime",
-    "tune.ssl.maxrecord", "tune.ssl.ssl-ctx-cache-size", "tune.ssl.ocsp-update.maxdelay",
-    "tune.ssl.ocsp-update.mindelay", "tune.stick-counters", "tune.vars.global-max-size",
-    "tune.vars.proc-max-size", "tune.vars.reqres-max-size", "tune.vars.sess-max-size", "tune.vars.txn-max-size",
-    "tune.zlib.memlevel", "tune.zlib.windowsize", "tune.quic.frontend.conn-tx-buffers.limit",
-    "tune.quic.frontend.max-idle-timeout", "tune.quic.frontend.max-streams-bidi", "tune.quic.retry-threshold",
-    "tune.quic.socket-owner", "tune.quic.max-frame-loss", "tune.quic.conn-buf-limit",
+    "tune.buffers.limit",
+    "tune.buffers.reserve",
+    "tune.bufsize",
+    "tune.comp.maxlevel",
+    "tune.fail-alloc",
+    "tune.fd.edge-triggered",
+    "tune.h2.header-table-size",
+    "tune.h2.initial-window-size",
+    "tune.h2.max-concurrent-streams",
+    "tune.h2.max-frame-size",
+    "tune.http.cookielen",
+    "tune.http.logurilen",
+    "tune.http.maxhdr",
+    "tune.idle-pool.shared",
+    "tune.idletimer",
+    "tune.listener.multi-queue",
+    "tune.lua.forced-yield",
+    "tune.lua.maxmem",
+    "tune.lua.service-timeout",
+    "tune.lua.session-timeout",
+    "tune.lua.task-timeout",
+    "tune.maxaccept",
+    "tune.maxpollevents",
+    "tune.maxrewrite",
+    "tune.memory.hot-size",
+    "tune.pattern.cache-size",
+    "tune.peers.max-updates-at-once",
+    "tune.pipesize",
+    "tune.pool-high-fd-ratio",
+    "tune.pool-low-fd-ratio",
+    "tune.rcvbuf.client",
+    "tune.rcvbuf.server",
+    "tune.recv_enough",
+    "tune.runqueue-depth",
+    "tune.sched.low-latency",
+    "tune.sndbuf.client",
+    "tune.sndbuf.server",
+    "tune.ssl.cachesize",
+    "tune.ssl.capture-buffer-size",
+    "tune.ssl.capture-cipherlist-size",
+    "tune.ssl.default-dh-param",
+    "tune.ssl.force-private-cache",
+    "tune.ssl.hard-maxrecord",
+    "tune.ssl.keylog",
+    "tune.ssl.lifetime",
+    "tune.ssl.maxrecord",
+    "tune.ssl.ssl-ctx-cache-size",
+    "tune.ssl.ocsp-update.maxdelay",
+    "tune.ssl.ocsp-update.mindelay",
+    "tune.stick-counters",
+    "tune.vars.global-max-size",
+    "tune.vars.proc-max-size",
+    "tune.vars.reqres-max-size",
+    "tune.vars.sess-max-size",
+    "tune.vars.txn-max-size",
+    "tune.zlib.memlevel",
+    "tune.zlib.windowsize",
+    "tune.quic.frontend.conn-tx-buffers.limit",
+    "tune.quic.frontend.max-idle-timeout",
+    "tune.quic.frontend.max-streams-bidi",
+    "tune.quic.retry-threshold",
+    "tune.quic.socket-owner",
+    "tune.quic.max-frame-loss",
+    "tune.quic.conn-buf-limit",
 ];
 
 /// The `global` keyword table, in alphabetical order.
@@ -354,7 +432,8 @@ pub static GLOBAL_KEYWORDS: &[Kw] = &[
     Kw::new("h1-accept-payload-with-any-method", ALL, flag),
     Kw::new("h1-case-adjust", ALL, any),
     Kw::new("h1-case-adjust-file", ALL, one_word),
-    Kw::new("h2-workaround-bogus-websocket-clients", ALL, flag).support(Support::NoEffect("HTTP/2")),
+    Kw::new("h2-workaround-bogus-websocket-clients", ALL, flag)
+        .support(Support::NoEffect("HTTP/2")),
     Kw::new("hard-stop-after", ALL, hard_stop_after),
     Kw::new("insecure-fork-wanted", ALL, flag),
     Kw::new("insecure-setuid-wanted", ALL, flag),

@@ -4,8 +4,8 @@
 //! To add a keyword: one row in the section's table, one `apply` fn, one
 //! golden test.
 pub mod bind;
-pub mod log;
 pub mod global;
+pub mod log;
 pub mod proxy;
 pub mod sections;
 pub mod server;
@@ -76,7 +76,8 @@ impl Cx<'_> {
         Diagnostic::alert(Loc::Bracket(self.d.span.clone()), msg)
     }
     pub fn warn(&mut self, msg: impl Into<String>) {
-        self.diags.push(Diagnostic::warning(Loc::Parsing(self.d.span.clone()), msg));
+        self.diags
+            .push(Diagnostic::warning(Loc::Parsing(self.d.span.clone()), msg));
     }
     pub fn push(&mut self, d: Diagnostic) {
         self.diags.push(d);
@@ -89,7 +90,10 @@ impl Cx<'_> {
     /// The same for a keyword named `name` whose arguments end before word `idx`.
     pub fn too_many(&self, idx: usize, name: &str) -> Result<(), Diagnostic> {
         match self.d.words.get(idx) {
-            Some(w) => Err(self.alert(format!("'{name}' cannot handle unexpected argument '{}'.", w.text))),
+            Some(w) => Err(self.alert(format!(
+                "'{name}' cannot handle unexpected argument '{}'.",
+                w.text
+            ))),
             None => Ok(()),
         }
     }
@@ -105,8 +109,18 @@ pub struct Keyword<D: 'static> {
 }
 
 impl<D> Keyword<D> {
-    pub const fn new(name: &'static str, caps: Caps, apply: fn(&mut D, &mut Cx) -> Result<(), Diagnostic>) -> Self {
-        Keyword { name, caps, cap_fail: CapFail::WarnIgnored, support: Support::Parsed, apply }
+    pub const fn new(
+        name: &'static str,
+        caps: Caps,
+        apply: fn(&mut D, &mut Cx) -> Result<(), Diagnostic>,
+    ) -> Self {
+        Keyword {
+            name,
+            caps,
+            cap_fail: CapFail::WarnIgnored,
+            support: Support::Parsed,
+            apply,
+        }
     }
     pub const fn alert_cap(mut self) -> Self {
         self.cap_fail = CapFail::Alert;
@@ -148,7 +162,9 @@ pub fn missing_cap(caps: Caps, kind: ProxyKind) -> Option<&'static str> {
         ProxyKind::Defaults => (!caps.contains(Caps::DEF)).then_some("defaults"),
         ProxyKind::Frontend => (!caps.contains(Caps::FE)).then_some("backend"),
         ProxyKind::Backend => (!caps.contains(Caps::BE)).then_some("frontend"),
-        ProxyKind::Listen => (!(caps.contains(Caps::FE) || caps.contains(Caps::BE))).then_some("frontend"),
+        ProxyKind::Listen => {
+            (!(caps.contains(Caps::FE) || caps.contains(Caps::BE))).then_some("frontend")
+        }
     }
 }
 
@@ -162,7 +178,9 @@ pub fn support_diag(support: Support, what: &str, d: &Directive) -> Option<Diagn
         )),
         Support::NoEffect(feature) => Some(Diagnostic::warning(
             Loc::Parsing(d.span.clone()),
-            format!("'{what}' has no effect: this build of haproxy-rs has no {feature} support yet."),
+            format!(
+                "'{what}' has no effect: this build of haproxy-rs has no {feature} support yet."
+            ),
         )),
     }
 }

@@ -1,5 +1,7 @@
 //! Keywords of `defaults`, `frontend`, `backend` and `listen` sections.
-use super::{did_you_mean, log::parse_log, missing_cap, support_diag, CapFail, Caps, Cx, Keyword, Support};
+use super::{
+    did_you_mean, log::parse_log, missing_cap, support_diag, CapFail, Caps, Cx, Keyword, Support,
+};
 use crate::acl::{check_acl_line, check_condition, split_condition};
 use crate::ast::*;
 use crate::diag::{Diagnostic, Loc};
@@ -19,10 +21,19 @@ const FE_BE: Caps = Caps::FE_BE;
 pub fn apply(p: &mut Proxy, d: &Directive, diags: &mut Vec<Diagnostic>) {
     let name = d.word(0);
     let Some(kw) = super::lookup(PROXY_KEYWORDS, name) else {
-        let hint = did_you_mean(name, PROXY_KEYWORDS.iter().map(|k| k.name).chain(SECTION_NAMES.iter().copied()));
+        let hint = did_you_mean(
+            name,
+            PROXY_KEYWORDS
+                .iter()
+                .map(|k| k.name)
+                .chain(SECTION_NAMES.iter().copied()),
+        );
         diags.push(Diagnostic::alert(
             Loc::Parsing(d.span.clone()),
-            format!("unknown keyword '{name}' in '{}' section{hint}", p.kind.section()),
+            format!(
+                "unknown keyword '{name}' in '{}' section{hint}",
+                p.kind.section()
+            ),
         ));
         return;
     };
@@ -43,7 +54,9 @@ pub fn apply(p: &mut Proxy, d: &Directive, diags: &mut Vec<Diagnostic>) {
 }
 
 /// Section names are suggested too (`backendz` -> `backend`), as HAProxy does.
-const SECTION_NAMES: &[&str] = &["backend", "defaults", "frontend", "global", "listen", "userlist"];
+const SECTION_NAMES: &[&str] = &[
+    "backend", "defaults", "frontend", "global", "listen", "userlist",
+];
 
 /// The message for a keyword used where its capability is missing.
 fn cap_diag(kw: &str, how: CapFail, p: &Proxy, lacks: &str, d: &Directive) -> Diagnostic {
@@ -119,7 +132,11 @@ fn retries(p: &mut Proxy, cx: &mut Cx) -> R {
 fn balance(p: &mut Proxy, cx: &mut Cx) -> R {
     let algo = cx.word(1);
     let arg = |i: usize| cx.word(i).to_string();
-    let paren = |prefix: &str| algo.strip_prefix(prefix).and_then(|r| r.strip_suffix(')')).map(String::from);
+    let paren = |prefix: &str| {
+        algo.strip_prefix(prefix)
+            .and_then(|r| r.strip_suffix(')'))
+            .map(String::from)
+    };
     p.balance = Some(match algo {
         "roundrobin" => Balance::RoundRobin,
         "static-rr" => Balance::StaticRr,
@@ -160,10 +177,21 @@ fn balance(p: &mut Proxy, cx: &mut Cx) -> R {
 fn hash_type(p: &mut Proxy, cx: &mut Cx) -> R {
     match cx.word(1) {
         "map-based" | "consistent" => {}
-        _ => return Err(cx.alert(format!("{} '{}' expects 'map-based' or 'consistent' method", "hash-type", cx.word(1)))),
+        _ => {
+            return Err(cx.alert(format!(
+                "{} '{}' expects 'map-based' or 'consistent' method",
+                "hash-type",
+                cx.word(1)
+            )))
+        }
     }
     if !matches!(cx.word(2), "" | "sdbm" | "djb2" | "wt6" | "crc32" | "none") {
-        return Err(cx.alert(format!("{} '{}' : unknown hash function '{}'", "hash-type", cx.word(1), cx.word(2))));
+        return Err(cx.alert(format!(
+            "{} '{}' : unknown hash function '{}'",
+            "hash-type",
+            cx.word(1),
+            cx.word(2)
+        )));
     }
     p.hash_type = Some(words_from(cx, 1));
     Ok(())
@@ -210,7 +238,9 @@ fn set_timeout(p: &mut Proxy, cx: &mut Cx, name: &str, value_idx: usize) -> R {
     };
     let value = cx.word(value_idx);
     if value.is_empty() {
-        return Err(cx.alert(format!("'timeout {name}' expects an integer value (in milliseconds)")));
+        return Err(cx.alert(format!(
+            "'timeout {name}' expects an integer value (in milliseconds)"
+        )));
     }
     let ms = match parse_time_ms(value) {
         Ok(ms) => ms,
@@ -328,7 +358,11 @@ const LEGACY_OPTIONS: &[(&str, &str)] = &[
 
 /// `[no] option <name> [args]`
 fn option(p: &mut Proxy, cx: &mut Cx) -> R {
-    let (neg, at) = if cx.word(0) == "no" { (true, 2) } else { (false, 1) };
+    let (neg, at) = if cx.word(0) == "no" {
+        (true, 2)
+    } else {
+        (false, 1)
+    };
     let mut name = cx.word(at).to_string();
     if let Some(&(old, modern)) = LEGACY_OPTIONS.iter().find(|(o, _)| *o == name) {
         if old == "http_proxy" {
@@ -343,28 +377,44 @@ fn option(p: &mut Proxy, cx: &mut Cx) -> R {
         return Err(cx.alert(format!("unknown option '{name}'.")));
     };
     if let Some(lacks) = missing_cap(caps, p.kind) {
-        cx.warn(format!("'{name}' ignored because {} '{}' has no {lacks} capability.", p.kind.label(), p.name));
+        cx.warn(format!(
+            "'{name}' ignored because {} '{}' has no {lacks} capability.",
+            p.kind.label(),
+            p.name
+        ));
         return Ok(());
     }
     let args = words_from(cx, at + 1);
     if neg && !args.is_empty() {
-        return Err(cx.alert(format!("'no option {name}' cannot handle unexpected argument '{}'.", args[0])));
+        return Err(cx.alert(format!(
+            "'no option {name}' cannot handle unexpected argument '{}'.",
+            args[0]
+        )));
     }
     match name.as_str() {
         "httplog" if args.first().is_some_and(|a| a != "clf") => {
             return Err(cx.alert("keyword 'httplog' only supports option 'clf'."))
         }
         "httplog" if p.kind == ProxyKind::Backend => {
-            cx.warn(format!("backend '{}' : 'option httplog' directive is ignored in backends.", p.name));
+            cx.warn(format!(
+                "backend '{}' : 'option httplog' directive is ignored in backends.",
+                p.name
+            ));
             return Ok(());
         }
         "tcplog" if p.kind == ProxyKind::Backend => {
-            cx.warn(format!("backend '{}' : 'option tcplog' directive is ignored in backends.", p.name));
+            cx.warn(format!(
+                "backend '{}' : 'option tcplog' directive is ignored in backends.",
+                p.name
+            ));
             return Ok(());
         }
         "forwardfor" => check_forwardfor(cx, &args)?,
         _ if args.len() > max => {
-            return Err(cx.alert(format!("'option {name}' cannot handle unexpected argument '{}'.", args[max])))
+            return Err(cx.alert(format!(
+                "'option {name}' cannot handle unexpected argument '{}'.",
+                args[max]
+            )))
         }
         _ => {}
     }
@@ -374,7 +424,14 @@ fn option(p: &mut Proxy, cx: &mut Cx) -> R {
             p.options.remove(other);
         }
     }
-    p.options.insert(name, ProxyOption { enabled: !neg, args, span: cx.d.span.clone() });
+    p.options.insert(
+        name,
+        ProxyOption {
+            enabled: !neg,
+            args,
+            span: cx.d.span.clone(),
+        },
+    );
     Ok(())
 }
 
@@ -410,7 +467,9 @@ fn no(p: &mut Proxy, cx: &mut Cx) -> R {
             p.logs.clear();
             Ok(())
         }
-        w => Err(cx.alert(format!("'no' only supports 'option' and 'log' (got '{w}')."))),
+        w => Err(cx.alert(format!(
+            "'no' only supports 'option' and 'log' (got '{w}')."
+        ))),
     }
 }
 
@@ -455,7 +514,11 @@ fn acl(p: &mut Proxy, cx: &mut Cx) -> R {
     }
     let words = words_from(cx, 2);
     check_acl_line(&name, &words).map_err(|e| cx.alert(e))?;
-    p.acls.push(Acl { name, words, span: cx.d.span.clone() });
+    p.acls.push(Acl {
+        name,
+        words,
+        span: cx.d.span.clone(),
+    });
     Ok(())
 }
 
@@ -466,10 +529,17 @@ fn use_backend(p: &mut Proxy, cx: &mut Cx) -> R {
     let words = words_from(cx, 1);
     let (_, cond) = split_condition(&words);
     if let Some(c) = &cond {
-        check_condition(c, &p.acls)
-            .map_err(|e| cx.alert(format!("error detected while parsing switching rule : {e}.")))?;
+        check_condition(c, &p.acls).map_err(|e| {
+            cx.alert(format!(
+                "error detected while parsing switching rule : {e}."
+            ))
+        })?;
     }
-    p.use_backends.push(UseBackend { backend: cx.word(1).into(), cond, span: cx.d.span.clone() });
+    p.use_backends.push(UseBackend {
+        backend: cx.word(1).into(),
+        cond,
+        span: cx.d.span.clone(),
+    });
     Ok(())
 }
 
@@ -496,7 +566,10 @@ fn rule(p: &mut Proxy, cx: &mut Cx) -> R {
         check_condition(c, &p.acls).map_err(|e| match kw.as_str() {
             "http-request" | "http-response" | "http-after-response" => Diagnostic::abort(
                 Loc::Parsing(cx.d.span.clone()),
-                format!("error detected while parsing an '{kw} {}' condition : {e}.", cx.word(1)),
+                format!(
+                    "error detected while parsing an '{kw} {}' condition : {e}.",
+                    cx.word(1)
+                ),
             ),
             "redirect" => cx.alert(format!(
                 "error detected in {} '{}' while parsing redirect rule : error in condition: {e}.",
@@ -516,7 +589,13 @@ fn rule(p: &mut Proxy, cx: &mut Cx) -> R {
     if kw == "tcp-request" && p.rules.iter().any(|r| r.keyword == "http-request") {
         cx.warn("a 'tcp-request' rule placed after an 'http-request' rule will still be processed before.");
     }
-    p.rules.push(Rule { keyword: kw, words: action.to_vec(), cond, span: cx.d.span.clone(), translated_from: None });
+    p.rules.push(Rule {
+        keyword: kw,
+        words: action.to_vec(),
+        cond,
+        span: cx.d.span.clone(),
+        translated_from: None,
+    });
     Ok(())
 }
 
@@ -528,31 +607,64 @@ fn legacy_rule(p: &mut Proxy, cx: &mut Cx) -> R {
     let words = words_from(cx, 1);
     let (args, cond) = split_condition(&words);
     if let Some(c) = &cond {
-        check_condition(c, &p.acls).map_err(|e| cx.alert(format!("error detected while parsing a '{kw}' condition : {e}.")))?;
+        check_condition(c, &p.acls).map_err(|e| {
+            cx.alert(format!(
+                "error detected while parsing a '{kw}' condition : {e}."
+            ))
+        })?;
     }
     let cond_text = cond
         .as_ref()
-        .map(|c| format!(" {} {}", if c.negate { "unless" } else { "if" }, c.words.join(" ")))
+        .map(|c| {
+            format!(
+                " {} {}",
+                if c.negate { "unless" } else { "if" },
+                c.words.join(" ")
+            )
+        })
         .unwrap_or_default();
     let (keyword, action, modern): (&str, Vec<String>, String) = match kw.as_str() {
-        "block" => ("http-request", vec!["deny".into()], format!("http-request deny{cond_text}")),
+        "block" => (
+            "http-request",
+            vec!["deny".into()],
+            format!("http-request deny{cond_text}"),
+        ),
         "reqadd" | "rspadd" => {
             let line = args.first().cloned().unwrap_or_default();
             let Some((name, value)) = line.split_once(':') else {
                 return Err(cx.alert(format!("'{kw}' expects <header> as an argument.")));
             };
-            let rk = if kw == "reqadd" { "http-request" } else { "http-response" };
+            let rk = if kw == "reqadd" {
+                "http-request"
+            } else {
+                "http-response"
+            };
             let value = value.trim_start().to_string();
-            (rk, vec!["add-header".into(), name.into(), value.clone()], format!("{rk} add-header {name} \"{value}\"{cond_text}"))
+            (
+                rk,
+                vec!["add-header".into(), name.into(), value.clone()],
+                format!("{rk} add-header {name} \"{value}\"{cond_text}"),
+            )
         }
         _ => {
             if args.is_empty() {
                 return Err(cx.alert(format!("'{kw}' expects <regex> as an argument.")));
             }
-            let rk = if kw.starts_with("req") { "http-request" } else { "http-response" };
+            let rk = if kw.starts_with("req") {
+                "http-request"
+            } else {
+                "http-response"
+            };
             let mut action = vec![format!("legacy-{kw}")];
             action.extend(args.iter().cloned());
-            (rk, action, format!("{rk} <equivalent rule for '{kw} {}'>{cond_text}", args.join(" ")))
+            (
+                rk,
+                action,
+                format!(
+                    "{rk} <equivalent rule for '{kw} {}'>{cond_text}",
+                    args.join(" ")
+                ),
+            )
         }
     };
     translated(cx, &kw, &modern);
@@ -570,7 +682,14 @@ fn legacy_rule(p: &mut Proxy, cx: &mut Cx) -> R {
 fn legacy_redispatch(p: &mut Proxy, cx: &mut Cx) -> R {
     cx.max_args(0)?;
     translated(cx, cx.word(0).to_string().as_str(), "option redispatch");
-    p.options.insert("redispatch".into(), ProxyOption { enabled: true, args: vec![], span: cx.d.span.clone() });
+    p.options.insert(
+        "redispatch".into(),
+        ProxyOption {
+            enabled: true,
+            args: vec![],
+            span: cx.d.span.clone(),
+        },
+    );
     Ok(())
 }
 
@@ -580,11 +699,18 @@ fn legacy_monitor_net(p: &mut Proxy, cx: &mut Cx) -> R {
         return Err(cx.alert("'monitor-net' expects a network address."));
     }
     let net = cx.word(1).to_string();
-    translated(cx, "monitor-net", &format!("http-request return status 200 if {{ src {net} }}"));
+    translated(
+        cx,
+        "monitor-net",
+        &format!("http-request return status 200 if {{ src {net} }}"),
+    );
     p.rules.push(Rule {
         keyword: "http-request".into(),
         words: vec!["return".into(), "status".into(), "200".into()],
-        cond: Some(Condition { negate: false, words: vec!["{".into(), "src".into(), net, "}".into()] }),
+        cond: Some(Condition {
+            negate: false,
+            words: vec!["{".into(), "src".into(), net, "}".into()],
+        }),
         span: cx.d.span.clone(),
         translated_from: Some("monitor-net".into()),
     });
@@ -592,7 +718,9 @@ fn legacy_monitor_net(p: &mut Proxy, cx: &mut Cx) -> R {
 }
 
 fn legacy_grace(_: &mut Proxy, cx: &mut Cx) -> R {
-    cx.warn("'grace' in a proxy is a HAProxy 1.5 setting; the global 'grace' replaces it. Ignored.");
+    cx.warn(
+        "'grace' in a proxy is a HAProxy 1.5 setting; the global 'grace' replaces it. Ignored.",
+    );
     Ok(())
 }
 
@@ -643,8 +771,23 @@ fn one_or_more(_: &mut Proxy, cx: &mut Cx) -> R {
 
 fn stats(_: &mut Proxy, cx: &mut Cx) -> R {
     const SUB: &[&str] = &[
-        "admin", "auth", "bind-process", "enable", "hide-version", "http-request", "maxconn", "realm", "refresh",
-        "scope", "show-desc", "show-legends", "show-modules", "show-node", "socket", "timeout", "uri",
+        "admin",
+        "auth",
+        "bind-process",
+        "enable",
+        "hide-version",
+        "http-request",
+        "maxconn",
+        "realm",
+        "refresh",
+        "scope",
+        "show-desc",
+        "show-legends",
+        "show-modules",
+        "show-node",
+        "socket",
+        "timeout",
+        "uri",
     ];
     let sub = cx.word(1);
     if !SUB.contains(&sub) {

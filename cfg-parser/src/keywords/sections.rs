@@ -13,7 +13,9 @@ pub fn apply_userlist(u: &mut Userlist, d: &Directive, diags: &mut Vec<Diagnosti
         "user" => user(u, &cx),
         kw => {
             let hint = did_you_mean(kw, ["group", "user"]);
-            Err(cx.alert(format!("unknown keyword '{kw}' in 'userlist' section{hint}")))
+            Err(cx.alert(format!(
+                "unknown keyword '{kw}' in 'userlist' section{hint}"
+            )))
         }
     };
     if let Err(e) = r {
@@ -37,7 +39,12 @@ fn group(u: &mut Userlist, cx: &Cx) -> Result<(), Diagnostic> {
     while i < cx.nwords() {
         match cx.word(i) {
             "users" => {
-                users.extend(cx.word(i + 1).split(',').filter(|s| !s.is_empty()).map(String::from));
+                users.extend(
+                    cx.word(i + 1)
+                        .split(',')
+                        .filter(|s| !s.is_empty())
+                        .map(String::from),
+                );
                 i += 2;
             }
             w => {
@@ -55,9 +62,18 @@ fn user(u: &mut Userlist, cx: &Cx) -> Result<(), Diagnostic> {
         return Err(cx.alert("'user' expects <name> as arguments."));
     }
     if u.users.iter().any(|x| x.name == name) {
-        return Err(cx.alert(format!("user '{name}' in userlist '{}' already defined.", u.name)));
+        return Err(cx.alert(format!(
+            "user '{name}' in userlist '{}' already defined.",
+            u.name
+        )));
     }
-    let mut user = User { name: name.into(), password: String::new(), insecure: false, groups: Vec::new(), span: cx.d.span.clone() };
+    let mut user = User {
+        name: name.into(),
+        password: String::new(),
+        insecure: false,
+        groups: Vec::new(),
+        span: cx.d.span.clone(),
+    };
     let mut i = 2;
     while i < cx.nwords() {
         match cx.word(i) {
@@ -87,7 +103,10 @@ pub fn apply_http_errors(h: &mut HttpErrors, d: &Directive, diags: &mut Vec<Diag
         let hint = did_you_mean(d.word(0), ["errorfile"]);
         diags.push(Diagnostic::alert(
             Loc::Parsing(d.span.clone()),
-            format!("unknown keyword '{}' in 'http-errors' section{hint}", d.word(0)),
+            format!(
+                "unknown keyword '{}' in 'http-errors' section{hint}",
+                d.word(0)
+            ),
         ));
         return;
     }
@@ -98,5 +117,9 @@ pub fn apply_http_errors(h: &mut HttpErrors, d: &Directive, diags: &mut Vec<Diag
         ));
         return;
     }
-    h.errorfiles.push((d.word(1).parse().unwrap_or(0), d.word(2).into(), d.span.clone()));
+    h.errorfiles.push((
+        d.word(1).parse().unwrap_or(0),
+        d.word(2).into(),
+        d.span.clone(),
+    ));
 }

@@ -24,7 +24,11 @@ pub struct Param {
 
 impl Param {
     pub const fn new(name: &'static str, arity: Arity, support: Support) -> Param {
-        Param { name, arity, support }
+        Param {
+            name,
+            arity,
+            support,
+        }
     }
 }
 
@@ -32,7 +36,12 @@ type P = Param;
 const OK: Support = Support::Parsed;
 const TLS: Support = Support::Unsupported("TLS");
 
-const SERVER_RULES: AddrRules = AddrRules { port_required: false, port_range_ok: false, port_offset_ok: true, dgram: false };
+const SERVER_RULES: AddrRules = AddrRules {
+    port_required: false,
+    port_range_ok: false,
+    port_offset_ok: true,
+    dgram: false,
+};
 
 /// Parses a `server` line, starting from the proxy's `default-server`.
 pub fn parse_server(p: &Proxy, cx: &mut Cx) -> Result<Server, Diagnostic> {
@@ -42,10 +51,17 @@ pub fn parse_server(p: &Proxy, cx: &mut Cx) -> Result<Server, Diagnostic> {
     let name = cx.word(1).to_string();
     let who = format!("'server {}/{name}'", p.name);
     let addr_text = cx.word(2).to_string();
-    let addr = parse_address(&addr_text, SERVER_RULES).map_err(|e| cx.alert_bracket(format!("{who} : {e}")))?;
+    let addr = parse_address(&addr_text, SERVER_RULES)
+        .map_err(|e| cx.alert_bracket(format!("{who} : {e}")))?;
     let mut params = p.default_server.clone();
     apply_params(&mut params, cx, 3, &who, &name)?;
-    Ok(Server { name, addr, addr_text, params, span: cx.d.span.clone() })
+    Ok(Server {
+        name,
+        addr,
+        addr_text,
+        params,
+        span: cx.d.span.clone(),
+    })
 }
 
 /// `default-server [param*]`: the defaults for the following servers.
@@ -56,7 +72,13 @@ pub fn parse_default_server(p: &mut Proxy, cx: &mut Cx) -> Result<(), Diagnostic
     Ok(())
 }
 
-fn apply_params(sp: &mut ServerParams, cx: &mut Cx, start: usize, who: &str, srv: &str) -> Result<(), Diagnostic> {
+fn apply_params(
+    sp: &mut ServerParams,
+    cx: &mut Cx,
+    start: usize,
+    who: &str,
+    srv: &str,
+) -> Result<(), Diagnostic> {
     let mut i = start;
     // `[f:l] : 'server be/s1' : msg..` (HAProxy doubles the final dot here)
     let fail = |cx: &Cx, msg: String| {
@@ -78,7 +100,10 @@ fn apply_params(sp: &mut ServerParams, cx: &mut Cx, start: usize, who: &str, srv
             return Err(cx.alert_bracket(format!("{who} : unknown keyword '{kw}'{hint}")));
         };
         if let Some(d) = super::support_diag(param.support, &kw, cx.d) {
-            return Err(Diagnostic { loc: Loc::Bracket(cx.d.span.clone()), ..d });
+            return Err(Diagnostic {
+                loc: Loc::Bracket(cx.d.span.clone()),
+                ..d
+            });
         }
         let val = cx.word(i + 1).to_string();
         let time = |cx: &Cx, label: &str| -> Result<u64, Diagnostic> {
@@ -114,7 +139,10 @@ fn apply_params(sp: &mut ServerParams, cx: &mut Cx, start: usize, who: &str, srv
             "weight" => {
                 let w = atol(&val);
                 if !(0..=256).contains(&w) {
-                    return Err(fail(cx, format!("weight of server {srv} is not within 0 and 256 ({w}).")));
+                    return Err(fail(
+                        cx,
+                        format!("weight of server {srv} is not within 0 and 256 ({w})."),
+                    ));
                 }
                 sp.weight = Some(w as u32);
             }
@@ -157,7 +185,8 @@ fn apply_params(sp: &mut ServerParams, cx: &mut Cx, start: usize, who: &str, srv
             }
         }
         if used > 1 {
-            sp.raw.extend(cx.d.rest(i + 1).take(used - 1).map(String::from));
+            sp.raw
+                .extend(cx.d.rest(i + 1).take(used - 1).map(String::from));
         }
         i += used;
     }
@@ -182,7 +211,11 @@ pub static SERVER_PARAMS: &[Param] = &[
     P::new("check-send-proxy", Arity::Flag, OK),
     P::new("check-sni", Arity::One, TLS),
     P::new("check-ssl", Arity::Flag, TLS),
-    P::new("check-via-socks4", Arity::Flag, Support::Unsupported("SOCKS4")),
+    P::new(
+        "check-via-socks4",
+        Arity::Flag,
+        Support::Unsupported("SOCKS4"),
+    ),
     P::new("ciphers", Arity::One, TLS),
     P::new("ciphersuites", Arity::One, TLS),
     P::new("cookie", Arity::One, OK),
@@ -207,7 +240,11 @@ pub static SERVER_PARAMS: &[Param] = &[
     P::new("maxconn", Arity::One, OK),
     P::new("maxqueue", Arity::One, OK),
     P::new("minconn", Arity::One, OK),
-    P::new("namespace", Arity::One, Support::Unsupported("network namespaces")),
+    P::new(
+        "namespace",
+        Arity::One,
+        Support::Unsupported("network namespaces"),
+    ),
     P::new("no-agent-check", Arity::Flag, OK),
     P::new("no-backup", Arity::Flag, OK),
     P::new("no-check", Arity::Flag, OK),
@@ -226,7 +263,11 @@ pub static SERVER_PARAMS: &[Param] = &[
     P::new("no-tlsv11", Arity::Flag, TLS),
     P::new("no-tlsv12", Arity::Flag, TLS),
     P::new("no-tlsv13", Arity::Flag, TLS),
-    P::new("non-stick", Arity::Flag, Support::Unsupported("stick tables")),
+    P::new(
+        "non-stick",
+        Arity::Flag,
+        Support::Unsupported("stick tables"),
+    ),
     P::new("npn", Arity::One, TLS),
     P::new("observe", Arity::One, OK),
     P::new("on-error", Arity::One, OK),
@@ -239,10 +280,26 @@ pub static SERVER_PARAMS: &[Param] = &[
     P::new("proto", Arity::One, Support::Unsupported("HTTP/2")),
     P::new("proxy-v2-options", Arity::One, OK),
     P::new("redir", Arity::One, OK),
-    P::new("resolve-net", Arity::One, Support::Unsupported("DNS resolvers")),
-    P::new("resolve-opts", Arity::One, Support::Unsupported("DNS resolvers")),
-    P::new("resolve-prefer", Arity::One, Support::Unsupported("DNS resolvers")),
-    P::new("resolvers", Arity::One, Support::Unsupported("DNS resolvers")),
+    P::new(
+        "resolve-net",
+        Arity::One,
+        Support::Unsupported("DNS resolvers"),
+    ),
+    P::new(
+        "resolve-opts",
+        Arity::One,
+        Support::Unsupported("DNS resolvers"),
+    ),
+    P::new(
+        "resolve-prefer",
+        Arity::One,
+        Support::Unsupported("DNS resolvers"),
+    ),
+    P::new(
+        "resolvers",
+        Arity::One,
+        Support::Unsupported("DNS resolvers"),
+    ),
     P::new("rise", Arity::One, OK),
     P::new("send-proxy", Arity::Flag, OK),
     P::new("send-proxy-v2", Arity::Flag, OK),
@@ -265,4 +322,5 @@ pub static SERVER_PARAMS: &[Param] = &[
     P::new("verify", Arity::One, TLS),
     P::new("verifyhost", Arity::One, TLS),
     P::new("weight", Arity::One, OK),
-    P::new("ws", Arity::One, Support::Unsupported("HTTP/2")),];
+    P::new("ws", Arity::One, Support::Unsupported("HTTP/2")),
+];
