@@ -168,7 +168,7 @@ pub fn check_condition(cond: &Condition, acls: &[Acl]) -> Result<(), String> {
             let Some(end) = end else {
                 return Err("missing closing '}' in condition.".into());
             };
-            check_expression(&w[i + 1..end])?;
+            check_expression(&w[i + 1..end]).map_err(|e| e.trim_end_matches('.').to_string())?;
             i = end + 1;
             continue;
         }

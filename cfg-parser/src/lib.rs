@@ -16,7 +16,6 @@ pub mod reader;
 pub mod resolve;
 pub mod samples;
 pub mod source;
-#[path = "suggest_stub.rs"]
 pub mod suggest;
 pub mod values;
 

@@ -28,6 +28,7 @@ pub fn apply(g: &mut Global, d: &Directive, diags: &mut Vec<Diagnostic>) {
             GLOBAL_KEYWORDS
                 .iter()
                 .map(|k| k.name)
+                .filter(|n| *n != "tune.*")
                 .chain(TUNE_KEYWORDS.iter().copied()),
         );
         diags.push(Diagnostic::alert(
@@ -107,15 +108,9 @@ fn daemon(g: &mut Global, cx: &mut Cx) -> R {
 
 fn master_worker(g: &mut Global, cx: &mut Cx) -> R {
     cx.max_args(1)?;
-    match cx.word(1) {
-        "" | "no-exit-on-failure" => {
-            g.master_worker = true;
-            Ok(())
-        }
-        w => Err(cx.alert(format!(
-            "'master-worker' only supports 'no-exit-on-failure' option (got '{w}')."
-        ))),
-    }
+    // HAProxy 2.6 ignores any other word here.
+    g.master_worker = true;
+    Ok(())
 }
 
 fn pidfile(g: &mut Global, cx: &mut Cx) -> R {
@@ -140,8 +135,31 @@ fn chroot(g: &mut Global, cx: &mut Cx) -> R {
     Ok(())
 }
 
+/// Looks a user or group name up in the system databases, as HAProxy does
+/// while parsing (so a config naming a missing user fails `-c`).
+fn lookup_id(name: &str, group: bool) -> bool {
+    let Ok(c) = std::ffi::CString::new(name) else {
+        return false;
+    };
+    // SAFETY: getpwnam/getgrnam read the NUL-terminated string we own and
+    // return a pointer into static storage, only tested for NULL here.
+    unsafe {
+        if group {
+            !libc::getgrnam(c.as_ptr()).is_null()
+        } else {
+            !libc::getpwnam(c.as_ptr()).is_null()
+        }
+    }
+}
+
 fn user(g: &mut Global, cx: &mut Cx) -> R {
     cx.max_args(1)?;
+    if !lookup_id(cx.word(1), false) {
+        return Err(cx.alert(format!(
+            "cannot find user id for '{}' (0:Success)",
+            cx.word(1)
+        )));
+    }
     if once(g, cx, "uid", "user/uid") {
         g.user = Some(cx.word(1).into());
     }
@@ -150,6 +168,12 @@ fn user(g: &mut Global, cx: &mut Cx) -> R {
 
 fn group(g: &mut Global, cx: &mut Cx) -> R {
     cx.max_args(1)?;
+    if !lookup_id(cx.word(1), true) {
+        return Err(cx.alert(format!(
+            "cannot find group id for '{}' (0:Success)",
+            cx.word(1)
+        )));
+    }
     if once(g, cx, "gid", "group/gid") {
         g.group = Some(cx.word(1).into());
     }
@@ -306,8 +330,19 @@ fn tune(g: &mut Global, cx: &mut Cx) -> R {
     if cx.nwords() < 2 {
         return Err(cx.alert(format!("'{kw}' expects an integer argument.")));
     }
-    g.tune
-        .insert(kw.into(), (cx.word(1).into(), cx.d.span.clone()));
+    let v = cx.word(1);
+    match kw {
+        "tune.bufsize" if crate::values::atol(v) <= 0 => {
+            return Err(cx.alert(format!("'{kw}' expects a positive integer argument.")))
+        }
+        "tune.http.maxhdr" if !(1..=32767).contains(&crate::values::atol(v)) => {
+            return Err(cx.alert(format!(
+                "'{kw}' expects a numeric value between 1 and 32767"
+            )))
+        }
+        _ => {}
+    }
+    g.tune.insert(kw.into(), (v.into(), cx.d.span.clone()));
     Ok(())
 }
 
