@@ -3,7 +3,7 @@
 //! resolved, listeners counted. Runs only when parsing found no fatal error,
 //! as in HAProxy.
 use crate::addr::{Address, Host};
-use crate::ast::{Config, Mode, Proxy, ProxyKind};
+use crate::ast::{Config, LogTarget, Mode, Proxy, ProxyKind};
 use crate::diag::{Diagnostic, Loc};
 use crate::resolve::resolve_host;
 
@@ -54,6 +54,21 @@ pub fn check_config(cfg: &Config, opts: CheckOptions) -> Checked {
                     ),
                 ));
             }
+        }
+        let wants_log = p.option("httplog") || p.option("tcplog") || p.log_format.is_some();
+        let has_address = p.logs.iter().any(|l| match l {
+            LogTarget::Global(_) => !cfg.global.logs.is_empty(),
+            LogTarget::Target { .. } => true,
+        });
+        if p.kind != ProxyKind::Backend && wants_log && !has_address {
+            diags.push(Diagnostic::warning(
+                Loc::None,
+                format!(
+                    "log format ignored for {} '{}' since it has no log address.",
+                    p.kind.label(),
+                    p.name
+                ),
+            ));
         }
         if missing_timeouts(p) {
             diags.push(Diagnostic::warning(

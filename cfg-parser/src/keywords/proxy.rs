@@ -37,7 +37,12 @@ pub fn apply(p: &mut Proxy, d: &Directive, diags: &mut Vec<Diagnostic>) {
         ));
         return;
     };
-    if let Some(lacks) = missing_cap(kw.caps, p.kind) {
+    // 2.6 lets named defaults sections carry ACLs and rules for the proxies
+    // that name them with `from`.
+    let named_defaults_rule = p.kind == ProxyKind::Defaults
+        && !p.name.is_empty()
+        && RULES_IN_NAMED_DEFAULTS.contains(&kw.name);
+    if let Some(lacks) = missing_cap(kw.caps, p.kind).filter(|_| !named_defaults_rule) {
         diags.push(cap_diag(kw.name, kw.cap_fail, p, lacks, d));
         return;
     }
@@ -52,6 +57,15 @@ pub fn apply(p: &mut Proxy, d: &Directive, diags: &mut Vec<Diagnostic>) {
         Err(e) => diags.push(e),
     }
 }
+
+const RULES_IN_NAMED_DEFAULTS: &[&str] = &[
+    "acl",
+    "http-after-response",
+    "http-request",
+    "http-response",
+    "tcp-request",
+    "tcp-response",
+];
 
 /// Section names are suggested too (`backendz` -> `backend`), as HAProxy does.
 const SECTION_NAMES: &[&str] = &[
@@ -374,7 +388,14 @@ fn option(p: &mut Proxy, cx: &mut Cx) -> R {
         name = modern.to_string();
     }
     let Some(&(_, caps, max)) = OPTIONS.iter().find(|(n, _, _)| *n == name) else {
-        return Err(cx.alert(format!("unknown option '{name}'.")));
+        let names = OPTIONS
+            .iter()
+            .map(|o| o.0)
+            .chain(LEGACY_OPTIONS.iter().map(|o| o.0));
+        return Err(match did_you_mean(&name, names) {
+            hint if hint.is_empty() => cx.alert(format!("unknown option '{name}'.")),
+            hint => cx.alert(format!("unknown option '{name}'{hint}")),
+        });
     };
     if let Some(lacks) = missing_cap(caps, p.kind) {
         cx.warn(format!(
@@ -731,7 +752,8 @@ fn errorfile(p: &mut Proxy, cx: &mut Cx) -> R {
     let code: u16 = cx.word(1).parse().unwrap_or(0);
     let path = cx.word(2).to_string();
     if let Err(e) = std::fs::metadata(&path) {
-        return Err(cx.alert(format!("error opening file '{path}' ({}).", io_reason(&e))));
+        let _ = e;
+        return Err(cx.alert(format!("errorfile : error opening file '{path}'.")));
     }
     p.errorfiles.push((code, path, cx.d.span.clone()));
     Ok(())
