@@ -153,11 +153,7 @@ pub fn load(opts: &Options, out: &mut Reporter) -> Option<Loaded> {
     );
     out.emit_all(&checked.diags);
     if checked.diags.iter().any(|d| d.is_fatal()) {
-        if !checked
-            .diags
-            .last()
-            .is_some_and(|d| d.message == "Failed to initialize server(s) addr.")
-        {
+        if !checked.unresolved {
             out.alert("Fatal errors found in configuration.");
         }
         return Some(Loaded {

@@ -70,7 +70,7 @@ pub struct Options {
 pub enum Command {
     Version,
     BuildInfo,
-    Run(Options),
+    Run(Box<Options>),
 }
 
 /// A command line HAProxy would refuse: print the usage and exit 1.
@@ -152,7 +152,7 @@ pub fn parse_args(args: &[String]) -> Result<Command, Usage> {
     if o.cfg_paths.is_empty() && o.check_condition.is_none() {
         return Err(Usage);
     }
-    Ok(Command::Run(o))
+    Ok(Command::Run(Box::new(o)))
 }
 
 #[cfg(test)]
@@ -165,7 +165,7 @@ mod tests {
 
     fn opts(v: &[&str]) -> Options {
         match run(v) {
-            Ok(Command::Run(o)) => o,
+            Ok(Command::Run(o)) => *o,
             _ => panic!("not a run command: {v:?}"),
         }
     }

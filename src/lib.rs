@@ -18,7 +18,7 @@ pub fn run(args: Vec<String>) -> i32 {
             print!("{}{}", version::banner(), version::build_info());
             return 0;
         }
-        Ok(Command::Run(o)) => o,
+        Ok(Command::Run(o)) => *o,
         Err(cli::Usage) => {
             print!("{}", version::banner());
             eprint!("{}", cli::USAGE);

@@ -21,6 +21,9 @@ pub struct Checked {
     pub diags: Vec<Diagnostic>,
     /// Sockets that would accept connections (binds, stats sockets).
     pub listeners: usize,
+    /// Some server address did not resolve: HAProxy then ends with
+    /// "Failed to initialize server(s) addr." instead of "Fatal errors found".
+    pub unresolved: bool,
 }
 
 const TIMEOUT_HINT: &str = "\n   | While not properly invalid, you will certainly encounter various problems\n   | with such a configuration. To fix this, please ensure that all following\n   | timeouts are set to a non-zero value: 'client', 'connect', 'server'.";
@@ -86,7 +89,7 @@ pub fn check_config(cfg: &Config, opts: CheckOptions) -> Checked {
     }
     out.listeners += cfg.global.stats_sockets.len();
     if !out.diags.iter().any(Diagnostic::is_fatal) {
-        resolve_servers(cfg, opts, &mut out.diags);
+        out.unresolved = resolve_servers(cfg, opts, &mut out.diags);
     }
     out
 }
@@ -151,8 +154,9 @@ fn check_switching(cfg: &Config, p: &Proxy, diags: &mut Vec<Diagnostic>) {
     }
 }
 
-/// Resolves server host names as HAProxy does at start-up (libc resolver).
-fn resolve_servers(cfg: &Config, opts: CheckOptions, diags: &mut Vec<Diagnostic>) {
+/// Resolves server host names as HAProxy does at start-up (libc resolver);
+/// returns whether one failed fatally.
+fn resolve_servers(cfg: &Config, opts: CheckOptions, diags: &mut Vec<Diagnostic>) -> bool {
     let mut failed = false;
     for p in cfg.proxies.iter().filter(|p| !p.disabled) {
         for s in &p.servers {
@@ -190,4 +194,5 @@ fn resolve_servers(cfg: &Config, opts: CheckOptions, diags: &mut Vec<Diagnostic>
             "Failed to initialize server(s) addr.",
         ));
     }
+    failed
 }

@@ -820,7 +820,6 @@ fn stats(_: &mut Proxy, cx: &mut Cx) -> R {
     Ok(())
 }
 
-const TLS: Support = Support::Unsupported("TLS");
 const PEERS: Support = Support::Unsupported("stick tables");
 const SPOE: Support = Support::Unsupported("filters");
 
@@ -927,5 +926,3 @@ pub static PROXY_KEYWORDS: &[Kw] = &[
     Kw::new("use-server", BE, one_or_more),
     Kw::new("use_backend", FE, use_backend),
 ];
-
-const _: Support = TLS;
