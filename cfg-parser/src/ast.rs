@@ -1,6 +1,7 @@
 //! The configuration as written: sections, directives and typed settings,
 //! every node with its Span. Defaults are already copied into proxies (as
 //! HAProxy does when a proxy section starts); names are not resolved yet.
+use crate::acl::AclExpr;
 use crate::addr::Address;
 use crate::lexer::Word;
 use crate::source::Span;
@@ -192,16 +193,35 @@ pub struct ProxyOption {
 #[derive(Clone, Debug)]
 pub struct Acl {
     pub name: String,
-    /// The criterion and patterns as written, compiled by the acl module.
+    /// The criterion and patterns as written.
     pub words: Vec<String>,
+    pub expr: AclExpr,
     pub span: Span,
 }
 
-/// `if`/`unless` followed by ACL terms, kept as words until compiled.
+/// `if`/`unless` followed by ACL terms.
 #[derive(Clone, Debug, Default)]
 pub struct Condition {
+    /// `unless`
     pub negate: bool,
+    /// The terms as written.
     pub words: Vec<String>,
+    /// Compiled: alternatives (`or`) of conjunctions of terms.
+    pub terms: Vec<Vec<CondTerm>>,
+}
+
+#[derive(Clone, Debug)]
+pub struct CondTerm {
+    pub negate: bool,
+    pub acl: AclRef,
+}
+
+/// A named ACL (the proxy's lines of that name, or a predefined one), or an
+/// anonymous `{ ... }` one.
+#[derive(Clone, Debug)]
+pub enum AclRef {
+    Named(String),
+    Anonymous(Box<AclExpr>),
 }
 
 #[derive(Clone, Debug)]

@@ -2,7 +2,7 @@
 use super::{
     did_you_mean, log::parse_log, missing_cap, support_diag, CapFail, Caps, Cx, Keyword, Support,
 };
-use crate::acl::{check_acl_line, check_condition, split_condition};
+use crate::acl::{compile_acl_line, compile_condition, split_condition};
 use crate::ast::*;
 use crate::diag::{Diagnostic, Loc};
 use crate::values::{atol, parse_time_ms, TimeError};
@@ -534,10 +534,11 @@ fn acl(p: &mut Proxy, cx: &mut Cx) -> R {
         return Err(cx.alert("'acl' expects an ACL name."));
     }
     let words = words_from(cx, 2);
-    check_acl_line(&name, &words).map_err(|e| cx.alert(e))?;
+    let expr = compile_acl_line(&name, &words).map_err(|e| cx.alert(e))?;
     p.acls.push(Acl {
         name,
         words,
+        expr,
         span: cx.d.span.clone(),
     });
     Ok(())
@@ -548,9 +549,9 @@ fn use_backend(p: &mut Proxy, cx: &mut Cx) -> R {
         return Err(cx.alert("'use_backend' requires a backend name."));
     }
     let words = words_from(cx, 1);
-    let (_, cond) = split_condition(&words);
-    if let Some(c) = &cond {
-        check_condition(c, &p.acls).map_err(|e| {
+    let (_, mut cond) = split_condition(&words);
+    if let Some(c) = &mut cond {
+        compile_condition(c, &p.acls).map_err(|e| {
             cx.alert(format!(
                 "error detected while parsing switching rule : {e}."
             ))
@@ -582,9 +583,9 @@ fn rule(p: &mut Proxy, cx: &mut Cx) -> R {
         return Err(cx.alert(format!("'{kw}' expects an action.")));
     }
     let words = words_from(cx, 1);
-    let (action, cond) = split_condition(&words);
-    if let Some(c) = &cond {
-        check_condition(c, &p.acls).map_err(|e| match kw.as_str() {
+    let (action, mut cond) = split_condition(&words);
+    if let Some(c) = &mut cond {
+        compile_condition(c, &p.acls).map_err(|e| match kw.as_str() {
             "http-request" | "http-response" | "http-after-response" => Diagnostic::abort(
                 Loc::Parsing(cx.d.span.clone()),
                 format!(
@@ -626,9 +627,9 @@ fn rule(p: &mut Proxy, cx: &mut Cx) -> R {
 fn legacy_rule(p: &mut Proxy, cx: &mut Cx) -> R {
     let kw = cx.word(0).to_string();
     let words = words_from(cx, 1);
-    let (args, cond) = split_condition(&words);
-    if let Some(c) = &cond {
-        check_condition(c, &p.acls).map_err(|e| {
+    let (args, mut cond) = split_condition(&words);
+    if let Some(c) = &mut cond {
+        compile_condition(c, &p.acls).map_err(|e| {
             cx.alert(format!(
                 "error detected while parsing a '{kw}' condition : {e}."
             ))
@@ -720,6 +721,12 @@ fn legacy_monitor_net(p: &mut Proxy, cx: &mut Cx) -> R {
         return Err(cx.alert("'monitor-net' expects a network address."));
     }
     let net = cx.word(1).to_string();
+    let mut cond = Condition {
+        negate: false,
+        words: vec!["{".into(), "src".into(), net.clone(), "}".into()],
+        terms: Vec::new(),
+    };
+    compile_condition(&mut cond, &[]).map_err(|e| cx.alert(format!("'monitor-net' : {e}.")))?;
     translated(
         cx,
         "monitor-net",
@@ -728,10 +735,7 @@ fn legacy_monitor_net(p: &mut Proxy, cx: &mut Cx) -> R {
     p.rules.push(Rule {
         keyword: "http-request".into(),
         words: vec!["return".into(), "status".into(), "200".into()],
-        cond: Some(Condition {
-            negate: false,
-            words: vec!["{".into(), "src".into(), net, "}".into()],
-        }),
+        cond: Some(cond),
         span: cx.d.span.clone(),
         translated_from: Some("monitor-net".into()),
     });
