@@ -26,6 +26,9 @@ impl CondContext for BuildCond {
 /// A configuration that was read and checked.
 pub struct Loaded {
     pub config: Config,
+    /// The compiled model; `-c` builds it too, so a config that passes `-c`
+    /// is one the runtime can run.
+    pub runtime: Option<crate::model::Runtime>,
     pub listeners: usize,
     /// No fatal error (warnings allowed unless zero-warning).
     pub ok: bool,
@@ -85,11 +88,7 @@ pub fn load(opts: &Options, out: &mut Reporter) -> Option<Loaded> {
         Ok(f) => f,
         Err(msg) => {
             out.alert(&msg);
-            return Some(Loaded {
-                config: Config::default(),
-                listeners: 0,
-                ok: false,
-            });
+            return failed(Config::default(), 0);
         }
     };
     if files.is_empty() {
@@ -109,11 +108,7 @@ pub fn load(opts: &Options, out: &mut Reporter) -> Option<Loaded> {
                     "Could not open configuration file {f} : {}",
                     cfg_parser::keywords::proxy::io_reason(&e)
                 ));
-                return Some(Loaded {
-                    config: Config::default(),
-                    listeners: 0,
-                    ok: false,
-                });
+                return failed(Config::default(), 0);
             }
         }
     }
@@ -131,19 +126,11 @@ pub fn load(opts: &Options, out: &mut Reporter) -> Option<Loaded> {
         .iter()
         .any(|d| d.outcome == cfg_parser::Outcome::Abort);
     if aborted {
-        return Some(Loaded {
-            config: parsed.config,
-            listeners: 0,
-            ok: false,
-        });
+        return failed(parsed.config, 0);
     }
     if fatal {
         out.alert("Fatal errors found in configuration.");
-        return Some(Loaded {
-            config: parsed.config,
-            listeners: 0,
-            ok: false,
-        });
+        return failed(parsed.config, 0);
     }
     let checked = check_config(
         &parsed.config,
@@ -156,24 +143,27 @@ pub fn load(opts: &Options, out: &mut Reporter) -> Option<Loaded> {
         if !checked.unresolved {
             out.alert("Fatal errors found in configuration.");
         }
-        return Some(Loaded {
-            config: parsed.config,
-            listeners: checked.listeners,
-            ok: false,
-        });
+        return failed(parsed.config, checked.listeners);
     }
     if (opts.zero_warning || parsed.config.global.zero_warning) && out.warnings > 0 {
         out.alert("Some warnings were found and 'zero-warning' is set. Aborting.");
-        return Some(Loaded {
-            config: parsed.config,
-            listeners: checked.listeners,
-            ok: false,
-        });
+        return failed(parsed.config, checked.listeners);
     }
     Some(Loaded {
+        runtime: Some(crate::model::compile(&parsed.config)),
         config: parsed.config,
         listeners: checked.listeners,
         ok: true,
+    })
+}
+
+/// A configuration that did not pass: nothing to run.
+fn failed(config: Config, listeners: usize) -> Option<Loaded> {
+    Some(Loaded {
+        config,
+        runtime: None,
+        listeners,
+        ok: false,
     })
 }
 

@@ -2,6 +2,7 @@
 pub mod check;
 pub mod cli;
 pub mod features;
+pub mod model;
 pub mod report;
 pub mod version;
 

@@ -319,7 +319,7 @@ fn regex_reason(e: &regex::Error) -> String {
 }
 
 fn parse_hex(p: &str) -> Option<Vec<u8>> {
-    if p.len() % 2 != 0 {
+    if !p.len().is_multiple_of(2) {
         return None;
     }
     (0..p.len())

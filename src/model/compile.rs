@@ -1,0 +1,473 @@
+//! AST -> Runtime. Runs after the checks passed, so every name it looks up
+//! exists; it resolves names to indexes, applies HAProxy's default values,
+//! expands port ranges, and merges same-name ACL lines.
+use super::*;
+use cfg_parser::acl::{compile_expression, PREDEFINED_ACLS};
+use cfg_parser::addr::{wildcard_ip, Address, Host, Port};
+use cfg_parser::ast::{self, AclRef, Condition, Config, Proxy, ProxyKind};
+use cfg_parser::resolve::resolve_host;
+use std::net::IpAddr;
+
+/// HAProxy's defaults for what a config leaves unset.
+const DEFAULT_RETRIES: u32 = 3;
+const DEFAULT_INTER_MS: u64 = 2000;
+const DEFAULT_RISE: u32 = 2;
+const DEFAULT_FALL: u32 = 3;
+const DEFAULT_WEIGHT: u32 = 1;
+const DEFAULT_BUFSIZE: usize = 16384;
+const DEFAULT_MAXREWRITE: usize = 1024;
+const DEFAULT_STATS_TIMEOUT_MS: u64 = 10_000;
+/// Proxy ids start at 2 for user proxies (1 is taken by an internal proxy
+/// in HAProxy, and tools read the ids from the stats).
+const FIRST_PROXY_ID: u32 = 2;
+
+/// Compiles a configuration that passed `cfg_parser::check`.
+pub fn compile(cfg: &Config) -> Runtime {
+    let proxies: Vec<&Proxy> = cfg.proxies.iter().filter(|p| !p.disabled).collect();
+    // Backends first, so frontends can point at them by index.
+    let mut backends = Vec::new();
+    let mut backend_of: Vec<Option<BackendId>> = Vec::new();
+    for (i, p) in proxies.iter().enumerate() {
+        if p.kind == ProxyKind::Frontend {
+            backend_of.push(None);
+            continue;
+        }
+        backend_of.push(Some(BackendId(backends.len())));
+        backends.push(compile_backend(p, FIRST_PROXY_ID + i as u32));
+    }
+    let find_backend = |name: &str| -> Option<BackendId> {
+        proxies
+            .iter()
+            .zip(&backend_of)
+            .find(|(p, b)| p.name == name && b.is_some())
+            .and_then(|(_, b)| *b)
+    };
+    let mut frontends = Vec::new();
+    let mut listeners = Vec::new();
+    for (i, p) in proxies.iter().enumerate() {
+        if p.kind == ProxyKind::Backend {
+            continue;
+        }
+        let fid = FrontendId(frontends.len());
+        for b in &p.binds {
+            for a in &b.addrs {
+                for addr in listen_addrs(a) {
+                    listeners.push(Listener {
+                        addr,
+                        frontend: fid,
+                        params: b.params.clone(),
+                        span: b.span.clone(),
+                    });
+                }
+            }
+        }
+        let mut acls = AclTable::new(p);
+        let switching = p
+            .use_backends
+            .iter()
+            .map(|ub| SwitchingRule {
+                target: match find_backend(&ub.backend) {
+                    Some(id) => BackendTarget::Static(id),
+                    None => BackendTarget::Dynamic(ub.backend.clone()),
+                },
+                cond: ub.cond.as_ref().map(|c| acls.cond(c)),
+            })
+            .collect();
+        // A listen section serves its own servers unless told otherwise.
+        let default_backend = match &p.default_backend {
+            Some((name, _)) => find_backend(name),
+            None if p.kind == ProxyKind::Listen => backend_of[i],
+            None => None,
+        };
+        for r in &p.rules {
+            if let Some(c) = &r.cond {
+                acls.cond(c);
+            }
+        }
+        frontends.push(Frontend {
+            name: p.name.clone(),
+            id: FIRST_PROXY_ID + i as u32,
+            mode: p.effective_mode(),
+            maxconn: p.maxconn,
+            timeouts: timeouts(p),
+            options: options(p),
+            acls: acls.table,
+            switching,
+            default_backend,
+            rules: p.rules.clone(),
+            logs: p.logs.clone(),
+            log_format: p.log_format.clone(),
+            span: p.span.clone(),
+        });
+    }
+    Runtime {
+        global: global(&cfg.global),
+        listeners,
+        frontends,
+        backends,
+    }
+}
+
+fn global(g: &ast::Global) -> GlobalSettings {
+    let tune = |k: &str, dflt: usize| {
+        g.tune
+            .get(k)
+            .and_then(|(v, _)| v.parse().ok())
+            .filter(|v: &usize| *v > 0)
+            .unwrap_or(dflt)
+    };
+    GlobalSettings {
+        maxconn: g.maxconn,
+        nbthread: g.nbthread,
+        daemon: g.daemon,
+        master_worker: g.master_worker,
+        pidfile: g.pidfile.clone(),
+        chroot: g.chroot.clone(),
+        user: g.user.clone(),
+        group: g.group.clone(),
+        hard_stop_after_ms: g.hard_stop_after,
+        nosplice: g.nosplice,
+        maxpipes: g.maxpipes,
+        bufsize: tune("tune.bufsize", DEFAULT_BUFSIZE),
+        maxrewrite: tune("tune.maxrewrite", DEFAULT_MAXREWRITE),
+        logs: g.logs.clone(),
+        log_tag: g.log_tag.clone(),
+        stats_sockets: g.stats_sockets.clone(),
+        stats_timeout_ms: g.stats_timeout.unwrap_or(DEFAULT_STATS_TIMEOUT_MS),
+    }
+}
+
+/// The sockets one bind address stands for (a port range gives one per port).
+fn listen_addrs(a: &Address) -> Vec<ListenAddr> {
+    match a {
+        Address::Inet {
+            host, port, family, ..
+        } => {
+            let ip: IpAddr = match host {
+                Host::Wildcard => wildcard_ip(*family),
+                Host::Ip(ip) => *ip,
+                Host::Name(n) => resolve_host(n).unwrap_or(wildcard_ip(*family)),
+            };
+            let ports: Vec<u16> = match port {
+                Port::One(p) => vec![*p],
+                Port::Range(lo, hi) => (*lo..=*hi).collect(),
+                Port::None | Port::Offset(_) => vec![],
+            };
+            ports
+                .into_iter()
+                .map(|p| ListenAddr::Inet(SocketAddr::new(ip, p)))
+                .collect()
+        }
+        Address::Unix { path, .. } => vec![ListenAddr::Unix(path.into())],
+        Address::Abns(n) => vec![ListenAddr::Abns(n.clone())],
+        Address::Fd(n) | Address::SockPair(n) => vec![ListenAddr::Fd(*n)],
+    }
+}
+
+fn timeouts(p: &Proxy) -> Timeouts {
+    let t = &p.timeouts;
+    Timeouts {
+        client: t.client.unwrap_or(0),
+        server: t.server.unwrap_or(0),
+        connect: t.connect.unwrap_or(0),
+        check: t.check.unwrap_or(0),
+        queue: t.queue.unwrap_or(0),
+        http_request: t.http_request.unwrap_or(0),
+        http_keep_alive: t.http_keep_alive.unwrap_or(0),
+        // HAProxy: without `timeout tunnel`, a tunnel uses the longer of
+        // client and server; `timeout client-fin`/`server-fin` default to them.
+        tunnel: t.tunnel.unwrap_or(0),
+        tarpit: t.tarpit.unwrap_or(0),
+        client_fin: t.client_fin.unwrap_or(0),
+        server_fin: t.server_fin.unwrap_or(0),
+    }
+}
+
+fn options(p: &Proxy) -> ProxyOptions {
+    ProxyOptions {
+        names: p
+            .options
+            .iter()
+            .filter(|(_, o)| o.enabled)
+            .map(|(n, o)| (n.clone(), o.args.clone()))
+            .collect(),
+    }
+}
+
+fn compile_backend(p: &Proxy, id: u32) -> Backend {
+    let mut acls = AclTable::new(p);
+    for r in &p.rules {
+        if let Some(c) = &r.cond {
+            acls.cond(c);
+        }
+    }
+    Backend {
+        name: p.name.clone(),
+        id,
+        mode: p.effective_mode(),
+        balance: p.balance.clone().unwrap_or(ast::Balance::RoundRobin),
+        hash_type: p.hash_type.clone(),
+        timeouts: timeouts(p),
+        retries: p.retries.unwrap_or(DEFAULT_RETRIES),
+        fullconn: p.fullconn,
+        options: options(p),
+        acls: acls.table,
+        rules: p.rules.clone(),
+        servers: p
+            .servers
+            .iter()
+            .enumerate()
+            .map(|(i, s)| compile_server(s, i as u32 + 1))
+            .collect(),
+        span: p.span.clone(),
+    }
+}
+
+fn compile_server(s: &ast::Server, id: u32) -> Server {
+    let sp = &s.params;
+    let addr = match &s.addr {
+        Address::Inet { host, port, .. } => {
+            let (port, offset) = match port {
+                Port::One(p) => (*p, None),
+                Port::Offset(o) => (0, Some(*o)),
+                _ => (0, None),
+            };
+            let ip = match host {
+                Host::Ip(ip) => Some(*ip),
+                Host::Wildcard => Some(wildcard_ip(cfg_parser::addr::Family::V4)),
+                Host::Name(n) => resolve_host(n),
+            };
+            match ip {
+                Some(ip) => ServerAddr::Inet {
+                    addr: SocketAddr::new(ip, port),
+                    port_offset: offset,
+                },
+                None => ServerAddr::Unresolved(s.addr_text.clone()),
+            }
+        }
+        Address::Unix { path, .. } => ServerAddr::Unix(path.into()),
+        Address::Abns(n) => ServerAddr::Abns(n.clone()),
+        Address::Fd(_) | Address::SockPair(_) => ServerAddr::Unresolved(s.addr_text.clone()),
+    };
+    let inter = sp.inter.unwrap_or(DEFAULT_INTER_MS);
+    Server {
+        name: s.name.clone(),
+        id,
+        disabled: sp.disabled.unwrap_or(false) || matches!(addr, ServerAddr::Unresolved(_)),
+        addr,
+        weight: sp.weight.unwrap_or(DEFAULT_WEIGHT),
+        maxconn: sp.maxconn.filter(|m| *m > 0),
+        maxqueue: sp.maxqueue.filter(|m| *m > 0),
+        minconn: sp.minconn.filter(|m| *m > 0),
+        backup: sp.backup.unwrap_or(false),
+        check: sp.check.unwrap_or(false),
+        check_port: sp.port,
+        check_addr: sp.addr.clone(),
+        inter_ms: inter,
+        fastinter_ms: sp.fastinter.unwrap_or(inter),
+        downinter_ms: sp.downinter.unwrap_or(inter),
+        rise: sp.rise.unwrap_or(DEFAULT_RISE),
+        fall: sp.fall.unwrap_or(DEFAULT_FALL),
+        slowstart_ms: sp.slowstart.unwrap_or(0),
+        send_proxy: sp.send_proxy.unwrap_or(false),
+        send_proxy_v2: sp.send_proxy_v2.unwrap_or(false),
+        cookie: sp.cookie.clone(),
+        agent_check: sp.agent_check.unwrap_or(false),
+        agent_port: sp.agent_port,
+        agent_inter_ms: sp.agent_inter.unwrap_or(inter),
+        on_marked_down: sp.on_marked_down.clone(),
+        on_marked_up: sp.on_marked_up.clone(),
+        source: sp.source.clone(),
+        span: s.span.clone(),
+    }
+}
+
+/// A proxy's ACL table under construction: named ACLs (same-name lines
+/// merged), predefined ones on first use, anonymous ones appended.
+struct AclTable<'p> {
+    proxy: &'p Proxy,
+    table: Vec<Acl>,
+}
+
+impl<'p> AclTable<'p> {
+    fn new(proxy: &'p Proxy) -> Self {
+        let mut table: Vec<Acl> = Vec::new();
+        for a in &proxy.acls {
+            match table.iter_mut().find(|t| t.name == a.name) {
+                Some(t) => t.exprs.push(a.expr.clone()),
+                None => table.push(Acl {
+                    name: a.name.clone(),
+                    exprs: vec![a.expr.clone()],
+                }),
+            }
+        }
+        AclTable { proxy, table }
+    }
+
+    fn named(&mut self, name: &str) -> AclId {
+        if let Some(i) = self.table.iter().position(|t| t.name == name) {
+            return AclId(i);
+        }
+        let _ = self.proxy;
+        let exprs = predefined(name).into_iter().collect();
+        self.table.push(Acl {
+            name: name.to_string(),
+            exprs,
+        });
+        AclId(self.table.len() - 1)
+    }
+
+    fn cond(&mut self, c: &Condition) -> Cond {
+        let alternatives = c
+            .terms
+            .iter()
+            .map(|and| {
+                and.iter()
+                    .map(|t| {
+                        let id = match &t.acl {
+                            AclRef::Named(n) => self.named(n),
+                            AclRef::Anonymous(e) => {
+                                self.table.push(Acl {
+                                    name: String::new(),
+                                    exprs: vec![(**e).clone()],
+                                });
+                                AclId(self.table.len() - 1)
+                            }
+                        };
+                        (t.negate, id)
+                    })
+                    .collect()
+            })
+            .collect();
+        Cond {
+            unless: c.negate,
+            alternatives,
+        }
+    }
+}
+
+/// The expressions behind HAProxy's predefined ACLs.
+fn predefined(name: &str) -> Option<AclExpr> {
+    debug_assert!(PREDEFINED_ACLS.contains(&name));
+    let words: &[&str] = match name {
+        "TRUE" => &["always_true"],
+        "FALSE" => &["always_false"],
+        "LOCALHOST" => &["src", "127.0.0.1/8", "::1"],
+        "HTTP" => &["req.proto_http"],
+        "HTTP_1.0" => &["req.ver", "1.0"],
+        "HTTP_1.1" => &["req.ver", "1.1"],
+        "HTTP_2.0" => &["req.ver", "2.0"],
+        "HTTP_CONTENT" => &["req.hdr_val(content-length)", "gt", "0"],
+        "HTTP_URL_ABS" => &["url_reg", "^[^/:]*://"],
+        "HTTP_URL_SLASH" => &["url_beg", "/"],
+        "HTTP_URL_STAR" => &["url", "*"],
+        "METH_CONNECT" => &["method", "CONNECT"],
+        "METH_DELETE" => &["method", "DELETE"],
+        "METH_GET" => &["method", "GET", "HEAD"],
+        "METH_HEAD" => &["method", "HEAD"],
+        "METH_OPTIONS" => &["method", "OPTIONS"],
+        "METH_POST" => &["method", "POST"],
+        "METH_PUT" => &["method", "PUT"],
+        "METH_TRACE" => &["method", "TRACE"],
+        "RDP_COOKIE" => &["req.rdp_cookie_cnt", "gt", "0"],
+        "REQ_CONTENT" => &["req.len", "gt", "0"],
+        "WAIT_END" => &["wait_end"],
+        _ => return None,
+    };
+    compile_expression(&words.iter().map(|w| w.to_string()).collect::<Vec<_>>()).ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use cfg_parser::cond::CondContext;
+    use cfg_parser::{parse_files, ParseOptions, SourceFile};
+
+    struct Ctx;
+    impl CondContext for Ctx {
+        fn env_defined(&self, _: &str) -> bool {
+            false
+        }
+        fn has_feature(&self, _: &str) -> bool {
+            false
+        }
+        fn version(&self) -> &str {
+            "2.6.0"
+        }
+    }
+
+    fn runtime(text: &str) -> Runtime {
+        let files = [SourceFile {
+            name: "t.cfg".into(),
+            data: text.as_bytes().to_vec(),
+        }];
+        let parsed = parse_files(
+            &files,
+            &ParseOptions {
+                cond: &Ctx,
+                diag_mode: false,
+            },
+        );
+        assert!(
+            !parsed.diags.iter().any(|d| d.is_fatal()),
+            "{:?}",
+            parsed.diags
+        );
+        compile(&parsed.config)
+    }
+
+    #[test]
+    fn names_become_indexes_and_listen_serves_itself() {
+        let rt = runtime(
+            "defaults\n mode http\n timeout client 5s\n timeout server 7s\n\
+             frontend fe\n bind 127.0.0.1:8000-8002\n acl api path_beg /api\n acl api path_beg /v2\n\
+             use_backend be_api if api !{ src 10.0.0.0/8 } or TRUE\n default_backend be_web\n\
+             backend be_web\n server w1 127.0.0.1:81\n backend be_api\n retries 5\n server a1 127.0.0.1:82 weight 7 check\n\
+             listen l\n bind :9000\n server s 127.0.0.1:83\n",
+        );
+        assert_eq!(rt.listeners.len(), 4);
+        let fe = rt.frontend(FrontendId(0));
+        assert_eq!(
+            fe.default_backend.map(|b| rt.backend(b).name.as_str()),
+            Some("be_web")
+        );
+        let BackendTarget::Static(api) = fe.switching[0].target else {
+            panic!("static target")
+        };
+        assert_eq!(rt.backend(api).name, "be_api");
+        assert_eq!(rt.backend(api).retries, 5);
+        assert_eq!(rt.backend(api).servers[0].weight, 7);
+        assert_eq!(fe.acls[0].exprs.len(), 2, "same-name ACL lines are merged");
+        let cond = fe.switching[0].cond.as_ref().expect("cond");
+        assert_eq!(cond.alternatives.len(), 2);
+        assert!(cond.alternatives[0][1].0, "the anonymous ACL is negated");
+        assert_eq!(fe.timeouts.client, 5000);
+        assert_eq!(rt.backend(BackendId(0)).timeouts.server, 7000);
+        let l = rt
+            .frontends
+            .iter()
+            .find(|f| f.name == "l")
+            .expect("listen frontend");
+        assert_eq!(
+            l.default_backend.map(|b| rt.backend(b).name.as_str()),
+            Some("l")
+        );
+        assert_eq!(rt.backend(BackendId(0)).servers[0].rise, DEFAULT_RISE);
+        assert_eq!(fe.id, 2);
+    }
+
+    #[test]
+    fn dynamic_use_backend_stays_a_name() {
+        let rt = runtime("frontend fe\n bind :80\n use_backend %[req.hdr(host)]\n");
+        assert!(
+            matches!(&rt.frontends[0].switching[0].target, BackendTarget::Dynamic(n) if n == "%[req.hdr(host)]")
+        );
+    }
+
+    #[test]
+    fn predefined_acls_compile() {
+        for name in PREDEFINED_ACLS {
+            assert!(predefined(name).is_some(), "{name}");
+        }
+    }
+}

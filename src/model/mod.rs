@@ -1,0 +1,239 @@
+//! The compiled runtime model: the checked AST turned into plain structures
+//! the data path executes. Everything refers to everything else by index
+//! (`BackendId(3)`), never by name; names are resolved once, here.
+//! `Runtime` is immutable and shared with `Arc` by the workers.
+mod compile;
+
+pub use compile::compile;
+
+use cfg_parser::acl::AclExpr;
+use cfg_parser::ast::{Balance, LogTarget, Mode, Rule, StatsSocket};
+use cfg_parser::source::Span;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct FrontendId(pub usize);
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct BackendId(pub usize);
+/// Index into the ACL table of the proxy that owns the condition.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct AclId(pub usize);
+
+#[derive(Debug)]
+pub struct Runtime {
+    pub global: GlobalSettings,
+    pub listeners: Vec<Listener>,
+    pub frontends: Vec<Frontend>,
+    pub backends: Vec<Backend>,
+}
+
+impl Runtime {
+    pub fn backend(&self, id: BackendId) -> &Backend {
+        &self.backends[id.0]
+    }
+    pub fn frontend(&self, id: FrontendId) -> &Frontend {
+        &self.frontends[id.0]
+    }
+}
+
+#[derive(Debug, Default)]
+pub struct GlobalSettings {
+    pub maxconn: Option<u32>,
+    /// Worker threads; `None` means one per CPU, as HAProxy 2.x.
+    pub nbthread: Option<u32>,
+    pub daemon: bool,
+    pub master_worker: bool,
+    pub pidfile: Option<String>,
+    pub chroot: Option<String>,
+    pub user: Option<String>,
+    pub group: Option<String>,
+    pub hard_stop_after_ms: Option<u64>,
+    pub nosplice: bool,
+    pub maxpipes: Option<u32>,
+    pub bufsize: usize,
+    pub maxrewrite: usize,
+    pub logs: Vec<LogTarget>,
+    pub log_tag: Option<String>,
+    pub stats_sockets: Vec<StatsSocket>,
+    pub stats_timeout_ms: u64,
+}
+
+/// Where a listener accepts connections.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum ListenAddr {
+    Inet(SocketAddr),
+    Unix(PathBuf),
+    /// Linux abstract namespace socket.
+    Abns(String),
+    /// A socket inherited from the parent, by fd number.
+    Fd(i32),
+}
+
+/// One listening socket (a `bind` line with a port range gives several).
+#[derive(Clone, Debug)]
+pub struct Listener {
+    pub addr: ListenAddr,
+    pub frontend: FrontendId,
+    /// The bind line's parameters as written (`accept-proxy`, `maxconn N` ...).
+    pub params: Vec<String>,
+    pub span: Span,
+}
+
+impl Listener {
+    /// The value of parameter `name` (the word after it), if given.
+    pub fn param(&self, name: &str) -> Option<&str> {
+        let i = self.params.iter().position(|p| p == name)?;
+        self.params.get(i + 1).map(String::as_str)
+    }
+    pub fn has(&self, flag: &str) -> bool {
+        self.params.iter().any(|p| p == flag)
+    }
+}
+
+/// `timeout` values in milliseconds, defaults applied (0 = none).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Timeouts {
+    pub client: u64,
+    pub server: u64,
+    pub connect: u64,
+    pub check: u64,
+    pub queue: u64,
+    pub http_request: u64,
+    pub http_keep_alive: u64,
+    pub tunnel: u64,
+    pub tarpit: u64,
+    pub client_fin: u64,
+    pub server_fin: u64,
+}
+
+/// A named ACL: its lines OR'ed together (HAProxy merges same-name lines).
+#[derive(Clone, Debug)]
+pub struct Acl {
+    pub name: String,
+    pub exprs: Vec<AclExpr>,
+}
+
+/// `if`/`unless` compiled: any alternative whose terms all hold.
+#[derive(Clone, Debug)]
+pub struct Cond {
+    pub unless: bool,
+    /// (negated, acl) terms; the outer list is OR, the inner AND.
+    pub alternatives: Vec<Vec<(bool, AclId)>>,
+}
+
+/// Where a `use_backend` rule sends traffic.
+#[derive(Clone, Debug)]
+pub enum BackendTarget {
+    Static(BackendId),
+    /// A name computed per request from a log-format expression.
+    Dynamic(String),
+}
+
+#[derive(Clone, Debug)]
+pub struct SwitchingRule {
+    pub target: BackendTarget,
+    pub cond: Option<Cond>,
+}
+
+/// `option` flags a proxy ends up with (defaults applied, `no option` honoured).
+#[derive(Clone, Debug, Default)]
+pub struct ProxyOptions {
+    pub names: Vec<(String, Vec<String>)>,
+}
+
+impl ProxyOptions {
+    pub fn has(&self, name: &str) -> bool {
+        self.names.iter().any(|(n, _)| n == name)
+    }
+    pub fn args(&self, name: &str) -> Option<&[String]> {
+        self.names
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, a)| a.as_slice())
+    }
+}
+
+#[derive(Debug)]
+pub struct Frontend {
+    pub name: String,
+    /// HAProxy's proxy id (`iid` in stats; the first user proxy is 2).
+    pub id: u32,
+    pub mode: Mode,
+    pub maxconn: Option<u32>,
+    pub timeouts: Timeouts,
+    pub options: ProxyOptions,
+    pub acls: Vec<Acl>,
+    pub switching: Vec<SwitchingRule>,
+    pub default_backend: Option<BackendId>,
+    /// Rule lines (`http-request`, `tcp-request`, ...) for the rule engine.
+    pub rules: Vec<Rule>,
+    pub logs: Vec<LogTarget>,
+    pub log_format: Option<String>,
+    pub span: Span,
+}
+
+#[derive(Debug)]
+pub struct Backend {
+    pub name: String,
+    pub id: u32,
+    pub mode: Mode,
+    pub balance: Balance,
+    pub hash_type: Option<Vec<String>>,
+    pub timeouts: Timeouts,
+    pub retries: u32,
+    pub fullconn: Option<u32>,
+    pub options: ProxyOptions,
+    pub acls: Vec<Acl>,
+    pub rules: Vec<Rule>,
+    pub servers: Vec<Server>,
+    pub span: Span,
+}
+
+/// Where a server is reached.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum ServerAddr {
+    /// The port may be 0 (use the client's destination port) or shifted by
+    /// `port_offset` (`+N`/`-N`).
+    Inet {
+        addr: SocketAddr,
+        port_offset: Option<i32>,
+    },
+    Unix(PathBuf),
+    Abns(String),
+    /// The name did not resolve and `-dr` disabled the server.
+    Unresolved(String),
+}
+
+#[derive(Debug)]
+pub struct Server {
+    pub name: String,
+    /// Position in its backend, from 1 (`sid` in stats).
+    pub id: u32,
+    pub addr: ServerAddr,
+    pub weight: u32,
+    pub maxconn: Option<u32>,
+    pub maxqueue: Option<u32>,
+    pub minconn: Option<u32>,
+    pub backup: bool,
+    pub disabled: bool,
+    pub check: bool,
+    pub check_port: Option<u16>,
+    pub check_addr: Option<String>,
+    pub inter_ms: u64,
+    pub fastinter_ms: u64,
+    pub downinter_ms: u64,
+    pub rise: u32,
+    pub fall: u32,
+    pub slowstart_ms: u64,
+    pub send_proxy: bool,
+    pub send_proxy_v2: bool,
+    pub cookie: Option<String>,
+    pub agent_check: bool,
+    pub agent_port: Option<u16>,
+    pub agent_inter_ms: u64,
+    pub on_marked_down: Option<String>,
+    pub on_marked_up: Option<String>,
+    pub source: Option<String>,
+    pub span: Span,
+}
