@@ -58,6 +58,26 @@ pub fn check_config(cfg: &Config, opts: CheckOptions) -> Checked {
                 ));
             }
         }
+        let http_only = p.effective_mode() != Mode::Http;
+        if http_only && p.kind != ProxyKind::Backend && p.option("httplog") {
+            // HAProxy names the last line that carried a log-format expression.
+            let span = p
+                .rules
+                .iter()
+                .rev()
+                .find(|r| r.keyword.starts_with("http-"))
+                .map(|r| r.span.clone())
+                .or_else(|| p.options.get("httplog").map(|o| o.span.clone()));
+            let msg = format!(
+                "'option httplog' not usable with {} '{}' (needs 'mode http'). Falling back to 'option tcplog'.",
+                p.kind.label(),
+                p.name
+            );
+            diags.push(Diagnostic::warning(
+                span.map_or(Loc::None, Loc::Parsing),
+                msg,
+            ));
+        }
         let wants_log = p.option("httplog") || p.option("tcplog") || p.log_format.is_some();
         let has_address = p.logs.iter().any(|l| match l {
             LogTarget::Global(_) => !cfg.global.logs.is_empty(),
@@ -72,6 +92,26 @@ pub fn check_config(cfg: &Config, opts: CheckOptions) -> Checked {
                     p.name
                 ),
             ));
+        }
+        if http_only {
+            let who = format!("{} '{}'", p.kind.label(), p.name);
+            for kw in ["http-request", "http-response", "http-after-response"] {
+                if p.rules
+                    .iter()
+                    .any(|r| r.keyword == kw && r.translated_from.is_none())
+                {
+                    diags.push(Diagnostic::warning(
+                        Loc::None,
+                        format!("'{kw}' rules ignored for {who} as they require HTTP mode."),
+                    ));
+                }
+            }
+            if p.kind != ProxyKind::Frontend && p.directives.iter().any(|d| d.word(0) == "cookie") {
+                diags.push(Diagnostic::warning(
+                    Loc::None,
+                    format!("cookie will be ignored for {who} (needs 'mode http')."),
+                ));
+            }
         }
         if missing_timeouts(p) {
             diags.push(Diagnostic::warning(

@@ -24,17 +24,20 @@ fi
 
 # Verdict and alert locations of one run: "exit=N" then one "ALERT f:l" per line.
 summary() {
-    local bin=$1 dir=$2 file=$3
-    (cd "$dir" && env -i PATH=/usr/bin:/bin HOME=/root MULTI='x y' FOO=bar "$bin" -c -f "$file" 2>&1 >/dev/null; echo "exit=$?") |
+    local bin=$1 dir=$2
+    shift 2
+    (cd "$dir" && env -i PATH=/usr/bin:/bin HOME=/root MULTI='x y' FOO=bar "$bin" "$@" 2>&1 >/dev/null; echo "exit=$?") |
         sed -nE 's/^\[ALERT\].*\[([^]]+:[0-9]+)\].*/ALERT \1/p; s/^(exit=[0-9]+)$/\1/p'
 }
 
 pass=0 fail=0 fixed=0
+# check DIR NAME ARGS...: one configuration, both binaries.
 check() {
-    local dir=$1 file=$2 name=$3
+    local dir=$1 name=$2
+    shift 2
     local a b
-    a=$(summary "$oracle" "$dir" "$file")
-    b=$(summary "$ours" "$dir" "$file")
+    a=$(summary "$oracle" "$dir" "$@")
+    b=$(summary "$ours" "$dir" "$@")
     local is_known=0
     grep -q "^$name[[:space:]]" "$known" 2>/dev/null && is_known=1
     if [ "$a" == "$b" ]; then
@@ -55,10 +58,15 @@ check() {
 
 for f in "$top"/cfg-parser/tests/golden/*.cfg; do
     [ -e "$f" ] || continue
-    check "$(dirname "$f")" "$(basename "$f")" "$(basename "$f")"
+    check "$(dirname "$f")" "$(basename "$f")" -c -f "$(basename "$f")"
 done
 for f in "$top"/examples/*.cfg; do
-    check "$top" "examples/$(basename "$f")" "examples/$(basename "$f")"
+    check "$top" "examples/$(basename "$f")" -c -f "examples/$(basename "$f")"
+done
+for d in "$top"/cfg-parser/tests/golden-multi/*/; do
+    [ -f "$d/cmd" ] || continue
+    # shellcheck disable=SC2046
+    check "$d" "golden-multi/$(basename "$d")" $(cat "$d/cmd")
 done
 echo "compat: $pass passed, $fail failed"
 [ "$fail" = 0 ]

@@ -29,7 +29,8 @@ pub fn apply(g: &mut Global, d: &Directive, diags: &mut Vec<Diagnostic>) {
                 .iter()
                 .map(|k| k.name)
                 .filter(|n| *n != "tune.*")
-                .chain(TUNE_KEYWORDS.iter().copied()),
+                .chain(TUNE_KEYWORDS.iter().copied())
+                .chain(super::proxy::SECTION_NAMES.iter().copied()),
         );
         diags.push(Diagnostic::alert(
             Loc::Parsing(d.span.clone()),

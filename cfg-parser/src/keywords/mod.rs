@@ -7,6 +7,7 @@ pub mod bind;
 pub mod global;
 pub mod log;
 pub mod proxy;
+pub mod rules;
 pub mod sections;
 pub mod server;
 

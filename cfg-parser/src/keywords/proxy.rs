@@ -68,7 +68,7 @@ const RULES_IN_NAMED_DEFAULTS: &[&str] = &[
 ];
 
 /// Section names are suggested too (`backendz` -> `backend`), as HAProxy does.
-const SECTION_NAMES: &[&str] = &[
+pub const SECTION_NAMES: &[&str] = &[
     "backend", "defaults", "frontend", "global", "listen", "userlist",
 ];
 
@@ -301,8 +301,26 @@ fn legacy_timeout(p: &mut Proxy, cx: &mut Cx) -> R {
 /// The WARNING for a HAProxy 1.5 keyword we run in its modern form.
 fn translated(cx: &mut Cx, old: &str, modern: &str) {
     cx.warn(format!(
-        "'{old}' is a HAProxy 1.5 keyword that HAProxy 2.x refuses; it is run as '{modern}'. Please update the configuration."
+        "'{old}' is a HAProxy 1.5 keyword that HAProxy 2.x refuses; haproxy-rs runs it as '{modern}'. Please update the configuration."
     ));
+}
+
+/// The modern keyword HAProxy 2.6 names when it refuses a 1.5 regex rule.
+fn legacy_hint(kw: &str) -> &'static str {
+    match kw {
+        "reqrep" => {
+            "http-request replace-path', 'http-request replace-uri' or 'http-request replace-header"
+        }
+        "reqirep" => "http-request replace-header",
+        "reqdel" | "reqidel" => "http-request del-header",
+        "reqdeny" | "reqideny" => "http-request deny",
+        "reqallow" | "reqiallow" => "http-request allow",
+        "reqtarpit" | "reqitarpit" => "http-request tarpit",
+        "reqsetbe" | "reqisetbe" => "use_backend",
+        "rsprep" | "rspirep" => "http-response replace-header",
+        "rspdel" | "rspidel" => "http-response del-header",
+        _ => "http-response deny",
+    }
 }
 
 /// Options: name, capabilities, maximum number of arguments.
@@ -579,8 +597,13 @@ fn default_backend(p: &mut Proxy, cx: &mut Cx) -> R {
 /// written for the rule engine.
 fn rule(p: &mut Proxy, cx: &mut Cx) -> R {
     let kw = cx.word(0).to_string();
-    if cx.nwords() < 2 {
-        return Err(cx.alert(format!("'{kw}' expects an action.")));
+    if kw == "redirect" {
+        if cx.nwords() < 2 {
+            return Err(cx.alert("'redirect' expects 'code', 'prefix', 'location', 'scheme', 'set-cookie', 'clear-cookie', 'drop-query', 'append-slash', or 'ignore-empty' (was '')."));
+        }
+    } else {
+        let owner = format!("{} '{}'", p.kind.label(), p.name);
+        super::rules::check_rule(&words_from(cx, 0), &owner, &cx.d.span)?;
     }
     let words = words_from(cx, 1);
     let (action, mut cond) = split_condition(&words);
@@ -668,6 +691,13 @@ fn legacy_rule(p: &mut Proxy, cx: &mut Cx) -> R {
                 format!("{rk} add-header {name} \"{value}\"{cond_text}"),
             )
         }
+        "reqpass" | "reqipass" => {
+            // In 1.5 a matching reqpass changed nothing at all.
+            cx.warn(format!(
+                "'{kw}' is a HAProxy 1.5 keyword that HAProxy 2.x refuses; it never changed a request, so haproxy-rs ignores it. Please remove it."
+            ));
+            return Ok(());
+        }
         _ => {
             if args.is_empty() {
                 return Err(cx.alert(format!("'{kw}' expects <regex> as an argument.")));
@@ -679,14 +709,18 @@ fn legacy_rule(p: &mut Proxy, cx: &mut Cx) -> R {
             };
             let mut action = vec![format!("legacy-{kw}")];
             action.extend(args.iter().cloned());
-            (
-                rk,
-                action,
-                format!(
-                    "{rk} <equivalent rule for '{kw} {}'>{cond_text}",
-                    args.join(" ")
-                ),
-            )
+            cx.warn(format!(
+                "'{kw}' is a HAProxy 1.5 keyword that HAProxy 2.x refuses (its modern form is '{}'); haproxy-rs runs it with its HAProxy 1.5 meaning. Please update the configuration.",
+                legacy_hint(&kw)
+            ));
+            p.rules.push(Rule {
+                keyword: rk.into(),
+                words: action,
+                cond,
+                span: cx.d.span.clone(),
+                translated_from: Some(kw),
+            });
+            return Ok(());
         }
     };
     translated(cx, &kw, &modern);
@@ -749,11 +783,22 @@ fn legacy_grace(_: &mut Proxy, cx: &mut Cx) -> R {
     Ok(())
 }
 
+/// The status codes HAProxy has error pages for (`errorfile`, `http-error`).
+pub const ERROR_CODES: &[u16] = &[
+    200, 400, 401, 403, 404, 405, 407, 408, 410, 413, 425, 429, 500, 501, 502, 503, 504,
+];
+
 fn errorfile(p: &mut Proxy, cx: &mut Cx) -> R {
     if cx.nwords() < 3 {
         return Err(cx.alert("'errorfile' expects <status_code> and <file> as arguments."));
     }
     let code: u16 = cx.word(1).parse().unwrap_or(0);
+    if !ERROR_CODES.contains(&code) {
+        return Err(cx.alert(format!(
+            "errorfile : status code '{}' not handled.",
+            cx.word(1)
+        )));
+    }
     let path = cx.word(2).to_string();
     if let Err(e) = std::fs::metadata(&path) {
         let _ = e;
@@ -770,6 +815,19 @@ pub fn io_reason(e: &std::io::Error) -> String {
         Some(i) => s[..i].to_string(),
         None => s,
     }
+}
+
+fn cookie(_: &mut Proxy, cx: &mut Cx) -> R {
+    if cx.nwords() < 2 {
+        return Err(cx.alert("'cookie' expects <cookie_name> as argument."));
+    }
+    Ok(())
+}
+
+/// `appsession` (HAProxy 1.4/1.5): 2.6 refuses it and so do we, since
+/// cookie persistence replaces it with different semantics.
+fn appsession(_: &mut Proxy, cx: &mut Cx) -> R {
+    Err(cx.alert("'appsession' is not supported anymore since HAProxy 1.6."))
 }
 
 fn disabled(p: &mut Proxy, cx: &mut Cx) -> R {
@@ -830,6 +888,7 @@ const SPOE: Support = Support::Unsupported("filters");
 /// The proxy keyword table, in alphabetical order.
 pub static PROXY_KEYWORDS: &[Kw] = &[
     Kw::new("acl", FE_BE, acl),
+    Kw::new("appsession", BE_DEF, appsession),
     Kw::new("backlog", FE_DEF, one_or_more),
     Kw::new("balance", BE_DEF, balance),
     Kw::new("bind", FE, bind),
@@ -839,7 +898,7 @@ pub static PROXY_KEYWORDS: &[Kw] = &[
     Kw::new("clitimeout", FE_DEF, legacy_timeout),
     Kw::new("compression", ALL, any).support(Support::Unsupported("compression")),
     Kw::new("contimeout", BE_DEF, legacy_timeout),
-    Kw::new("cookie", BE_DEF, one_or_more),
+    Kw::new("cookie", BE_DEF, cookie),
     Kw::new("declare", FE_BE, any),
     Kw::new("default-server", BE_DEF, default_server),
     Kw::new("default_backend", FE_DEF, default_backend),
