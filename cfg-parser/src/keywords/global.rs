@@ -328,6 +328,11 @@ fn setenv(_: &mut Global, cx: &mut Cx) -> R {
 
 fn tune(g: &mut Global, cx: &mut Cx) -> R {
     let kw = cx.word(0);
+    if kw == "tune.chksize" {
+        return Err(cx.alert(
+            "option 'tune.chksize' is not supported any more (tune.bufsize is used instead).",
+        ));
+    }
     if cx.nwords() < 2 {
         return Err(cx.alert(format!("'{kw}' expects an integer argument.")));
     }
@@ -382,6 +387,7 @@ fn node(_: &mut Global, cx: &mut Cx) -> R {
 /// `tune.*` names (one row in the table stands for all of them).
 pub const TUNE_KEYWORDS: &[&str] = &[
     "tune.buffers.limit",
+    "tune.chksize",
     "tune.buffers.reserve",
     "tune.bufsize",
     "tune.comp.maxlevel",
@@ -432,6 +438,7 @@ pub const TUNE_KEYWORDS: &[&str] = &[
     "tune.ssl.ocsp-update.mindelay",
     "tune.stick-counters",
     "tune.vars.global-max-size",
+    "tune.vars.check-max-size",
     "tune.vars.proc-max-size",
     "tune.vars.reqres-max-size",
     "tune.vars.sess-max-size",
@@ -450,7 +457,9 @@ pub const TUNE_KEYWORDS: &[&str] = &[
 /// The `global` keyword table, in alphabetical order.
 pub static GLOBAL_KEYWORDS: &[Kw] = &[
     Kw::new("51degrees-data-file", ALL, any).support(Support::Unsupported("51Degrees")),
+    Kw::new("busy-polling", ALL, flag),
     Kw::new("ca-base", ALL, one_word).support(TLS),
+    Kw::new("cluster-secret", ALL, one_word),
     Kw::new("chroot", ALL, chroot),
     Kw::new("close-spread-time", ALL, one_word),
     Kw::new("cpu-map", ALL, any),
@@ -462,6 +471,7 @@ pub static GLOBAL_KEYWORDS: &[Kw] = &[
     Kw::new("deviceatlas-json-file", ALL, any).support(Support::Unsupported("DeviceAtlas")),
     Kw::new("expose-experimental-directives", ALL, flag),
     Kw::new("external-check", ALL, any).support(Support::Unsupported("external checks")),
+    Kw::new("fd-hard-limit", ALL, one_word),
     Kw::new("gid", ALL, gid),
     Kw::new("grace", ALL, one_word),
     Kw::new("group", ALL, group),
@@ -471,6 +481,11 @@ pub static GLOBAL_KEYWORDS: &[Kw] = &[
     Kw::new("h2-workaround-bogus-websocket-clients", ALL, flag)
         .support(Support::NoEffect("HTTP/2")),
     Kw::new("hard-stop-after", ALL, hard_stop_after),
+    Kw::new("httpclient.resolvers.id", ALL, one_word).support(Support::NoEffect("DNS resolvers")),
+    Kw::new("httpclient.resolvers.prefer", ALL, one_word)
+        .support(Support::NoEffect("DNS resolvers")),
+    Kw::new("httpclient.ssl.ca-file", ALL, one_word).support(TLS),
+    Kw::new("httpclient.ssl.verify", ALL, one_word).support(TLS),
     Kw::new("insecure-fork-wanted", ALL, flag),
     Kw::new("insecure-setuid-wanted", ALL, flag),
     Kw::new("issuers-chain-path", ALL, one_word).support(TLS),
@@ -504,6 +519,7 @@ pub static GLOBAL_KEYWORDS: &[Kw] = &[
     Kw::new("nopoll", ALL, flag),
     Kw::new("noreuseport", ALL, flag),
     Kw::new("nosplice", ALL, nosplice),
+    Kw::new("numa-cpu-mapping", ALL, flag),
     Kw::new("pidfile", ALL, pidfile),
     Kw::new("pp2-never-send-local", ALL, flag),
     Kw::new("presetenv", ALL, setenv),

@@ -348,6 +348,7 @@ const OPTIONS: &[(&str, Caps, usize)] = &[
     ("http-server-close", ALL, 0),
     ("http-use-htx", ALL, 0),
     ("http-use-proxy-header", FE_DEF, 0),
+    ("httpslog", FE_DEF, 1),
     ("httpchk", BE_DEF, 3),
     ("httpclose", ALL, 0),
     ("httplog", ALL, 1),
@@ -380,6 +381,11 @@ const OPTIONS: &[(&str, Caps, usize)] = &[
     ("tcplog", ALL, 0),
     ("transparent", BE_DEF, 0),
 ];
+
+/// Every `option` name we know (for tests and tools).
+pub fn option_names() -> Vec<&'static str> {
+    OPTIONS.iter().map(|o| o.0).collect()
+}
 
 /// HAProxy 1.5 options that 2.x removed, and what we run instead.
 const LEGACY_OPTIONS: &[(&str, &str)] = &[
@@ -896,6 +902,9 @@ pub static PROXY_KEYWORDS: &[Kw] = &[
     Kw::new("block", FE_BE, legacy_rule),
     Kw::new("capture", FE, one_or_more),
     Kw::new("clitimeout", FE_DEF, legacy_timeout),
+    Kw::new("clitcpka-cnt", FE_DEF, one_or_more),
+    Kw::new("clitcpka-idle", FE_DEF, one_or_more),
+    Kw::new("clitcpka-intvl", FE_DEF, one_or_more),
     Kw::new("compression", ALL, any).support(Support::Unsupported("compression")),
     Kw::new("contimeout", BE_DEF, legacy_timeout),
     Kw::new("cookie", BE_DEF, cookie),
@@ -905,8 +914,10 @@ pub static PROXY_KEYWORDS: &[Kw] = &[
     Kw::new("description", FE_BE, any),
     Kw::new("disabled", ALL, disabled),
     Kw::new("dispatch", BE, one_or_more),
+    Kw::new("dynamic-cookie-key", BE_DEF, one_or_more),
     Kw::new("email-alert", ALL, any).support(Support::Unsupported("email alerts")),
     Kw::new("enabled", ALL, enabled),
+    Kw::new("error-log-format", FE_DEF, log_format),
     Kw::new("errorfile", ALL, errorfile),
     Kw::new("errorfiles", ALL, one_or_more),
     Kw::new("errorloc", ALL, one_or_more),
@@ -975,6 +986,9 @@ pub static PROXY_KEYWORDS: &[Kw] = &[
     Kw::new("server-state-file-name", BE_DEF, any),
     Kw::new("server-template", BE, any).alert_cap(),
     Kw::new("source", BE_DEF, one_or_more),
+    Kw::new("srvtcpka-cnt", BE_DEF, one_or_more),
+    Kw::new("srvtcpka-idle", BE_DEF, one_or_more),
+    Kw::new("srvtcpka-intvl", BE_DEF, one_or_more),
     Kw::new("srvtimeout", BE_DEF, legacy_timeout),
     Kw::new("stats", ALL, stats),
     Kw::new("stick", BE, any).support(PEERS),
@@ -983,6 +997,7 @@ pub static PROXY_KEYWORDS: &[Kw] = &[
     Kw::new("tcp-request", FE_BE, rule),
     Kw::new("tcp-response", BE, rule),
     Kw::new("timeout", ALL, timeout),
+    Kw::new("transparent", BE_DEF, any).support(Support::Unsupported("transparent proxying")),
     Kw::new("unique-id-format", FE_DEF, one_or_more),
     Kw::new("unique-id-header", FE_DEF, one_or_more),
     Kw::new("use-fcgi-app", BE, any).support(Support::Unsupported("FastCGI")),
