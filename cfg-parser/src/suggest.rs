@@ -63,7 +63,7 @@ pub fn suggest<'a, I: IntoIterator<Item = &'a str>>(word: &str, candidates: I) -
     let mut best: Option<(u32, &'a str)> = None;
     for cand in candidates {
         let d = distance(&target, &fingerprint(cand));
-        if best.map_or(true, |(bd, _)| d < bd) {
+        if best.is_none_or(|(bd, _)| d < bd) {
             best = Some((d, cand));
         }
     }

@@ -105,6 +105,9 @@ pub struct Keyword<D: 'static> {
     pub name: &'static str,
     pub caps: Caps,
     pub cap_fail: CapFail,
+    /// HAProxy still parses (and may reject) the arguments of some keywords
+    /// it ignores for lack of capability (`http-check`, `tcp-check`).
+    pub parse_when_ignored: bool,
     pub support: Support,
     pub apply: fn(&mut D, &mut Cx) -> Result<(), Diagnostic>,
 }
@@ -119,12 +122,17 @@ impl<D> Keyword<D> {
             name,
             caps,
             cap_fail: CapFail::WarnIgnored,
+            parse_when_ignored: false,
             support: Support::Parsed,
             apply,
         }
     }
     pub const fn alert_cap(mut self) -> Self {
         self.cap_fail = CapFail::Alert;
+        self
+    }
+    pub const fn parse_when_ignored(mut self) -> Self {
+        self.parse_when_ignored = true;
         self
     }
     pub const fn support(mut self, s: Support) -> Self {

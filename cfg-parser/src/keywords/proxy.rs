@@ -44,6 +44,12 @@ pub fn apply(p: &mut Proxy, d: &Directive, diags: &mut Vec<Diagnostic>) {
         && RULES_IN_NAMED_DEFAULTS.contains(&kw.name);
     if let Some(lacks) = missing_cap(kw.caps, p.kind).filter(|_| !named_defaults_rule) {
         diags.push(cap_diag(kw.name, kw.cap_fail, p, lacks, d));
+        if kw.parse_when_ignored && p.kind != ProxyKind::Defaults {
+            let mut scratch = Proxy::new(p.kind, p.name.clone(), p.span.clone());
+            if let Err(e) = (kw.apply)(&mut scratch, &mut Cx { d, diags }) {
+                diags.push(e);
+            }
+        }
         return;
     }
     let mut cx = Cx { d, diags };
@@ -78,9 +84,16 @@ fn cap_diag(kw: &str, how: CapFail, p: &Proxy, lacks: &str, d: &Directive) -> Di
         let msg = format!("'{kw}' not allowed in 'defaults' section.");
         return match kw {
             "server" | "default-server" => Diagnostic::alert(Loc::Bracket(d.span.clone()), msg),
-            "acl" if p.name.is_empty() => Diagnostic::alert(
+            "tcp-request" | "tcp-response" if p.name.is_empty() => Diagnostic::alert(
                 Loc::Parsing(d.span.clone()),
-                "'acl' not allowed in anonymous 'defaults' section.",
+                format!(
+                    "{kw} {} is not allowed in anonymous 'defaults' sections",
+                    d.word(1)
+                ),
+            ),
+            _ if p.name.is_empty() && RULES_IN_NAMED_DEFAULTS.contains(&kw) => Diagnostic::alert(
+                Loc::Parsing(d.span.clone()),
+                format!("'{kw}' not allowed in anonymous 'defaults' section."),
             ),
             _ => Diagnostic::alert(Loc::Parsing(d.span.clone()), msg),
         };
@@ -879,13 +892,104 @@ fn stats(_: &mut Proxy, cx: &mut Cx) -> R {
         "timeout",
         "uri",
     ];
+    const EXPECTS: &str = "expects 'admin', 'uri', 'realm', 'auth', 'scope', 'enable', 'hide-version', 'show-node', 'show-desc' or 'show-legends'.";
     let sub = cx.word(1);
-    if !SUB.contains(&sub) {
-        return Err(cx.alert(format!(
-            "'stats' expects 'admin', 'auth', 'enable', 'hide-version', 'http-request', 'realm', 'refresh', 'scope', 'show-desc', 'show-legends', 'show-modules', 'show-node' or 'uri' (got '{sub}')."
-        )));
+    let tight = |m: String| Diagnostic::alert(Loc::ParsingTight(cx.d.span.clone()), m);
+    if sub.is_empty() {
+        return Err(tight(format!("missing keyword in 'stats', {EXPECTS}")));
+    }
+    if !SUB.contains(&sub) || sub == "bind-process" {
+        return Err(tight(format!("unknown stats parameter '{sub}', {EXPECTS}")));
     }
     Ok(())
+}
+
+/// `capture cookie <name> len <n>`, `capture request|response header <name> len <n>`
+fn capture(_: &mut Proxy, cx: &mut Cx) -> R {
+    let len_ok = |i: usize| cx.word(i) == "len" && !cx.word(i + 1).is_empty();
+    match cx.word(1) {
+        "cookie" if !cx.word(2).is_empty() && len_ok(3) => Ok(()),
+        "cookie" => Err(cx.alert("'capture' expects 'cookie' <cookie_name> 'len' <len>.")),
+        dir @ ("request" | "response")
+            if cx.word(2) == "header" && !cx.word(3).is_empty() && len_ok(4) =>
+        {
+            let _ = dir;
+            Ok(())
+        }
+        dir @ ("request" | "response") => Err(cx.alert(format!(
+            "'capture {dir}' expects 'header' <header_name> 'len' <len>."
+        ))),
+        _ => Err(cx.alert("'capture' expects 'cookie' or 'request header' or 'response header'.")),
+    }
+}
+
+fn monitor(_: &mut Proxy, cx: &mut Cx) -> R {
+    if cx.word(1) != "fail" {
+        return Err(cx.alert("'monitor' only supports 'fail'."));
+    }
+    if !matches!(cx.word(2), "if" | "unless") {
+        return Err(
+            cx.alert("'monitor fail' requires either 'if' or 'unless' followed by a condition.")
+        );
+    }
+    Ok(())
+}
+
+fn rate_limit(_: &mut Proxy, cx: &mut Cx) -> R {
+    if cx.word(1) != "sessions" {
+        return Err(cx.alert(format!(
+            "'rate-limit' only supports 'sessions' (got '{}')",
+            cx.word(1)
+        )));
+    }
+    if cx.word(2).is_empty() {
+        return Err(
+            cx.alert("'rate-limit sessions' expects expects an integer value (in sessions/second)")
+        );
+    }
+    Ok(())
+}
+
+fn tcp_check(_: &mut Proxy, cx: &mut Cx) -> R {
+    const SUB: &[&str] = &[
+        "comment",
+        "connect",
+        "send",
+        "send-binary",
+        "send-lf",
+        "send-binary-lf",
+        "expect",
+    ];
+    let sub = cx.word(1);
+    if SUB.contains(&sub) || sub.starts_with("set-var") || sub.starts_with("unset-var") {
+        return Ok(());
+    }
+    Err(cx.alert(format!(
+        "'tcp-check' only supports 'comment', 'connect', 'send', 'send-binary', 'expect', 'set-var-fmt(*)', 'set-var(*)', 'unset-var(*)'. but got '{sub}'"
+    )))
+}
+
+fn http_check(_: &mut Proxy, cx: &mut Cx) -> R {
+    const SUB: &[&str] = &[
+        "comment",
+        "connect",
+        "disable-on-404",
+        "expect",
+        "send",
+        "send-state",
+    ];
+    let sub = cx.word(1);
+    if sub == "expect" && cx.nwords() < 3 {
+        return Err(
+            cx.alert("'http-check expect' : expects at least a matching pattern as arguments.")
+        );
+    }
+    if SUB.contains(&sub) || sub.starts_with("set-var") || sub.starts_with("unset-var") {
+        return Ok(());
+    }
+    Err(cx.alert(format!(
+        "'http-check' only supports 'disable-on-404', 'send-state', 'comment', 'connect', 'send', 'expect', 'set-var(*)' and 'unset-var(*)'. but got '{sub}'."
+    )))
 }
 
 const PEERS: Support = Support::Unsupported("stick tables");
@@ -900,7 +1004,7 @@ pub static PROXY_KEYWORDS: &[Kw] = &[
     Kw::new("bind", FE, bind),
     Kw::new("bind-process", ALL, any),
     Kw::new("block", FE_BE, legacy_rule),
-    Kw::new("capture", FE, one_or_more),
+    Kw::new("capture", FE, capture),
     Kw::new("clitimeout", FE_DEF, legacy_timeout),
     Kw::new("clitcpka-cnt", FE_DEF, one_or_more),
     Kw::new("clitcpka-idle", FE_DEF, one_or_more),
@@ -931,7 +1035,7 @@ pub static PROXY_KEYWORDS: &[Kw] = &[
     Kw::new("hash-balance-factor", BE_DEF, one_or_more),
     Kw::new("hash-type", BE_DEF, hash_type),
     Kw::new("http-after-response", FE_BE, rule),
-    Kw::new("http-check", BE_DEF, one_or_more),
+    Kw::new("http-check", BE_DEF, http_check).parse_when_ignored(),
     Kw::new("http-error", ALL, one_or_more),
     Kw::new("http-request", FE_BE, rule),
     Kw::new("http-response", FE_BE, rule),
@@ -948,13 +1052,13 @@ pub static PROXY_KEYWORDS: &[Kw] = &[
     Kw::new("max-session-srv-conns", FE_DEF, one_or_more),
     Kw::new("maxconn", FE_DEF, maxconn),
     Kw::new("mode", ALL, mode),
-    Kw::new("monitor", FE, one_or_more),
+    Kw::new("monitor", FE, monitor),
     Kw::new("monitor-net", FE_DEF, legacy_monitor_net),
     Kw::new("monitor-uri", FE_DEF, one_or_more),
     Kw::new("no", ALL, no),
     Kw::new("option", ALL, option),
     Kw::new("persist", BE_DEF, any),
-    Kw::new("rate-limit", FE_DEF, one_or_more),
+    Kw::new("rate-limit", FE_DEF, rate_limit),
     Kw::new("redirect", FE_BE, rule),
     Kw::new("redisp", BE_DEF, legacy_redispatch),
     Kw::new("redispatch", BE_DEF, legacy_redispatch),
@@ -993,7 +1097,7 @@ pub static PROXY_KEYWORDS: &[Kw] = &[
     Kw::new("stats", ALL, stats),
     Kw::new("stick", BE, any).support(PEERS),
     Kw::new("stick-table", FE_BE, any).support(PEERS),
-    Kw::new("tcp-check", BE_DEF, one_or_more),
+    Kw::new("tcp-check", BE_DEF, tcp_check).parse_when_ignored(),
     Kw::new("tcp-request", FE_BE, rule),
     Kw::new("tcp-response", BE, rule),
     Kw::new("timeout", ALL, timeout),
