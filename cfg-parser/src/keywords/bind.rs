@@ -36,6 +36,11 @@ pub fn parse_bind(cx: &mut Cx, section: &str) -> Result<Bind, Diagnostic> {
                 return Err(cx.alert(format!("'bind' : invalid address: '{n}' in '{one}'")));
             }
         }
+        if let Address::Fd(fd) = a {
+            check_inherited_fd(fd).map_err(|e| {
+                cx.alert(format!("'bind' : cannot use file descriptor '{fd}' : {}.", crate::keywords::proxy::io_reason(&e)))
+            })?;
+        }
         addrs.push(a);
     }
     let head = format!("'bind {spec}' in section '{section}'");
@@ -65,6 +70,22 @@ pub fn parse_bind(cx: &mut Cx, section: &str) -> Result<Bind, Diagnostic> {
         params,
         span: cx.d.span.clone(),
     })
+}
+
+/// An `fd@N` bind must name an open socket inherited from the parent.
+fn check_inherited_fd(fd: i32) -> Result<(), std::io::Error> {
+    let mut ty: libc::c_int = 0;
+    let mut len = std::mem::size_of::<libc::c_int>() as libc::socklen_t;
+    // SAFETY: getsockopt only writes an int into `ty` (whose size is in
+    // `len`); an fd that is not open or not a socket just yields an error.
+    let rc = unsafe {
+        libc::getsockopt(fd, libc::SOL_SOCKET, libc::SO_TYPE, (&mut ty as *mut libc::c_int).cast(), &mut len)
+    };
+    if rc == 0 {
+        Ok(())
+    } else {
+        Err(std::io::Error::last_os_error())
+    }
 }
 
 /// Bind parameters HAProxy 2.6 knows, in alphabetical order.
