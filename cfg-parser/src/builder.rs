@@ -15,6 +15,9 @@ enum Current {
     HttpErrors(HttpErrors),
     /// A section this build does not support; its lines are not read.
     Unsupported(OtherSection),
+    /// A proxy section whose header was refused: HAProxy has no proxy to
+    /// apply its lines to and says so on each of them.
+    Refused,
 }
 
 /// Section keywords and whether this build reads them.
@@ -67,6 +70,7 @@ impl Builder {
             Current::Userlist(_) => "userlist".into(),
             Current::HttpErrors(_) => "http-errors".into(),
             Current::Unsupported(o) => o.kind.clone(),
+            Current::Refused => String::new(),
         }
     }
 
@@ -87,7 +91,7 @@ impl Builder {
             Current::Userlist(u) => self.config.userlists.push(u),
             Current::HttpErrors(h) => self.config.http_errors.push(h),
             Current::Unsupported(o) => self.config.other_sections.push(o),
-            Current::None | Current::Global => {}
+            Current::None | Current::Global | Current::Refused => {}
         }
     }
 
@@ -109,6 +113,10 @@ impl Builder {
             Current::Userlist(u) => sections::apply_userlist(u, &d, &mut self.diags),
             Current::HttpErrors(h) => sections::apply_http_errors(h, &d, &mut self.diags),
             Current::Unsupported(o) => o.directives.push(d),
+            Current::Refused => self.diags.push(Diagnostic::alert(
+                Loc::Parsing(d.span.clone()),
+                "'listen' or 'defaults' expected.",
+            )),
         }
     }
 
@@ -208,6 +216,8 @@ impl Builder {
                 Loc::Parsing(span.clone()),
                 "please use the 'bind' keyword for listening addresses.",
             ));
+            self.cur = Current::Refused;
+            return;
         }
         if kind != ProxyKind::Defaults {
             self.check_duplicate(kind, name, &span);
