@@ -211,13 +211,38 @@ impl Builder {
                 format!("character '{c}' is not permitted in '{section}' name '{name}'."),
             ));
         }
+        // HAProxy 1.5 took the listening address on the section line
+        // (`listen app 0.0.0.0:8080`); 2.x refuses it, we run it as a `bind`.
+        let mut header_bind = None;
         if args.len() > 1 {
-            self.diags.push(Diagnostic::alert(
-                Loc::Parsing(span.clone()),
-                "please use the 'bind' keyword for listening addresses.",
-            ));
-            self.cur = Current::Refused;
-            return;
+            let looks_like_address = crate::addr::parse_address(
+                args[1],
+                crate::addr::AddrRules {
+                    port_required: true,
+                    port_range_ok: true,
+                    ..Default::default()
+                },
+            )
+            .is_ok();
+            if kind.has_frontend()
+                && kind != ProxyKind::Defaults
+                && args.len() == 2
+                && looks_like_address
+            {
+                let mut words = vec![d.words[0].clone(), d.words[2].clone()];
+                words[0].text = "bind".into();
+                header_bind = Some(Directive {
+                    words,
+                    span: span.clone(),
+                });
+            } else {
+                self.diags.push(Diagnostic::alert(
+                    Loc::Parsing(span.clone()),
+                    "please use the 'bind' keyword for listening addresses.",
+                ));
+                self.cur = Current::Refused;
+                return;
+            }
         }
         if kind != ProxyKind::Defaults {
             self.check_duplicate(kind, name, &span);
@@ -260,10 +285,23 @@ impl Builder {
             None if kind == ProxyKind::Defaults => None,
             None => self.config.defaults.last().cloned(),
         };
-        let proxy = match base {
+        let mut proxy = match base {
             Some(def) => Proxy::inherit(kind, name.into(), span, &def),
             None => Proxy::new(kind, name.into(), span),
         };
+        if let Some(bind) = header_bind {
+            let before = self.diags.len();
+            proxy::apply(&mut proxy, &bind, &mut self.diags);
+            if !self.diags[before..].iter().any(Diagnostic::is_fatal) {
+                self.diags.push(Diagnostic::warning(
+                    Loc::Parsing(bind.span.clone()),
+                    format!(
+                        "an address on the '{section}' line is HAProxy 1.5 syntax that HAProxy 2.x refuses; haproxy-rs runs it as 'bind {}'. Please update the configuration.",
+                        bind.word(1)
+                    ),
+                ));
+            }
+        }
         self.cur = Current::Proxy(Box::new(proxy));
     }
 
