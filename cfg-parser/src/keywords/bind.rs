@@ -38,7 +38,10 @@ pub fn parse_bind(cx: &mut Cx, section: &str) -> Result<Bind, Diagnostic> {
         }
         if let Address::Fd(fd) = a {
             check_inherited_fd(fd).map_err(|e| {
-                cx.alert(format!("'bind' : cannot use file descriptor '{fd}' : {}.", crate::keywords::proxy::io_reason(&e)))
+                cx.alert(format!(
+                    "'bind' : cannot use file descriptor '{fd}' : {}.",
+                    crate::keywords::proxy::io_reason(&e)
+                ))
             })?;
         }
         addrs.push(a);
@@ -79,7 +82,13 @@ fn check_inherited_fd(fd: i32) -> Result<(), std::io::Error> {
     // SAFETY: getsockopt only writes an int into `ty` (whose size is in
     // `len`); an fd that is not open or not a socket just yields an error.
     let rc = unsafe {
-        libc::getsockopt(fd, libc::SOL_SOCKET, libc::SO_TYPE, (&mut ty as *mut libc::c_int).cast(), &mut len)
+        libc::getsockopt(
+            fd,
+            libc::SOL_SOCKET,
+            libc::SO_TYPE,
+            (&mut ty as *mut libc::c_int).cast(),
+            &mut len,
+        )
     };
     if rc == 0 {
         Ok(())
