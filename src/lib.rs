@@ -1,10 +1,17 @@
 //! haproxy-rs: a drop-in replacement for HAProxy 2.6.
+pub mod acl;
+pub mod balance;
 pub mod check;
 pub mod cli;
 pub mod features;
+pub mod http;
+pub mod listener;
 pub mod model;
 pub mod report;
+pub mod support;
+pub mod tcp;
 pub mod version;
+pub mod worker;
 
 use cli::{Command, Options};
 
@@ -42,12 +49,39 @@ fn run_with(opts: Options) -> i32 {
     let Some(loaded) = check::load(&opts, &mut out) else {
         return 1;
     };
-    if !loaded.ok {
+    let (true, Some(runtime)) = (loaded.ok, loaded.runtime) else {
+        return 1;
+    };
+    let pending = support::check_runnable(&loaded.config);
+    out.emit_all(&pending);
+    if pending.iter().any(|d| d.is_fatal()) {
+        out.alert("Fatal errors found in configuration.");
         return 1;
     }
-    out.alert_plain(
-        "this build of haproxy-rs can check configurations (-c) but cannot run proxies yet: \
-         the data path comes with a later release.",
-    );
-    1
+    if runtime.listeners.is_empty() {
+        out.alert_plain(
+            "[haproxy.main()] No enabled listener found (check for 'bind' directives) ! Exiting.",
+        );
+        return 1;
+    }
+    // `-db`/`-d` keep the process in the foreground whatever `daemon` says.
+    let daemon = (opts.daemon || loaded.config.global.daemon) && !opts.foreground;
+    if daemon || opts.master_worker || loaded.config.global.master_worker {
+        out.alert_plain(
+            "daemon and master-worker modes are not built yet in haproxy-rs: run in the foreground (-db) for now.",
+        );
+        return 1;
+    }
+    match worker::run(runtime, !opts.no_reuseport) {
+        Ok(()) => 0,
+        Err(errors) => {
+            for e in &errors {
+                out.alert_plain(&e.message);
+            }
+            out.alert_plain(
+                "[haproxy.main()] Some protocols failed to start their listeners! Exiting.",
+            );
+            1
+        }
+    }
 }

@@ -1,0 +1,358 @@
+//! Runs compiled ACLs and conditions against a request: sample fetches,
+//! converters, and the matchers of `-m`.
+use crate::model::{Acl, Cond};
+use cfg_parser::acl::{AclExpr, IpNet, Matcher, Patterns};
+use std::net::{IpAddr, SocketAddr};
+
+/// What a fetch can see of the stream at this point.
+pub struct FetchCtx<'a> {
+    pub src: SocketAddr,
+    pub dst: SocketAddr,
+    pub req: Option<&'a crate::http::parse::RequestHead>,
+    /// Live server count of a backend by name (`nbsrv`).
+    pub nbsrv: &'a (dyn Fn(&str) -> Option<u32> + Sync),
+}
+
+/// A fetched sample.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Sample {
+    Str(Vec<u8>),
+    Int(i64),
+    Ip(IpAddr),
+    Bool(bool),
+}
+
+/// Evaluates a condition; `None` means "no condition" and holds.
+pub fn eval_cond(cond: Option<&Cond>, acls: &[Acl], ctx: &FetchCtx) -> bool {
+    let Some(c) = cond else { return true };
+    let hit = c.alternatives.iter().any(|and| {
+        and.iter()
+            .all(|(neg, id)| eval_acl(&acls[id.0], ctx) != *neg)
+    });
+    hit != c.unless
+}
+
+/// An ACL holds when any of its lines matches.
+pub fn eval_acl(acl: &Acl, ctx: &FetchCtx) -> bool {
+    acl.exprs.iter().any(|e| eval_expr(e, ctx))
+}
+
+fn eval_expr(e: &AclExpr, ctx: &FetchCtx) -> bool {
+    let samples = fetch(&e.fetch, &e.fetch_args, ctx);
+    samples
+        .into_iter()
+        .map(|s| convert(s, &e.converters))
+        .any(|s| matches(e, &s))
+}
+
+/// Fetches every value of a sample (several for multi-value headers, which
+/// HAProxy's ACLs try one by one).
+pub fn fetch(name: &str, args: &[String], ctx: &FetchCtx) -> Vec<Sample> {
+    let req = ctx.req;
+    let path = || req.map(|r| path_of(&r.uri).to_vec());
+    let one = |s: Option<Sample>| s.into_iter().collect::<Vec<_>>();
+    match name {
+        "always_true" => vec![Sample::Bool(true)],
+        "always_false" => vec![Sample::Bool(false)],
+        "src" => vec![Sample::Ip(ctx.src.ip())],
+        "dst" => vec![Sample::Ip(ctx.dst.ip())],
+        "src_port" => vec![Sample::Int(ctx.src.port() as i64)],
+        "dst_port" => vec![Sample::Int(ctx.dst.port() as i64)],
+        "req.proto_http" => vec![Sample::Bool(req.is_some())],
+        "wait_end" => vec![Sample::Bool(true)],
+        "method" => one(req.map(|r| Sample::Str(r.method.as_bytes().to_vec()))),
+        "req.ver" => one(req.map(|r| Sample::Str(format!("1.{}", r.minor).into_bytes()))),
+        "path" => one(path().map(Sample::Str)),
+        "url" => one(req.map(|r| Sample::Str(r.uri.as_bytes().to_vec()))),
+        "query" => one(req.and_then(|r| {
+            r.uri
+                .split_once('?')
+                .map(|(_, q)| Sample::Str(q.as_bytes().to_vec()))
+        })),
+        "base" => one(req.map(|r| {
+            let mut b = host(r).unwrap_or_default();
+            b.extend_from_slice(path_of(&r.uri));
+            Sample::Str(b)
+        })),
+        "url_param" | "urlp" => one(req.and_then(|r| {
+            let q = r.uri.split_once('?').map(|(_, q)| q)?;
+            let want = args.first()?;
+            q.split('&').find_map(|kv| {
+                let (k, v) = kv.split_once('=').unwrap_or((kv, ""));
+                (k == want).then(|| Sample::Str(v.as_bytes().to_vec()))
+            })
+        })),
+        "req.hdr" | "hdr" | "req.fhdr" => match (req, args.first()) {
+            (Some(r), Some(h)) => header_values(r, h, name != "req.fhdr")
+                .into_iter()
+                .map(Sample::Str)
+                .collect(),
+            _ => vec![],
+        },
+        "req.hdr_cnt" | "hdr_cnt" => match (req, args.first()) {
+            (Some(r), Some(h)) => vec![Sample::Int(header_values(r, h, true).len() as i64)],
+            _ => vec![],
+        },
+        "req.hdr_val" | "hdr_val" => match (req, args.first()) {
+            (Some(r), Some(h)) => header_values(r, h, true)
+                .into_iter()
+                .filter_map(|v| {
+                    String::from_utf8_lossy(&v)
+                        .trim()
+                        .parse()
+                        .ok()
+                        .map(Sample::Int)
+                })
+                .collect(),
+            _ => vec![],
+        },
+        "req.cook" | "cook" => match req {
+            Some(r) => cookies(r, args.first().map(String::as_str))
+                .into_iter()
+                .map(Sample::Str)
+                .collect(),
+            None => vec![],
+        },
+        "req.cook_cnt" | "cook_cnt" => vec![Sample::Int(
+            req.map_or(0, |r| cookies(r, args.first().map(String::as_str)).len()) as i64,
+        )],
+        "nbsrv" => args
+            .first()
+            .and_then(|b| (ctx.nbsrv)(b))
+            .map(|n| vec![Sample::Int(n as i64)])
+            .unwrap_or_default(),
+        _ => vec![],
+    }
+}
+
+fn path_of(uri: &str) -> &[u8] {
+    // An absolute-form URI's path starts after the authority.
+    let u = if let Some(rest) = uri.split_once("://").map(|(_, r)| r) {
+        rest.find('/').map_or("", |i| &rest[i..])
+    } else {
+        uri
+    };
+    u.split('?').next().unwrap_or("").as_bytes()
+}
+
+fn host(r: &crate::http::parse::RequestHead) -> Option<Vec<u8>> {
+    r.headers
+        .iter()
+        .find(|h| h.name == "host")
+        .map(|h| h.value.clone())
+}
+
+/// Values of header `name`; `split_commas` treats commas as separators, as
+/// `hdr()` does (`fhdr()` does not).
+fn header_values(
+    r: &crate::http::parse::RequestHead,
+    name: &str,
+    split_commas: bool,
+) -> Vec<Vec<u8>> {
+    let name = name.to_ascii_lowercase();
+    let mut out = Vec::new();
+    for h in r.headers.iter().filter(|h| h.name == name) {
+        if split_commas {
+            out.extend(h.value.split(|b| *b == b',').map(|v| trim(v).to_vec()));
+        } else {
+            out.push(h.value.clone());
+        }
+    }
+    out
+}
+
+fn cookies(r: &crate::http::parse::RequestHead, name: Option<&str>) -> Vec<Vec<u8>> {
+    let mut out = Vec::new();
+    for h in r.headers.iter().filter(|h| h.name == "cookie") {
+        for pair in h.value.split(|b| *b == b';') {
+            let pair = trim(pair);
+            let (k, v) = match pair.iter().position(|b| *b == b'=') {
+                Some(i) => (&pair[..i], &pair[i + 1..]),
+                None => (pair, &b""[..]),
+            };
+            if name.is_none_or(|n| n.as_bytes() == k) {
+                out.push(v.to_vec());
+            }
+        }
+    }
+    out
+}
+
+fn trim(s: &[u8]) -> &[u8] {
+    let a = s
+        .iter()
+        .position(|b| !b.is_ascii_whitespace())
+        .unwrap_or(s.len());
+    let b = s
+        .iter()
+        .rposition(|b| !b.is_ascii_whitespace())
+        .map_or(a, |e| e + 1);
+    &s[a..b]
+}
+
+/// Applies the converters HAProxy users chain most (`lower`, `upper`, ...).
+pub fn convert(mut s: Sample, convs: &[(String, Vec<String>)]) -> Sample {
+    for (name, _args) in convs {
+        s = match (name.as_str(), s) {
+            ("lower", Sample::Str(v)) => Sample::Str(v.to_ascii_lowercase()),
+            ("upper", Sample::Str(v)) => Sample::Str(v.to_ascii_uppercase()),
+            ("length", Sample::Str(v)) => Sample::Int(v.len() as i64),
+            (_, other) => other,
+        };
+    }
+    s
+}
+
+fn as_bytes(s: &Sample) -> Vec<u8> {
+    match s {
+        Sample::Str(v) => v.clone(),
+        Sample::Int(i) => i.to_string().into_bytes(),
+        Sample::Ip(ip) => ip.to_string().into_bytes(),
+        Sample::Bool(b) => (*b as u8).to_string().into_bytes(),
+    }
+}
+
+fn matches(e: &AclExpr, s: &Sample) -> bool {
+    let text = || {
+        let b = as_bytes(s);
+        if e.icase {
+            b.to_ascii_lowercase()
+        } else {
+            b
+        }
+    };
+    match (&e.matcher, &e.patterns) {
+        (Matcher::Found, _) => true,
+        (Matcher::Bool, _) => match s {
+            Sample::Bool(b) => *b,
+            Sample::Int(i) => *i != 0,
+            _ => true,
+        },
+        (Matcher::Int, Patterns::Ints(r)) => match s {
+            Sample::Int(i) => r.iter().any(|r| r.contains(*i)),
+            Sample::Str(v) => String::from_utf8_lossy(v)
+                .trim()
+                .parse::<i64>()
+                .is_ok_and(|i| r.iter().any(|r| r.contains(i))),
+            _ => false,
+        },
+        (Matcher::Len, Patterns::Ints(r)) => r.iter().any(|r| r.contains(as_bytes(s).len() as i64)),
+        (Matcher::Ip, Patterns::Ips(nets)) => {
+            let ip = match s {
+                Sample::Ip(ip) => Some(*ip),
+                Sample::Str(v) => String::from_utf8_lossy(v).trim().parse().ok(),
+                _ => None,
+            };
+            ip.is_some_and(|ip| nets.iter().any(|n| in_net(ip, n)))
+        }
+        (Matcher::Reg, Patterns::Regexes(res)) => {
+            let t = as_bytes(s);
+            res.iter().any(|re| re.is_match(&t))
+        }
+        (Matcher::Bin, Patterns::Bins(bins)) => bins.iter().any(|b| *b == as_bytes(s)),
+        (m, Patterns::Strs(pats)) => {
+            let t = text();
+            pats.iter().any(|p| str_match(*m, &t, p.as_bytes()))
+        }
+        _ => false,
+    }
+}
+
+fn str_match(m: Matcher, t: &[u8], p: &[u8]) -> bool {
+    match m {
+        Matcher::Str => t == p,
+        Matcher::Beg => t.starts_with(p),
+        Matcher::End => t.ends_with(p),
+        Matcher::Sub => t.windows(p.len().max(1)).any(|w| w == p) || p.is_empty(),
+        Matcher::Dir => delimited(t, p, b'/'),
+        Matcher::Dom => delimited(t, p, b'.') || delimited(t, p, b'/') || delimited(t, p, b'?'),
+        _ => t == p,
+    }
+}
+
+/// `p` appears in `t` as whole delimiter-separated parts.
+fn delimited(t: &[u8], p: &[u8], d: u8) -> bool {
+    let p = p.strip_prefix(&[d][..]).unwrap_or(p);
+    let p = p.strip_suffix(&[d][..]).unwrap_or(p);
+    if p.is_empty() {
+        return false;
+    }
+    let parts: Vec<&[u8]> = t.split(|b| *b == d).collect();
+    let want: Vec<&[u8]> = p.split(|b| *b == d).collect();
+    parts.windows(want.len()).any(|w| w == want.as_slice())
+}
+
+fn in_net(ip: IpAddr, n: &IpNet) -> bool {
+    match (ip, n.addr) {
+        (IpAddr::V4(a), IpAddr::V4(b)) => {
+            let mask = if n.prefix == 0 {
+                0
+            } else {
+                u32::MAX << (32 - n.prefix as u32)
+            };
+            u32::from(a) & mask == u32::from(b) & mask
+        }
+        (IpAddr::V6(a), IpAddr::V6(b)) => {
+            let mask = if n.prefix == 0 {
+                0
+            } else {
+                u128::MAX << (128 - n.prefix as u32)
+            };
+            u128::from(a) & mask == u128::from(b) & mask
+        }
+        (IpAddr::V6(a), IpAddr::V4(_)) => a
+            .to_ipv4_mapped()
+            .is_some_and(|v4| in_net(IpAddr::V4(v4), n)),
+        (IpAddr::V4(a), IpAddr::V6(_)) => in_net(IpAddr::V6(a.to_ipv6_mapped()), n),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::http::parse::parse_request;
+    use cfg_parser::acl::compile_expression;
+
+    fn check(expr: &[&str], raw: &[u8]) -> bool {
+        let e = compile_expression(&expr.iter().map(|s| s.to_string()).collect::<Vec<_>>())
+            .expect("expr");
+        let (req, _) = parse_request(raw).unwrap().unwrap();
+        let nbsrv = |_: &str| Some(2);
+        let ctx = FetchCtx {
+            src: "10.1.2.3:40000".parse().unwrap(),
+            dst: "127.0.0.1:80".parse().unwrap(),
+            req: Some(&req),
+            nbsrv: &nbsrv,
+        };
+        eval_expr(&e, &ctx)
+    }
+
+    const REQ: &[u8] = b"GET /api/v1/users?id=7&x=y HTTP/1.1\r\nHost: API.Example.com\r\nCookie: a=1; SRV=s2\r\nX-List: a, b\r\n\r\n";
+
+    #[test]
+    fn common_fetches_and_matchers() {
+        assert!(check(&["hdr(host)", "-i", "api.example.com"], REQ));
+        assert!(!check(&["hdr(host)", "api.example.com"], REQ));
+        assert!(check(&["hdr_end(host)", "-i", ".example.com"], REQ));
+        assert!(check(&["hdr_dom(host)", "-i", "example.com"], REQ));
+        assert!(check(&["path_beg", "/api"], REQ));
+        assert!(check(&["path_dir", "v1"], REQ));
+        assert!(check(&["path_reg", "^/api/v[0-9]+/"], REQ));
+        assert!(check(&["path_len", "gt", "5"], REQ));
+        assert!(check(&["url_param(id)", "7"], REQ));
+        assert!(check(&["urlp(x)", "y"], REQ));
+        assert!(check(&["query", "-m", "sub", "id=7"], REQ));
+        assert!(check(&["method", "GET"], REQ));
+        assert!(check(&["req.ver", "1.1"], REQ));
+        assert!(check(&["src", "10.0.0.0/8"], REQ));
+        assert!(!check(&["src", "192.168.0.0/16"], REQ));
+        assert!(check(&["dst_port", "80"], REQ));
+        assert!(check(&["cook(SRV)", "s2"], REQ));
+        assert!(check(&["hdr(x-list)", "b"], REQ));
+        assert!(check(&["hdr_cnt(x-list)", "2"], REQ));
+        assert!(check(&["hdr(host),lower", "api.example.com"], REQ));
+        assert!(check(&["nbsrv(be)", "ge", "1"], REQ));
+        assert!(check(&["base", "-m", "beg", "API.Example.com/api"], REQ));
+        assert!(check(&["hdr(x-none)", "-m", "found"], REQ) == false);
+    }
+}

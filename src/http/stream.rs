@@ -1,0 +1,534 @@
+//! One client connection in HTTP mode: read a request, pick a backend and a
+//! server, forward, relay the response, and loop while both sides keep the
+//! connection alive.
+use super::errors::{connection_error, stream_error};
+use super::io::{ms, write_all, BodyError, Conn, HeadRead};
+use super::parse::{self, BodyKind, RequestHead, ResponseHead};
+use crate::acl::{eval_cond, FetchCtx};
+use crate::model::{BackendId, BackendTarget, Frontend, FrontendId, ServerAddr};
+use crate::worker::Shared;
+use std::net::SocketAddr;
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
+use tokio::net::TcpStream;
+use tokio::time::{timeout, Instant};
+
+/// A server connection kept between requests of the same client connection.
+struct Attached {
+    backend: BackendId,
+    server: usize,
+    conn: Conn,
+}
+
+/// How a request ended, for the keep-alive decision.
+enum Outcome {
+    /// The response went out; the client connection may continue.
+    Done { close: bool },
+    /// Nothing more can be done on this client connection.
+    Close,
+}
+
+/// Serves one client connection until it closes.
+pub async fn serve(
+    sh: Arc<Shared>,
+    fe_id: FrontendId,
+    sock: TcpStream,
+    src: SocketAddr,
+    dst: SocketAddr,
+) {
+    let _ = sock.set_nodelay(true);
+    let fe = sh.rt.frontend(fe_id);
+    let bufsize = sh.rt.global.bufsize;
+    let head_limit = bufsize.saturating_sub(sh.rt.global.maxrewrite).max(1024);
+    let mut cli = Conn::new(sock, bufsize);
+    let mut attached: Option<Attached> = None;
+    let mut first = true;
+    loop {
+        let t = &fe.timeouts;
+        // HAProxy waits `timeout http-keep-alive` for a next request, and
+        // `timeout http-request` for a whole head; both fall back on
+        // `timeout client`.
+        let wait = [
+            if first { 0 } else { t.http_keep_alive },
+            t.http_request,
+            t.client,
+        ]
+        .into_iter()
+        .find(|v| *v > 0)
+        .unwrap_or(0);
+        let deadline = ms(wait).map(|d| Instant::now() + d);
+        let mut req = match cli
+            .read_head(head_limit, deadline, parse::parse_request)
+            .await
+        {
+            HeadRead::Head(r) => r,
+            HeadRead::Closed { .. } | HeadRead::Io => return,
+            HeadRead::Timeout { partial } => {
+                // An idle keep-alive connection just closes; a new or partial
+                // one gets HAProxy's 408.
+                if first || partial {
+                    let _ = write_all(&mut cli.io, &connection_error(408), ms(t.client)).await;
+                }
+                return;
+            }
+            HeadRead::TooLarge | HeadRead::Bad(_) => {
+                let _ = write_all(&mut cli.io, &connection_error(400), ms(t.client)).await;
+                return;
+            }
+        };
+        first = false;
+        let body = match parse::frame_body(&mut req.headers, true) {
+            Ok(b) => b,
+            Err(_) => {
+                let _ = write_all(&mut cli.io, &connection_error(400), ms(t.client)).await;
+                return;
+            }
+        };
+        match handle_request(&sh, fe, &mut cli, &mut attached, req, body, src, dst).await {
+            Outcome::Done { close: false } => continue,
+            Outcome::Done { close: true } | Outcome::Close => return,
+        }
+    }
+}
+
+/// The client's wish about the connection after this request.
+fn client_wants_close(req: &RequestHead) -> bool {
+    let tokens = parse::tokens(&req.headers, "connection");
+    if req.minor == 0 {
+        !tokens.iter().any(|t| t == "keep-alive")
+    } else {
+        tokens.iter().any(|t| t == "close")
+    }
+}
+
+#[allow(clippy::too_many_arguments)]
+async fn handle_request(
+    sh: &Shared,
+    fe: &Frontend,
+    cli: &mut Conn,
+    attached: &mut Option<Attached>,
+    req: RequestHead,
+    body: BodyKind,
+    src: SocketAddr,
+    dst: SocketAddr,
+) -> Outcome {
+    let mut close = client_wants_close(&req) || fe.options.has("httpclose");
+    let cto = ms(fe.timeouts.client);
+    let nbsrv = |name: &str| sh.nbsrv(name);
+    let ctx = FetchCtx {
+        src,
+        dst,
+        req: Some(&req),
+        nbsrv: &nbsrv,
+    };
+    let Some(be_id) = select_backend(sh, fe, &ctx) else {
+        return reply(cli, 503, &mut close, body, cto).await;
+    };
+    let be = sh.rt.backend(be_id);
+    let state = &sh.backends[be_id.0];
+    let upgrade = parse::tokens(&req.headers, "connection")
+        .iter()
+        .any(|t| t == "upgrade");
+    // The server side has its own keep-alive: a closing client does not
+    // close it (HAProxy keeps it for reuse), only these options do.
+    let server_close = be.options.has("http-server-close")
+        || be.options.has("httpclose")
+        || fe.options.has("http-server-close");
+
+    // Pick a server and get a connection to it (retries, then redispatch).
+    let key = balance_key(be, &req, src);
+    let mut server = match state.pick(be, key.as_deref()) {
+        Some(s) => s,
+        None => return reply(cli, 503, &mut close, body, cto).await,
+    };
+    let mut srv_conn = None;
+    if let Some(a) = attached.take() {
+        if a.backend == be_id && a.server == server {
+            srv_conn = Some(a.conn);
+        }
+    }
+    let mut tries = 0;
+    let srv_conn = loop {
+        if let Some(c) = srv_conn.take() {
+            break c;
+        }
+        match connect(&be.servers[server].addr, dst, ms(be.timeouts.connect)).await {
+            Some(s) => break Conn::new(s, sh.rt.global.bufsize),
+            None if tries < be.retries => {
+                tries += 1;
+                // The last retry goes to another server with `option redispatch`.
+                if tries == be.retries && be.options.has("redispatch") {
+                    if let Some(other) = state.pick_except(be, None, Some(server)) {
+                        server = other;
+                    }
+                }
+            }
+            None => return reply(cli, 503, &mut close, body, cto).await,
+        }
+    };
+    let mut srv = srv_conn;
+    let sstate = &state.servers[server];
+    sstate.active.fetch_add(1, Ordering::Relaxed);
+    let result = exchange(
+        sh,
+        fe,
+        be_id,
+        cli,
+        &mut srv,
+        &req,
+        body,
+        src,
+        upgrade,
+        server_close,
+        close,
+    )
+    .await;
+    sstate.active.fetch_sub(1, Ordering::Relaxed);
+    match result {
+        Exchange::Done {
+            client_close,
+            server_reusable,
+        } => {
+            if server_reusable {
+                *attached = Some(Attached {
+                    backend: be_id,
+                    server,
+                    conn: srv,
+                });
+            }
+            Outcome::Done {
+                close: client_close,
+            }
+        }
+        Exchange::Error(code) => {
+            let _ = write_all(&mut cli.io, &stream_error(code, true), cto).await;
+            Outcome::Close
+        }
+        Exchange::Aborted => Outcome::Close,
+    }
+}
+
+/// Sends a generated response, draining the request body first so the
+/// connection stays usable (keep-alive, as HAProxy does for 403/503).
+async fn reply(
+    cli: &mut Conn,
+    code: u16,
+    close: &mut bool,
+    body: BodyKind,
+    cto: Option<std::time::Duration>,
+) -> Outcome {
+    if body != BodyKind::None {
+        *close = true;
+    }
+    if write_all(&mut cli.io, &stream_error(code, *close), cto)
+        .await
+        .is_err()
+    {
+        return Outcome::Close;
+    }
+    Outcome::Done { close: *close }
+}
+
+enum Exchange {
+    Done {
+        client_close: bool,
+        server_reusable: bool,
+    },
+    /// A generated error response is due (502, 504).
+    Error(u16),
+    /// The client went away or a body broke mid-way: just close.
+    Aborted,
+}
+
+#[allow(clippy::too_many_arguments)]
+async fn exchange(
+    sh: &Shared,
+    fe: &Frontend,
+    be_id: BackendId,
+    cli: &mut Conn,
+    srv: &mut Conn,
+    req: &RequestHead,
+    body: BodyKind,
+    src: SocketAddr,
+    upgrade: bool,
+    server_close: bool,
+    mut client_close: bool,
+) -> Exchange {
+    let be = sh.rt.backend(be_id);
+    let limit = sh.rt.global.bufsize;
+    let (cto, sto) = (ms(fe.timeouts.client), ms(be.timeouts.server));
+    let head = request_head(fe, be, req, src, upgrade, server_close);
+    if write_all(&mut srv.io, &head, sto).await.is_err() {
+        return Exchange::Error(502);
+    }
+    match cli.copy_body(&mut srv.io, body, limit, cto, sto).await {
+        Ok(_) => {}
+        Err(BodyError::BadChunk) => {
+            let _ = write_all(&mut cli.io, &connection_error(400), cto).await;
+            return Exchange::Aborted;
+        }
+        Err(BodyError::Dst) => return Exchange::Error(502),
+        Err(_) => return Exchange::Aborted,
+    }
+    // Interim 1xx responses are relayed until the final one.
+    let mut res = loop {
+        let deadline = sto.map(|d| Instant::now() + d);
+        let res = match srv.read_head(limit, deadline, parse::parse_response).await {
+            HeadRead::Head(r) => r,
+            HeadRead::Timeout { .. } => return Exchange::Error(504),
+            _ => return Exchange::Error(502),
+        };
+        if (100..200).contains(&res.status) && res.status != 101 {
+            let interim = response_head(&res, req, false);
+            if write_all(&mut cli.io, &interim, cto).await.is_err() {
+                return Exchange::Aborted;
+            }
+            continue;
+        }
+        break res;
+    };
+    let no_body =
+        req.method == "HEAD" || res.status == 204 || res.status == 304 || res.status == 101;
+    let kind = if no_body {
+        BodyKind::None
+    } else {
+        match parse::frame_body(&mut res.headers, false) {
+            Ok(k) => k,
+            Err(_) => return Exchange::Error(502),
+        }
+    };
+    let srv_tokens = parse::tokens(&res.headers, "connection");
+    let server_reusable = !server_close
+        && kind != BodyKind::UntilClose
+        && res.status != 101
+        && !srv_tokens.iter().any(|t| t == "close")
+        && (res.minor == 1 || srv_tokens.iter().any(|t| t == "keep-alive"));
+    if kind == BodyKind::UntilClose {
+        client_close = true;
+    }
+    let head = response_head(&res, req, client_close);
+    if write_all(&mut cli.io, &head, cto).await.is_err() {
+        return Exchange::Aborted;
+    }
+    if res.status == 101 {
+        tunnel(cli, srv, fe, be_id, sh).await;
+        return Exchange::Done {
+            client_close: true,
+            server_reusable: false,
+        };
+    }
+    match srv.copy_body(&mut cli.io, kind, limit, sto, cto).await {
+        Ok(_) => Exchange::Done {
+            client_close,
+            server_reusable,
+        },
+        Err(_) => Exchange::Aborted,
+    }
+}
+
+/// After a 101, bytes flow both ways untouched until either side closes or
+/// `timeout tunnel` (else the client/server timeouts) expires.
+async fn tunnel(cli: &mut Conn, srv: &mut Conn, fe: &Frontend, be_id: BackendId, sh: &Shared) {
+    let be = sh.rt.backend(be_id);
+    let t = if be.timeouts.tunnel > 0 {
+        be.timeouts.tunnel
+    } else {
+        fe.timeouts.client.max(be.timeouts.server)
+    };
+    // Bytes already buffered on either side go first.
+    if !cli.buf.is_empty()
+        && write_all(&mut srv.io, &cli.buf.split(), None)
+            .await
+            .is_err()
+    {
+        return;
+    }
+    if !srv.buf.is_empty()
+        && write_all(&mut cli.io, &srv.buf.split(), None)
+            .await
+            .is_err()
+    {
+        return;
+    }
+    let copy = tokio::io::copy_bidirectional(&mut cli.io, &mut srv.io);
+    match ms(t) {
+        Some(d) => {
+            let _ = timeout(d, copy).await;
+        }
+        None => {
+            let _ = copy.await;
+        }
+    }
+}
+
+fn select_backend(sh: &Shared, fe: &Frontend, ctx: &FetchCtx) -> Option<BackendId> {
+    for rule in &fe.switching {
+        if !eval_cond(rule.cond.as_ref(), &fe.acls, ctx) {
+            continue;
+        }
+        match &rule.target {
+            BackendTarget::Static(id) => return Some(*id),
+            BackendTarget::Dynamic(_) => continue,
+        }
+    }
+    let _ = sh;
+    fe.default_backend
+}
+
+/// The input of the hash-based algorithms.
+fn balance_key(be: &crate::model::Backend, req: &RequestHead, src: SocketAddr) -> Option<Vec<u8>> {
+    use cfg_parser::ast::Balance;
+    match &be.balance {
+        Balance::Source => Some(match src.ip() {
+            std::net::IpAddr::V4(a) => a.octets().to_vec(),
+            std::net::IpAddr::V6(a) => a.octets().to_vec(),
+        }),
+        Balance::Uri { .. } => Some(req.uri.as_bytes().to_vec()),
+        Balance::UrlParam { param, .. } => req.uri.split_once('?').and_then(|(_, q)| {
+            q.split('&').find_map(|kv| {
+                let (k, v) = kv.split_once('=').unwrap_or((kv, ""));
+                (k == param).then(|| v.as_bytes().to_vec())
+            })
+        }),
+        Balance::Hdr { name, .. } => {
+            let n = name.to_ascii_lowercase();
+            let v = parse::values(&req.headers, &n).next().map(<[u8]>::to_vec);
+            v
+        }
+        _ => None,
+    }
+}
+
+async fn connect(
+    addr: &ServerAddr,
+    dst: SocketAddr,
+    to: Option<std::time::Duration>,
+) -> Option<TcpStream> {
+    let target = match addr {
+        ServerAddr::Inet { addr, port_offset } => {
+            let mut a = *addr;
+            if a.port() == 0 {
+                let base = dst.port() as i32 + port_offset.unwrap_or(0);
+                a.set_port(base.clamp(0, 65535) as u16);
+            }
+            a
+        }
+        _ => return None,
+    };
+    let c = TcpStream::connect(target);
+    let s = match to {
+        Some(d) => timeout(d, c).await.ok()?.ok()?,
+        None => c.await.ok()?,
+    };
+    let _ = s.set_nodelay(true);
+    Some(s)
+}
+
+/// The request head as sent to the server: names lower-cased, order kept,
+/// `connection` rewritten, `x-forwarded-for` appended with `option forwardfor`.
+fn request_head(
+    fe: &Frontend,
+    be: &crate::model::Backend,
+    req: &RequestHead,
+    src: SocketAddr,
+    upgrade: bool,
+    server_close: bool,
+) -> Vec<u8> {
+    let mut out = Vec::with_capacity(512);
+    out.extend_from_slice(req.method.as_bytes());
+    out.push(b' ');
+    out.extend_from_slice(req.uri.as_bytes());
+    out.extend_from_slice(if req.minor == 0 {
+        b" HTTP/1.0\r\n"
+    } else {
+        b" HTTP/1.1\r\n"
+    });
+    for h in &req.headers {
+        if h.name == "connection" {
+            continue;
+        }
+        push_header(&mut out, &h.name, &h.value);
+    }
+    let xff = fe
+        .options
+        .args("forwardfor")
+        .or_else(|| be.options.args("forwardfor"));
+    if let Some(args) = xff {
+        if !forwardfor_excepted(args, src) {
+            let name = args
+                .iter()
+                .position(|a| a == "header")
+                .and_then(|i| args.get(i + 1))
+                .map_or("x-forwarded-for".to_string(), |h| h.to_ascii_lowercase());
+            push_header(&mut out, &name, src.ip().to_string().as_bytes());
+        }
+    }
+    if upgrade {
+        push_header(&mut out, "connection", b"upgrade");
+    } else if server_close {
+        push_header(&mut out, "connection", b"close");
+    } else if req.minor == 0 {
+        push_header(&mut out, "connection", b"keep-alive");
+    }
+    out.extend_from_slice(b"\r\n");
+    out
+}
+
+fn forwardfor_excepted(args: &[String], src: SocketAddr) -> bool {
+    let Some(net) = args
+        .iter()
+        .position(|a| a == "except")
+        .and_then(|i| args.get(i + 1))
+    else {
+        return false;
+    };
+    let words = vec!["src".to_string(), net.clone()];
+    match cfg_parser::acl::compile_expression(&words) {
+        Ok(e) => {
+            let none = |_: &str| None;
+            let ctx = FetchCtx {
+                src,
+                dst: src,
+                req: None,
+                nbsrv: &none,
+            };
+            crate::acl::eval_acl(
+                &crate::model::Acl {
+                    name: String::new(),
+                    exprs: vec![e],
+                },
+                &ctx,
+            )
+        }
+        Err(_) => false,
+    }
+}
+
+/// The response head as sent to the client: HTTP/1.1, the server's status
+/// and reason, names lower-cased, `connection: close` when we will close.
+fn response_head(res: &ResponseHead, req: &RequestHead, close: bool) -> Vec<u8> {
+    let mut out = Vec::with_capacity(512);
+    out.extend_from_slice(format!("HTTP/1.1 {} {}\r\n", res.status, res.reason).as_bytes());
+    for h in &res.headers {
+        if h.name == "connection" && res.status != 101 {
+            continue;
+        }
+        push_header(&mut out, &h.name, &h.value);
+    }
+    if res.status >= 200 {
+        if close {
+            push_header(&mut out, "connection", b"close");
+        } else if req.minor == 0 {
+            push_header(&mut out, "connection", b"keep-alive");
+        }
+    }
+    out.extend_from_slice(b"\r\n");
+    out
+}
+
+fn push_header(out: &mut Vec<u8>, name: &str, value: &[u8]) {
+    out.extend_from_slice(name.as_bytes());
+    out.extend_from_slice(b": ");
+    out.extend_from_slice(value);
+    out.extend_from_slice(b"\r\n");
+}

@@ -1,0 +1,73 @@
+//! Listening sockets: bound with socket2 as HAProxy binds them
+//! (SO_REUSEADDR, SO_REUSEPORT unless `noreuseport`/`-dR`, non-blocking).
+use crate::model::{ListenAddr, Listener};
+use socket2::{Domain, Protocol, SockAddr, Socket, Type};
+use std::io;
+use std::os::fd::FromRawFd;
+
+/// HAProxy's default listen backlog when `backlog` and `maxconn` say nothing.
+const DEFAULT_BACKLOG: i32 = 1024;
+
+/// Why a listener could not be opened, in HAProxy's words.
+#[derive(Debug)]
+pub struct BindError {
+    pub addr: String,
+    pub reason: String,
+}
+
+/// Opens one listener's socket.
+pub fn bind(l: &Listener, reuseport: bool) -> Result<std::net::TcpListener, BindError> {
+    let fail = |e: io::Error, addr: String| BindError {
+        addr,
+        reason: cfg_parser::keywords::proxy::io_reason(&e),
+    };
+    let backlog = l
+        .param("backlog")
+        .and_then(|b| b.parse().ok())
+        .unwrap_or(DEFAULT_BACKLOG);
+    match &l.addr {
+        ListenAddr::Inet(sa) => {
+            let s = Socket::new(Domain::for_address(*sa), Type::STREAM, Some(Protocol::TCP))
+                .map_err(|e| fail(e, sa.to_string()))?;
+            s.set_reuse_address(true)
+                .map_err(|e| fail(e, sa.to_string()))?;
+            if reuseport {
+                s.set_reuse_port(true)
+                    .map_err(|e| fail(e, sa.to_string()))?;
+            }
+            if sa.is_ipv6() {
+                let _ = s.set_only_v6(l.has("v6only"));
+            }
+            s.set_nonblocking(true)
+                .map_err(|e| fail(e, sa.to_string()))?;
+            s.bind(&SockAddr::from(*sa))
+                .map_err(|e| fail(e, sa.to_string()))?;
+            s.listen(backlog).map_err(|e| fail(e, sa.to_string()))?;
+            Ok(s.into())
+        }
+        ListenAddr::Unix(path) => {
+            let _ = std::fs::remove_file(path);
+            let l = std::os::unix::net::UnixListener::bind(path)
+                .map_err(|e| fail(e, path.display().to_string()))?;
+            // Unix listeners come with the stats socket issue; refuse clearly.
+            drop(l);
+            Err(BindError {
+                addr: path.display().to_string(),
+                reason: "unix listeners are not supported by this build yet".into(),
+            })
+        }
+        ListenAddr::Abns(n) => Err(BindError {
+            addr: format!("abns@{n}"),
+            reason: "abstract sockets are not supported by this build yet".into(),
+        }),
+        ListenAddr::Fd(fd) => {
+            // SAFETY: the configuration names fd `fd` as a listening socket
+            // inherited from our parent (checked to be a socket while
+            // parsing); we take ownership of it here, once.
+            let l = unsafe { std::net::TcpListener::from_raw_fd(*fd) };
+            l.set_nonblocking(true)
+                .map_err(|e| fail(e, format!("fd@{fd}")))?;
+            Ok(l)
+        }
+    }
+}

@@ -1,0 +1,248 @@
+//! What this build can run. A configuration passes `-c` if HAProxy 2.6
+//! would accept it; running it needs every directive it uses to have a
+//! runtime. Directives without one are refused with an ALERT naming them
+//! (nothing is silently ignored); the few that only affect what is observed
+//! (logs, health checks, the stats socket) get a WARNING instead, so that
+//! existing configs start and say what they lack.
+use cfg_parser::ast::{Config, Directive, Mode, Proxy, ProxyKind};
+use cfg_parser::diag::{Diagnostic, Loc};
+
+/// Proxy keywords whose runtime exists.
+const PROXY_RUNNABLE: &[&str] = &[
+    "acl",
+    "backlog",
+    "balance",
+    "bind",
+    "default-server",
+    "default_backend",
+    "description",
+    "disabled",
+    "enabled",
+    "fullconn",
+    "id",
+    "maxconn",
+    "mode",
+    "retries",
+    "server",
+    "timeout",
+    "use_backend",
+    // 1.5 forms translated into runnable ones.
+    "clitimeout",
+    "contimeout",
+    "srvtimeout",
+    "redispatch",
+    "redisp",
+];
+
+/// Options whose runtime exists.
+const OPTIONS_RUNNABLE: &[&str] = &[
+    "allbackups",
+    "forwardfor",
+    "http-keep-alive",
+    "http-server-close",
+    "httpclose",
+    "redispatch",
+];
+
+/// Keywords that only change what is observed: warned, not refused.
+const OBSERVABILITY: &[(&str, &str)] = &[
+    ("log", "logging"),
+    ("log-format", "logging"),
+    ("log-format-sd", "logging"),
+    ("error-log-format", "logging"),
+    ("log-tag", "logging"),
+    ("capture", "logging"),
+    ("unique-id-format", "logging"),
+];
+const OBSERVABILITY_OPTIONS: &[&str] = &[
+    "dontlog-normal",
+    "dontlognull",
+    "httplog",
+    "log-health-checks",
+    "log-separate-errors",
+    "logasap",
+    "tcplog",
+];
+
+/// Server parameters with a runtime (`check` and friends are warned about).
+const SERVER_RUNNABLE: &[&str] = &["backup", "disabled", "enabled", "maxconn", "weight"];
+const SERVER_CHECK_PARAMS: &[&str] = &[
+    "check",
+    "inter",
+    "fastinter",
+    "downinter",
+    "rise",
+    "fall",
+    "port",
+    "addr",
+];
+
+/// Global keywords with a runtime or without runtime effect here.
+const GLOBAL_RUNNABLE: &[&str] = &[
+    "chroot",
+    "daemon",
+    "description",
+    "group",
+    "log",
+    "log-tag",
+    "maxconn",
+    "nbthread",
+    "node",
+    "pidfile",
+    "quiet",
+    "stats",
+    "tune.bufsize",
+    "tune.maxrewrite",
+    "uid",
+    "gid",
+    "user",
+    "zero-warning",
+    "noreuseport",
+    "nbproc",
+    "debug",
+    "master-worker",
+    "hard-stop-after",
+    "ulimit-n",
+    "ssl-default-bind-ciphers",
+    "ssl-default-bind-ciphersuites",
+    "ssl-default-bind-options",
+    "ssl-default-server-ciphers",
+    "ssl-default-server-ciphersuites",
+    "ssl-default-server-options",
+    "ssl-dh-param-file",
+    "ca-base",
+    "crt-base",
+    "setenv",
+    "presetenv",
+    "unsetenv",
+    "resetenv",
+];
+
+/// The diagnostics for running `cfg` with this build.
+pub fn check_runnable(cfg: &Config) -> Vec<Diagnostic> {
+    let mut out = Vec::new();
+    let not_yet = |d: &Directive, what: String| {
+        Diagnostic::alert(
+            Loc::Parsing(d.span.clone()),
+            format!("{what} is not built yet in haproxy-rs: this configuration passes '-c' but cannot run yet."),
+        )
+    };
+    for d in &cfg.global.directives {
+        if !GLOBAL_RUNNABLE.contains(&d.word(0)) {
+            out.push(not_yet(d, format!("'{}'", d.word(0))));
+        }
+        if d.word(0) == "stats" && d.word(1) == "socket" {
+            out.push(Diagnostic::warning(
+                Loc::Parsing(d.span.clone()),
+                "the stats socket is not built yet in haproxy-rs; 'stats socket' has no effect.",
+            ));
+        }
+    }
+    for p in cfg.proxies.iter().filter(|p| !p.disabled) {
+        check_proxy(p, &mut out, &not_yet);
+    }
+    for o in &cfg.other_sections {
+        out.push(Diagnostic::alert(
+            Loc::Parsing(o.span.clone()),
+            format!("'{}' sections are not built yet in haproxy-rs.", o.kind),
+        ));
+    }
+    for u in &cfg.userlists {
+        out.push(Diagnostic::alert(
+            Loc::Parsing(u.span.clone()),
+            "'userlist' sections are not built yet in haproxy-rs.".to_string(),
+        ));
+    }
+    out
+}
+
+fn check_proxy(
+    p: &Proxy,
+    out: &mut Vec<Diagnostic>,
+    not_yet: &dyn Fn(&Directive, String) -> Diagnostic,
+) {
+    if p.effective_mode() == Mode::Tcp {
+        out.push(Diagnostic::alert(
+            Loc::Parsing(p.span.clone()),
+            format!(
+                "{} '{}' : 'mode tcp' is not built yet in haproxy-rs: this configuration passes '-c' but cannot run yet.",
+                p.kind.label(),
+                p.name
+            ),
+        ));
+        return;
+    }
+    let mut warned_checks = false;
+    let mut warned_logs = false;
+    for d in &p.directives {
+        let kw = d.word(0);
+        if let Some((_, what)) = OBSERVABILITY.iter().find(|(k, _)| *k == kw) {
+            if !warned_logs {
+                warned_logs = true;
+                out.push(Diagnostic::warning(
+                    Loc::Parsing(d.span.clone()),
+                    format!("{what} is not built yet in haproxy-rs; '{kw}' has no effect."),
+                ));
+            }
+            continue;
+        }
+        match kw {
+            "option" | "no" => {
+                let name = if kw == "no" { d.word(2) } else { d.word(1) };
+                if OBSERVABILITY_OPTIONS.contains(&name) {
+                    if !warned_logs {
+                        warned_logs = true;
+                        out.push(Diagnostic::warning(Loc::Parsing(d.span.clone()), format!("logging is not built yet in haproxy-rs; 'option {name}' has no effect.")));
+                    }
+                } else if !OPTIONS_RUNNABLE.contains(&name) && !(kw == "no") {
+                    out.push(not_yet(d, format!("'option {name}'")));
+                }
+            }
+            "balance"
+                if matches!(d.word(1), "rdp-cookie" | "hash")
+                    || d.word(1).starts_with("rdp-cookie") =>
+            {
+                out.push(not_yet(d, format!("'balance {}'", d.word(1))));
+            }
+            "use_backend" if d.word(1).contains("%[") => {
+                out.push(not_yet(d, "'use_backend' with a dynamic name".into()))
+            }
+            "bind" => {
+                if let Some(param) = d.rest(2).find(|w| {
+                    !matches!(*w, "backlog" | "v6only" | "v4v6")
+                        && !w.bytes().all(|b| b.is_ascii_digit())
+                }) {
+                    out.push(not_yet(d, format!("'bind' parameter '{param}'")));
+                }
+            }
+            "server" | "default-server" => {
+                let start = if kw == "server" { 3 } else { 1 };
+                let mut words = d.rest(start).peekable();
+                while let Some(w) = words.next() {
+                    let takes_value = !matches!(
+                        w,
+                        "backup" | "disabled" | "enabled" | "check" | "no-check" | "no-backup"
+                    );
+                    if SERVER_CHECK_PARAMS.contains(&w) || w == "no-check" {
+                        if !warned_checks {
+                            warned_checks = true;
+                            out.push(Diagnostic::warning(
+                                Loc::Parsing(d.span.clone()),
+                                "health checks are not built yet in haproxy-rs: servers are always considered UP.",
+                            ));
+                        }
+                    } else if !SERVER_RUNNABLE.contains(&w) && w != "no-backup" {
+                        out.push(not_yet(d, format!("server parameter '{w}'")));
+                        break;
+                    }
+                    if takes_value {
+                        words.next();
+                    }
+                }
+            }
+            _ if PROXY_RUNNABLE.contains(&kw) => {}
+            _ => out.push(not_yet(d, format!("'{kw}'"))),
+        }
+    }
+    let _ = ProxyKind::Defaults;
+}

@@ -1,0 +1,333 @@
+//! Shared harness of the end-to-end tests: loopback backends that record
+//! what they receive, the proxy under test started on a listening socket the
+//! test opened itself (passed as `fd@3`, so no port can be taken twice), and
+//! a small HTTP/1 client that reads raw responses.
+#![allow(dead_code)]
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::os::fd::AsRawFd;
+use std::os::unix::process::CommandExt;
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+/// What a backend answers.
+#[derive(Clone)]
+pub enum Behaviour {
+    /// 200 with a body: the backend's name, a newline, then the request head
+    /// exactly as received.
+    Echo,
+    /// Closes the connection without answering.
+    Close,
+    /// Waits this long before answering like Echo.
+    Slow(Duration),
+}
+
+/// A loopback HTTP/1.1 server on port 0 that counts connections and requests
+/// and keeps the heads it received.
+pub struct Backend {
+    pub addr: SocketAddr,
+    pub name: String,
+    pub connections: Arc<AtomicUsize>,
+    pub requests: Arc<AtomicUsize>,
+    pub heads: Arc<Mutex<Vec<String>>>,
+    pub bodies: Arc<Mutex<Vec<Vec<u8>>>>,
+}
+
+impl Backend {
+    pub fn http(name: &str) -> Backend {
+        Backend::start(name, Behaviour::Echo)
+    }
+
+    pub fn start(name: &str, behaviour: Behaviour) -> Backend {
+        let l = TcpListener::bind("127.0.0.1:0").expect("bind backend");
+        let b = Backend {
+            addr: l.local_addr().expect("addr"),
+            name: name.into(),
+            connections: Arc::default(),
+            requests: Arc::default(),
+            heads: Arc::default(),
+            bodies: Arc::default(),
+        };
+        let (n, c, r, h, bo) = (
+            b.name.clone(),
+            b.connections.clone(),
+            b.requests.clone(),
+            b.heads.clone(),
+            b.bodies.clone(),
+        );
+        std::thread::spawn(move || {
+            for s in l.incoming().flatten() {
+                c.fetch_add(1, Ordering::SeqCst);
+                let (n, r, h, bo, be) = (
+                    n.clone(),
+                    r.clone(),
+                    h.clone(),
+                    bo.clone(),
+                    behaviour.clone(),
+                );
+                std::thread::spawn(move || serve_backend(s, &n, &r, &h, &bo, be));
+            }
+        });
+        b
+    }
+
+    pub fn requests(&self) -> usize {
+        self.requests.load(Ordering::SeqCst)
+    }
+    pub fn connections(&self) -> usize {
+        self.connections.load(Ordering::SeqCst)
+    }
+    pub fn last_head(&self) -> String {
+        self.heads
+            .lock()
+            .unwrap()
+            .last()
+            .cloned()
+            .unwrap_or_default()
+    }
+}
+
+fn serve_backend(
+    s: TcpStream,
+    name: &str,
+    reqs: &AtomicUsize,
+    heads: &Mutex<Vec<String>>,
+    bodies: &Mutex<Vec<Vec<u8>>>,
+    behaviour: Behaviour,
+) {
+    let mut rd = BufReader::new(s.try_clone().expect("clone"));
+    let mut w = s;
+    loop {
+        let Some(head) = read_head(&mut rd) else {
+            return;
+        };
+        reqs.fetch_add(1, Ordering::SeqCst);
+        let body = read_body(&mut rd, &head);
+        heads.lock().unwrap().push(head.clone());
+        bodies.lock().unwrap().push(body.clone());
+        match behaviour {
+            Behaviour::Close => return,
+            Behaviour::Slow(d) => std::thread::sleep(d),
+            Behaviour::Echo => {}
+        }
+        let payload = format!("{name}\n{head}");
+        let resp = format!(
+            "HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nX-Body-Len: {}\r\nContent-Length: {}\r\n\r\n{payload}",
+            body.len(),
+            payload.len()
+        );
+        if w.write_all(resp.as_bytes()).is_err() {
+            return;
+        }
+    }
+}
+
+/// Reads a message head (up to the blank line); None at end of stream.
+pub fn read_head(rd: &mut impl BufRead) -> Option<String> {
+    let mut head = String::new();
+    loop {
+        let mut line = String::new();
+        if rd.read_line(&mut line).ok()? == 0 {
+            return None;
+        }
+        if line == "\r\n" || line == "\n" {
+            return Some(head);
+        }
+        head.push_str(&line);
+    }
+}
+
+fn header_of(head: &str, name: &str) -> Option<String> {
+    head.lines().find_map(|l| {
+        let (k, v) = l.split_once(':')?;
+        k.trim()
+            .eq_ignore_ascii_case(name)
+            .then(|| v.trim().to_string())
+    })
+}
+
+/// Reads a body framed by Content-Length or chunked encoding.
+fn read_body(rd: &mut impl BufRead, head: &str) -> Vec<u8> {
+    if header_of(head, "transfer-encoding").is_some_and(|t| t.eq_ignore_ascii_case("chunked")) {
+        let mut out = Vec::new();
+        loop {
+            let mut line = String::new();
+            if rd.read_line(&mut line).unwrap_or(0) == 0 {
+                return out;
+            }
+            let size = usize::from_str_radix(line.trim().split(';').next().unwrap_or("0"), 16)
+                .unwrap_or(0);
+            if size == 0 {
+                let _ = read_head(rd);
+                return out;
+            }
+            let mut chunk = vec![0; size + 2];
+            if rd.read_exact(&mut chunk).is_err() {
+                return out;
+            }
+            out.extend_from_slice(&chunk[..size]);
+        }
+    }
+    let len: usize = header_of(head, "content-length")
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(0);
+    let mut body = vec![0; len];
+    let _ = rd.read_exact(&mut body);
+    body
+}
+
+/// The proxy under test, killed on drop.
+pub struct Proxy {
+    pub addr: SocketAddr,
+    child: Child,
+    pub dir: PathBuf,
+}
+
+/// A fresh directory for one test's files.
+pub fn scratch(name: &str) -> PathBuf {
+    let d = PathBuf::from(env!("CARGO_TARGET_TMPDIR"))
+        .join(format!("e2e-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&d);
+    std::fs::create_dir_all(&d).expect("scratch");
+    d
+}
+
+impl Proxy {
+    /// Starts `haproxy -db -f cfg` where the config's `{fe}` is replaced by
+    /// `fd@3`, a socket this test bound on 127.0.0.1.
+    pub fn start(name: &str, cfg: &str) -> Proxy {
+        let l = TcpListener::bind("127.0.0.1:0").expect("bind frontend");
+        let addr = l.local_addr().expect("addr");
+        let dir = scratch(name);
+        let path = dir.join("haproxy.cfg");
+        std::fs::write(&path, cfg.replace("{fe}", "fd@3")).expect("write cfg");
+        let fd = l.as_raw_fd();
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_haproxy"));
+        cmd.args(["-db", "-f"])
+            .arg(&path)
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped());
+        // SAFETY: between fork and exec we only call async-signal-safe
+        // dup2/fcntl on `fd`, the listener this test owns and keeps open
+        // until spawn returns; it becomes the child's fd 3.
+        unsafe {
+            cmd.pre_exec(move || {
+                if fd == 3 {
+                    let flags = libc::fcntl(3, libc::F_GETFD);
+                    libc::fcntl(3, libc::F_SETFD, flags & !libc::FD_CLOEXEC);
+                } else if libc::dup2(fd, 3) < 0 {
+                    return Err(std::io::Error::last_os_error());
+                }
+                Ok(())
+            });
+        }
+        let child = cmd.spawn().expect("spawn haproxy");
+        drop(l);
+        Proxy { addr, child, dir }
+    }
+
+    /// Runs the proxy and expects it to exit by itself (a refused config).
+    pub fn run_to_exit(name: &str, cfg: &str) -> (i32, String) {
+        let dir = scratch(name);
+        let path = dir.join("haproxy.cfg");
+        std::fs::write(&path, cfg).expect("write cfg");
+        let out = Command::new(env!("CARGO_BIN_EXE_haproxy"))
+            .args(["-db", "-f"])
+            .arg(&path)
+            .output()
+            .expect("run");
+        (
+            out.status.code().unwrap_or(-1),
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        )
+    }
+
+    pub fn connect(&self) -> Client {
+        let s = TcpStream::connect(self.addr).expect("connect proxy");
+        s.set_read_timeout(Some(Duration::from_secs(10))).ok();
+        Client {
+            rd: BufReader::new(s.try_clone().expect("clone")),
+            w: s,
+        }
+    }
+
+    /// One request on a fresh connection (`Connection: close`).
+    pub fn get(&self, path: &str, host: &str) -> Response {
+        let mut c = self.connect();
+        c.send(
+            format!("GET {path} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n").as_bytes(),
+        );
+        c.response().expect("response")
+    }
+}
+
+impl Drop for Proxy {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+pub struct Client {
+    pub rd: BufReader<TcpStream>,
+    pub w: TcpStream,
+}
+
+#[derive(Debug)]
+pub struct Response {
+    pub status: u16,
+    pub head: String,
+    pub body: Vec<u8>,
+    /// The whole response as received.
+    pub raw: Vec<u8>,
+}
+
+impl Response {
+    pub fn text(&self) -> String {
+        String::from_utf8_lossy(&self.body).into_owned()
+    }
+    pub fn header(&self, name: &str) -> Option<String> {
+        header_of(&self.head, name)
+    }
+}
+
+impl Client {
+    pub fn send(&mut self, data: &[u8]) {
+        self.w.write_all(data).expect("send");
+    }
+
+    /// Reads one response (Content-Length, chunked, or until close).
+    pub fn response(&mut self) -> Option<Response> {
+        let head = read_head(&mut self.rd)?;
+        let status = head.split_whitespace().nth(1)?.parse().ok()?;
+        let body = if header_of(&head, "content-length").is_some()
+            || header_of(&head, "transfer-encoding").is_some()
+        {
+            read_body(&mut self.rd, &head)
+        } else {
+            let mut b = Vec::new();
+            let _ = self.rd.read_to_end(&mut b);
+            b
+        };
+        let mut raw = head.clone().into_bytes();
+        raw.extend_from_slice(b"\r\n");
+        raw.extend_from_slice(&body);
+        Some(Response {
+            status,
+            head,
+            body,
+            raw,
+        })
+    }
+
+    /// Whether the proxy closed the connection (reads EOF within 2 s).
+    pub fn closed(&mut self) -> bool {
+        self.w.set_read_timeout(Some(Duration::from_secs(2))).ok();
+        let mut b = [0u8; 1];
+        matches!(self.rd.read(&mut b), Ok(0))
+    }
+}

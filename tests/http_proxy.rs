@@ -1,0 +1,297 @@
+//! End-to-end: the built binary proxying HTTP between a test client and
+//! loopback backends. Read each test as backends -> config -> client -> asserts.
+mod common;
+use common::{Backend, Behaviour, Proxy};
+use std::time::Duration;
+
+const DEFAULTS: &str =
+    "defaults\n mode http\n timeout connect 2s\n timeout client 5s\n timeout server 5s\n";
+
+#[test]
+fn use_backend_routes_on_host_acl() {
+    let api = Backend::http("api");
+    let web = Backend::http("web");
+    let px = Proxy::start(
+        "route-host",
+        &format!(
+            "{DEFAULTS}frontend fe\n bind {{fe}}\n acl is_api hdr(host) -i api.test\n use_backend be_api if is_api\n default_backend be_web\n\
+             backend be_api\n server a {}\nbackend be_web\n server w {}\n",
+            api.addr, web.addr
+        ),
+    );
+    assert!(px.get("/", "API.test").text().starts_with("api\n"));
+    assert!(px.get("/", "www.test").text().starts_with("web\n"));
+    assert_eq!((api.requests(), web.requests()), (1, 1));
+}
+
+#[test]
+fn routing_on_path_method_and_source() {
+    let a = Backend::http("static");
+    let b = Backend::http("post");
+    let c = Backend::http("local");
+    let px = Proxy::start(
+        "route-misc",
+        &format!(
+            "{DEFAULTS}frontend fe\n bind {{fe}}\n acl st path_beg /static /img\n use_backend s if st\n use_backend p if METH_POST\n\
+             use_backend l if {{ src 127.0.0.0/8 }} !{{ path_end .php }}\n\
+             backend s\n server a {}\nbackend p\n server b {}\nbackend l\n server c {}\n",
+            a.addr, b.addr, c.addr
+        ),
+    );
+    assert!(px.get("/static/x.css", "h").text().starts_with("static\n"));
+    let mut cl = px.connect();
+    cl.send(b"POST /form HTTP/1.1\r\nHost: h\r\nContent-Length: 3\r\nConnection: close\r\n\r\nabc");
+    let r = cl.response().expect("response");
+    assert!(r.text().starts_with("post\n"));
+    assert_eq!(r.header("x-body-len").as_deref(), Some("3"));
+    assert!(px.get("/index.html", "h").text().starts_with("local\n"));
+    assert_eq!(
+        px.get("/index.php", "h").status,
+        503,
+        "no rule matched and no default_backend"
+    );
+}
+
+#[test]
+fn roundrobin_follows_weights() {
+    let s1 = Backend::http("s1");
+    let s2 = Backend::http("s2");
+    let px = Proxy::start(
+        "rr",
+        &format!("{DEFAULTS}listen app\n bind {{fe}}\n balance roundrobin\n server s1 {} weight 2\n server s2 {} weight 1\n", s1.addr, s2.addr),
+    );
+    let order: Vec<String> = (0..6)
+        .map(|_| {
+            px.get("/", "h")
+                .text()
+                .lines()
+                .next()
+                .unwrap_or("")
+                .to_string()
+        })
+        .collect();
+    assert_eq!(order.iter().filter(|s| *s == "s1").count(), 4);
+    assert_eq!(order.iter().filter(|s| *s == "s2").count(), 2);
+}
+
+#[test]
+fn headers_reach_the_server_lower_cased_and_hop_by_hop_rewritten() {
+    let be = Backend::http("be");
+    let px = Proxy::start(
+        "headers",
+        &format!(
+            "{DEFAULTS}listen app\n bind {{fe}}\n option forwardfor\n server s {}\n",
+            be.addr
+        ),
+    );
+    let mut cl = px.connect();
+    cl.send(b"GET /a HTTP/1.1\r\nHost: x\r\nX-Mixed-Case: Value\r\n\r\n");
+    let r = cl.response().expect("first");
+    assert_eq!(r.status, 200);
+    assert_eq!(r.header("content-type").as_deref(), Some("text/plain"));
+    assert!(
+        r.head.contains("content-type: text/plain\r\n"),
+        "response names are lower-cased: {}",
+        r.head
+    );
+    let head = be.last_head();
+    assert_eq!(
+        head,
+        "GET /a HTTP/1.1\r\nhost: x\r\nx-mixed-case: Value\r\nx-forwarded-for: 127.0.0.1\r\n"
+    );
+    // An HTTP/1.0 client: the server sees `connection: keep-alive` added,
+    // the client gets `connection: close`.
+    let mut c10 = px.connect();
+    c10.send(b"GET /c HTTP/1.0\r\nHost: x\r\n\r\n");
+    let r = c10.response().expect("1.0 response");
+    assert!(r.head.starts_with("HTTP/1.1 200 OK\r\n"));
+    assert_eq!(r.header("connection").as_deref(), Some("close"));
+    assert!(
+        be.last_head()
+            .ends_with("x-forwarded-for: 127.0.0.1\r\nconnection: keep-alive\r\n"),
+        "{}",
+        be.last_head()
+    );
+}
+
+#[test]
+fn keep_alive_on_both_sides_reuses_the_server_connection() {
+    let be = Backend::http("be");
+    let px = Proxy::start(
+        "keepalive",
+        &format!(
+            "{DEFAULTS}listen app\n bind {{fe}}\n server s {}\n",
+            be.addr
+        ),
+    );
+    let mut cl = px.connect();
+    for i in 0..3 {
+        cl.send(format!("GET /{i} HTTP/1.1\r\nHost: x\r\n\r\n").as_bytes());
+        assert_eq!(cl.response().expect("response").status, 200);
+    }
+    assert_eq!((be.requests(), be.connections()), (3, 1));
+}
+
+#[test]
+fn pipelined_requests_are_answered_in_order() {
+    let be = Backend::http("be");
+    let px = Proxy::start(
+        "pipeline",
+        &format!(
+            "{DEFAULTS}listen app\n bind {{fe}}\n server s {}\n",
+            be.addr
+        ),
+    );
+    let mut cl = px.connect();
+    cl.send(b"GET /one HTTP/1.1\r\nHost: x\r\n\r\nGET /two HTTP/1.1\r\nHost: x\r\n\r\n");
+    assert!(cl.response().expect("one").text().contains("GET /one "));
+    assert!(cl.response().expect("two").text().contains("GET /two "));
+}
+
+#[test]
+fn chunked_body_is_forwarded_and_content_length_dropped_with_te() {
+    let be = Backend::http("be");
+    let px = Proxy::start(
+        "chunked",
+        &format!(
+            "{DEFAULTS}listen app\n bind {{fe}}\n server s {}\n",
+            be.addr
+        ),
+    );
+    let mut cl = px.connect();
+    cl.send(b"POST /u HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n6\r\n world\r\n0\r\n\r\n");
+    let r = cl.response().expect("response");
+    assert_eq!(r.header("x-body-len").as_deref(), Some("11"));
+    assert_eq!(
+        be.bodies
+            .lock()
+            .unwrap()
+            .last()
+            .cloned()
+            .unwrap_or_default(),
+        b"hello world"
+    );
+    assert!(
+        !be.last_head().contains("content-length"),
+        "{}",
+        be.last_head()
+    );
+}
+
+#[test]
+fn no_server_gives_haproxys_503_and_keeps_the_connection() {
+    let px = Proxy::start(
+        "503",
+        &format!("{DEFAULTS}frontend fe\n bind {{fe}}\n default_backend empty\nbackend empty\n"),
+    );
+    let mut cl = px.connect();
+    for _ in 0..2 {
+        cl.send(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n");
+        let r = cl.response().expect("503");
+        assert_eq!(
+            String::from_utf8_lossy(&r.raw),
+            "HTTP/1.1 503 Service Unavailable\r\ncontent-length: 107\r\ncache-control: no-cache\r\ncontent-type: text/html\r\n\r\n<html><body><h1>503 Service Unavailable</h1>\nNo server is available to handle this request.\n</body></html>\n"
+        );
+    }
+}
+
+#[test]
+fn garbage_gets_haproxys_400_and_close() {
+    let be = Backend::http("be");
+    let px = Proxy::start(
+        "400",
+        &format!(
+            "{DEFAULTS}listen app\n bind {{fe}}\n server s {}\n",
+            be.addr
+        ),
+    );
+    for bad in [
+        &b"garbage\r\n\r\n"[..],
+        b"GET / HTTP/1.1\r\nBad Header: x\r\n\r\n",
+        b"GET / HTTP/1.1\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\nab",
+    ] {
+        let mut cl = px.connect();
+        cl.send(bad);
+        let r = cl.response().expect("400");
+        assert_eq!(
+            String::from_utf8_lossy(&r.raw),
+            "HTTP/1.1 400 Bad request\r\nContent-length: 90\r\nCache-Control: no-cache\r\nConnection: close\r\nContent-Type: text/html\r\n\r\n<html><body><h1>400 Bad request</h1>\nYour browser sent an invalid request.\n</body></html>\n"
+        );
+        assert!(cl.closed());
+    }
+    assert_eq!(be.requests(), 0, "nothing malformed reached the server");
+}
+
+#[test]
+fn server_errors_give_502_and_504() {
+    let closer = Backend::start("closer", Behaviour::Close);
+    let slow = Backend::start("slow", Behaviour::Slow(Duration::from_millis(1500)));
+    let px = Proxy::start(
+        "5xx",
+        &format!(
+            "defaults\n mode http\n timeout connect 2s\n timeout client 5s\n timeout server 300ms\n\
+             frontend fe\n bind {{fe}}\n use_backend slow if {{ path_beg /slow }}\n default_backend closer\n\
+             backend closer\n server c {}\nbackend slow\n server s {}\n",
+            closer.addr, slow.addr
+        ),
+    );
+    let r = px.get("/", "x");
+    assert_eq!(r.status, 502);
+    assert!(r
+        .text()
+        .contains("The server returned an invalid or incomplete response."));
+    let r = px.get("/slow", "x");
+    assert_eq!(r.status, 504);
+    assert!(r.text().contains("The server didn't respond in time."));
+}
+
+#[test]
+fn idle_client_gets_408_after_timeout_http_request() {
+    let be = Backend::http("be");
+    let px = Proxy::start(
+        "408",
+        &format!("defaults\n mode http\n timeout connect 2s\n timeout client 5s\n timeout server 5s\n timeout http-request 300ms\nlisten app\n bind {{fe}}\n server s {}\n", be.addr),
+    );
+    let mut cl = px.connect();
+    cl.send(b"GET / HTTP/1.1\r\nHost:");
+    let r = cl.response().expect("408");
+    assert_eq!(r.status, 408);
+    assert_eq!(r.header("Connection").as_deref(), Some("close"));
+    assert!(cl.closed());
+}
+
+#[test]
+fn dead_server_is_retried_then_redispatched() {
+    // A port nobody listens on: bound then closed.
+    let dead = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap();
+    let live = Backend::http("live");
+    let px = Proxy::start(
+        "redispatch",
+        &format!("{DEFAULTS}listen app\n bind {{fe}}\n balance first\n retries 2\n option redispatch\n server dead {dead}\n server live {} \n", live.addr),
+    );
+    let r = px.get("/", "x");
+    assert_eq!(r.status, 200);
+    assert!(r.text().starts_with("live\n"));
+}
+
+#[test]
+fn configs_this_build_cannot_run_are_refused_with_the_reason() {
+    let (code, err) = Proxy::run_to_exit(
+        "refuse-tcp",
+        "listen l\n mode tcp\n bind 127.0.0.1:1\n server s 127.0.0.1:1\n",
+    );
+    assert_eq!(code, 1);
+    assert!(err.contains("'mode tcp' is not built yet"), "{err}");
+    let (code, err) = Proxy::run_to_exit(
+        "refuse-rule",
+        &format!("{DEFAULTS}frontend fe\n bind 127.0.0.1:1\n http-request deny\n"),
+    );
+    assert_eq!(code, 1);
+    assert!(
+        err.contains("parsing [") && err.contains("'http-request' is not built yet"),
+        "{err}"
+    );
+}
