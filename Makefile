@@ -13,11 +13,10 @@ build:
 release:
 	$(CARGO) build --release
 
-# Build, check the example configuration, then start the load balancer on it
-# in the foreground.
+# Build, then start the load balancer on the example configuration in the
+# foreground, with three small local backends it routes to (see the script).
 run: build
-	$(BIN) -c -f $(EXAMPLE)
-	$(BIN) -db -f $(EXAMPLE)
+	BIN=$(BIN) EXAMPLE=$(EXAMPLE) bash examples/run-demo.sh
 
 # Everything: unit tests, the golden corpus, end-to-end tests, and the
 # differential suite against the real HAProxy (skipped loudly when it is
