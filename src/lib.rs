@@ -8,6 +8,7 @@ pub mod http;
 pub mod listener;
 pub mod model;
 pub mod report;
+pub mod sample;
 pub mod support;
 pub mod tcp;
 pub mod version;
@@ -52,7 +53,13 @@ fn run_with(opts: Options) -> i32 {
     let (true, Some(runtime)) = (loaded.ok, loaded.runtime) else {
         return 1;
     };
-    let pending = support::check_runnable(&loaded.config);
+    let mut pending = support::check_runnable(&loaded.config);
+    pending.extend(
+        runtime
+            .unrunnable
+            .iter()
+            .map(|(span, what)| support::not_built(span, what)),
+    );
     out.emit_all(&pending);
     if pending.iter().any(|d| d.is_fatal()) {
         out.alert("Fatal errors found in configuration.");

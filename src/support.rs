@@ -118,15 +118,18 @@ const GLOBAL_RUNNABLE: &[&str] = &[
     "resetenv",
 ];
 
+/// The ALERT for something this build cannot run yet.
+pub fn not_built(span: &cfg_parser::source::Span, what: &str) -> Diagnostic {
+    Diagnostic::alert(
+        Loc::Parsing(span.clone()),
+        format!("{what} is not built yet in haproxy-rs: this configuration passes '-c' but cannot run yet."),
+    )
+}
+
 /// The diagnostics for running `cfg` with this build.
 pub fn check_runnable(cfg: &Config) -> Vec<Diagnostic> {
     let mut out = Vec::new();
-    let not_yet = |d: &Directive, what: String| {
-        Diagnostic::alert(
-            Loc::Parsing(d.span.clone()),
-            format!("{what} is not built yet in haproxy-rs: this configuration passes '-c' but cannot run yet."),
-        )
-    };
+    let not_yet = |d: &Directive, what: String| not_built(&d.span, &what);
     for d in &cfg.global.directives {
         if !GLOBAL_RUNNABLE.contains(&d.word(0)) {
             out.push(not_yet(d, format!("'{}'", d.word(0))));
@@ -203,9 +206,6 @@ fn check_proxy(
                     || d.word(1).starts_with("rdp-cookie") =>
             {
                 out.push(not_yet(d, format!("'balance {}'", d.word(1))));
-            }
-            "use_backend" if d.word(1).contains("%[") => {
-                out.push(not_yet(d, "'use_backend' with a dynamic name".into()))
             }
             "bind" => {
                 if let Some(param) = d.rest(2).find(|w| {

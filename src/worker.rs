@@ -15,6 +15,15 @@ pub struct Shared {
 }
 
 impl Shared {
+    /// A backend (or listen) by name, for dynamic `use_backend`.
+    pub fn backend_by_name(&self, name: &str) -> Option<crate::model::BackendId> {
+        self.rt
+            .backends
+            .iter()
+            .position(|b| b.name == name)
+            .map(crate::model::BackendId)
+    }
+
     /// Usable servers of backend `name` (`nbsrv`).
     pub fn nbsrv(&self, name: &str) -> Option<u32> {
         let i = self.rt.backends.iter().position(|b| b.name == name)?;

@@ -197,12 +197,3 @@ fn check_condition_exit_codes() {
         "config : Failed to evaluate condition: unparsable conditional expression 'bogus(1)'"
     ));
 }
-
-#[test]
-fn running_a_valid_config_refuses_until_the_data_path_exists() {
-    let d = scratch("run");
-    std::fs::write(d.join("valid.cfg"), VALID).unwrap();
-    let out = haproxy(&["-db", "-f", "valid.cfg"], &d);
-    assert_eq!(out.status.code(), Some(1));
-    assert!(text(&out.stderr).contains("cannot run proxies yet"));
-}

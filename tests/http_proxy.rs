@@ -295,3 +295,34 @@ fn configs_this_build_cannot_run_are_refused_with_the_reason() {
         "{err}"
     );
 }
+
+#[test]
+fn dynamic_use_backend_through_a_host_map() {
+    let a = Backend::http("site-a");
+    let b = Backend::http("site-b");
+    let d = Backend::http("default");
+    let dir = common::scratch("map-files");
+    let map = dir.join("hosts.map");
+    std::fs::write(
+        &map,
+        "# host backend\na.example.com be_a\nb.example.com   be_b\nc.example.com   be_missing\n",
+    )
+    .unwrap();
+    let px = Proxy::start(
+        "dyn-map",
+        &format!(
+            "{DEFAULTS}frontend fe\n bind {{fe}}\n use_backend %[req.hdr(host),lower,map({},be_default)]\n\
+             backend be_a\n server a {}\nbackend be_b\n server b {}\nbackend be_default\n server d {}\n",
+            map.display(),
+            a.addr,
+            b.addr,
+            d.addr
+        ),
+    );
+    assert!(px.get("/", "A.Example.com").text().starts_with("site-a\n"));
+    assert!(px.get("/", "b.example.com").text().starts_with("site-b\n"));
+    assert!(px.get("/", "other.test").text().starts_with("default\n"));
+    // The map names a backend that does not exist: the rule is ignored, and
+    // there is no default_backend.
+    assert_eq!(px.get("/", "c.example.com").status, 503);
+}

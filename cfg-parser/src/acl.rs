@@ -216,6 +216,8 @@ pub fn compile_expression(words: &[String]) -> Result<AclExpr, String> {
             return Err(format!("{what} : unknown converter '{cname}'.."));
         };
         let args = parse_args(&format!("converter '{cname}'"), crit, cargs, c.args)?;
+        crate::logformat::check_converter_args(cname, &args)
+            .map_err(|e| format!("{what} : {e}."))?;
         out_type = c.out;
         converters.push((cname.to_string(), args));
     }

@@ -158,7 +158,14 @@ fn check_switching(cfg: &Config, p: &Proxy, diags: &mut Vec<Diagnostic>) {
     }
     for ub in &p.use_backends {
         // A name built from a log-format expression is resolved per request.
-        if !ub.backend.contains("%[") {
+        if ub.backend.contains('%') {
+            if let Err(e) = crate::logformat::parse_logformat(&ub.backend) {
+                diags.push(Diagnostic::alert(
+                    Loc::ParsingCap(ub.span.clone()),
+                    format!("failed to parse use_backend rule '{}' : {e}", ub.backend),
+                ));
+            }
+        } else {
             targets.push((&ub.backend, "use_backend"));
         }
     }

@@ -12,6 +12,7 @@ pub mod cond;
 pub mod diag;
 pub mod keywords;
 pub mod lexer;
+pub mod logformat;
 pub mod reader;
 pub mod resolve;
 pub mod samples;

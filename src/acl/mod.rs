@@ -1,6 +1,6 @@
 //! Runs compiled ACLs and conditions against a request: sample fetches,
 //! converters, and the matchers of `-m`.
-use crate::model::{Acl, Cond};
+use crate::model::{Acl, AclItem, Cond};
 use cfg_parser::acl::{AclExpr, IpNet, Matcher, Patterns};
 use std::net::{IpAddr, SocketAddr};
 
@@ -37,11 +37,12 @@ pub fn eval_acl(acl: &Acl, ctx: &FetchCtx) -> bool {
     acl.exprs.iter().any(|e| eval_expr(e, ctx))
 }
 
-fn eval_expr(e: &AclExpr, ctx: &FetchCtx) -> bool {
+fn eval_expr(item: &AclItem, ctx: &FetchCtx) -> bool {
+    let e = &item.expr;
     let samples = fetch(&e.fetch, &e.fetch_args, ctx);
     samples
         .into_iter()
-        .map(|s| convert(s, &e.converters))
+        .filter_map(|s| crate::sample::convert(s, &item.convs))
         .any(|s| matches(e, &s))
 }
 
@@ -190,19 +191,6 @@ fn trim(s: &[u8]) -> &[u8] {
     &s[a..b]
 }
 
-/// Applies the converters HAProxy users chain most (`lower`, `upper`, ...).
-pub fn convert(mut s: Sample, convs: &[(String, Vec<String>)]) -> Sample {
-    for (name, _args) in convs {
-        s = match (name.as_str(), s) {
-            ("lower", Sample::Str(v)) => Sample::Str(v.to_ascii_lowercase()),
-            ("upper", Sample::Str(v)) => Sample::Str(v.to_ascii_uppercase()),
-            ("length", Sample::Str(v)) => Sample::Int(v.len() as i64),
-            (_, other) => other,
-        };
-    }
-    s
-}
-
 fn as_bytes(s: &Sample) -> Vec<u8> {
     match s {
         Sample::Str(v) => v.clone(),
@@ -324,7 +312,12 @@ mod tests {
             req: Some(&req),
             nbsrv: &nbsrv,
         };
-        eval_expr(&e, &ctx)
+        let convs = e
+            .converters
+            .iter()
+            .filter_map(|(n, a)| crate::sample::compile_conv(n, a).ok().flatten())
+            .collect();
+        eval_expr(&AclItem { expr: e, convs }, &ctx)
     }
 
     const REQ: &[u8] = b"GET /api/v1/users?id=7&x=y HTTP/1.1\r\nHost: API.Example.com\r\nCookie: a=1; SRV=s2\r\nX-List: a, b\r\n\r\n";

@@ -201,7 +201,7 @@ mod tests {
             .unwrap();
         assert_eq!(
             (h.method.as_str(), h.uri.as_str(), h.minor, n),
-            ("GET", "/a?b=1", 1, 46)
+            ("GET", "/a?b=1", 1, 44)
         );
         assert_eq!(
             h.headers[0],

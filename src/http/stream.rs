@@ -368,10 +368,15 @@ fn select_backend(sh: &Shared, fe: &Frontend, ctx: &FetchCtx) -> Option<BackendI
         }
         match &rule.target {
             BackendTarget::Static(id) => return Some(*id),
-            BackendTarget::Dynamic(_) => continue,
+            // A computed name that is no backend leaves the rule ignored.
+            BackendTarget::Dynamic(pieces) => {
+                let name = crate::sample::eval_logformat(pieces, ctx);
+                if let Some(id) = sh.backend_by_name(&name) {
+                    return Some(id);
+                }
+            }
         }
     }
-    let _ = sh;
     fe.default_backend
 }
 
@@ -492,10 +497,14 @@ fn forwardfor_excepted(args: &[String], src: SocketAddr) -> bool {
                 req: None,
                 nbsrv: &none,
             };
+            let item = crate::model::AclItem {
+                expr: e,
+                convs: Vec::new(),
+            };
             crate::acl::eval_acl(
                 &crate::model::Acl {
                     name: String::new(),
-                    exprs: vec![e],
+                    exprs: vec![item],
                 },
                 &ctx,
             )

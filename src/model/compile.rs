@@ -23,6 +23,7 @@ const FIRST_PROXY_ID: u32 = 2;
 
 /// Compiles a configuration that passed `cfg_parser::check`.
 pub fn compile(cfg: &Config) -> Runtime {
+    let mut unrunnable = Vec::new();
     let proxies: Vec<&Proxy> = cfg.proxies.iter().filter(|p| !p.disabled).collect();
     // Backends first, so frontends can point at them by index.
     let mut backends = Vec::new();
@@ -33,7 +34,11 @@ pub fn compile(cfg: &Config) -> Runtime {
             continue;
         }
         backend_of.push(Some(BackendId(backends.len())));
-        backends.push(compile_backend(p, FIRST_PROXY_ID + i as u32));
+        backends.push(compile_backend(
+            p,
+            FIRST_PROXY_ID + i as u32,
+            &mut unrunnable,
+        ));
     }
     let find_backend = |name: &str| -> Option<BackendId> {
         proxies
@@ -61,18 +66,24 @@ pub fn compile(cfg: &Config) -> Runtime {
                 }
             }
         }
-        let mut acls = AclTable::new(p);
-        let switching = p
-            .use_backends
-            .iter()
-            .map(|ub| SwitchingRule {
-                target: match find_backend(&ub.backend) {
-                    Some(id) => BackendTarget::Static(id),
-                    None => BackendTarget::Dynamic(ub.backend.clone()),
+        let mut acls = AclTable::new(p, &mut unrunnable);
+        let mut switching = Vec::new();
+        for ub in &p.use_backends {
+            let target = match find_backend(&ub.backend) {
+                Some(id) => BackendTarget::Static(id),
+                None => match dynamic_target(&ub.backend) {
+                    Ok(pieces) => BackendTarget::Dynamic(pieces),
+                    Err(what) => {
+                        acls.unrunnable.push((ub.span.clone(), what));
+                        continue;
+                    }
                 },
+            };
+            switching.push(SwitchingRule {
+                target,
                 cond: ub.cond.as_ref().map(|c| acls.cond(c)),
-            })
-            .collect();
+            });
+        }
         // A listen section serves its own servers unless told otherwise.
         let default_backend = match &p.default_backend {
             Some((name, _)) => find_backend(name),
@@ -101,10 +112,35 @@ pub fn compile(cfg: &Config) -> Runtime {
         });
     }
     Runtime {
+        unrunnable,
         global: global(&cfg.global),
         listeners,
         frontends,
         backends,
+    }
+}
+
+/// A `use_backend` name built from a log-format expression.
+fn dynamic_target(text: &str) -> Result<Vec<crate::sample::Piece>, String> {
+    let parts = cfg_parser::logformat::parse_logformat(text)
+        .map_err(|e| format!("use_backend rule '{text}' ({e})"))?;
+    crate::sample::compile_logformat(&parts)
+}
+
+/// Compiles an ACL line's converters; a converter without a runtime is
+/// recorded as unrunnable.
+fn acl_item(expr: &AclExpr, span: &Span, unrunnable: &mut Vec<(Span, String)>) -> AclItem {
+    let mut convs = Vec::new();
+    for (name, args) in &expr.converters {
+        match crate::sample::compile_conv(name, args) {
+            Ok(Some(c)) => convs.push(c),
+            Ok(None) => unrunnable.push((span.clone(), format!("converter '{name}'"))),
+            Err(e) => unrunnable.push((span.clone(), format!("converter '{name}' ({e})"))),
+        }
+    }
+    AclItem {
+        expr: expr.clone(),
+        convs,
     }
 }
 
@@ -194,8 +230,8 @@ fn options(p: &Proxy) -> ProxyOptions {
     }
 }
 
-fn compile_backend(p: &Proxy, id: u32) -> Backend {
-    let mut acls = AclTable::new(p);
+fn compile_backend(p: &Proxy, id: u32, unrunnable: &mut Vec<(Span, String)>) -> Backend {
+    let mut acls = AclTable::new(p, unrunnable);
     for r in &p.rules {
         if let Some(c) = &r.cond {
             acls.cond(c);
@@ -287,29 +323,40 @@ fn compile_server(s: &ast::Server, id: u32) -> Server {
 struct AclTable<'p> {
     proxy: &'p Proxy,
     table: Vec<Acl>,
+    unrunnable: &'p mut Vec<(Span, String)>,
 }
 
 impl<'p> AclTable<'p> {
-    fn new(proxy: &'p Proxy) -> Self {
+    fn new(proxy: &'p Proxy, unrunnable: &'p mut Vec<(Span, String)>) -> Self {
         let mut table: Vec<Acl> = Vec::new();
         for a in &proxy.acls {
+            let item = acl_item(&a.expr, &a.span, unrunnable);
             match table.iter_mut().find(|t| t.name == a.name) {
-                Some(t) => t.exprs.push(a.expr.clone()),
+                Some(t) => t.exprs.push(item),
                 None => table.push(Acl {
                     name: a.name.clone(),
-                    exprs: vec![a.expr.clone()],
+                    exprs: vec![item],
                 }),
             }
         }
-        AclTable { proxy, table }
+        AclTable {
+            proxy,
+            table,
+            unrunnable,
+        }
     }
 
     fn named(&mut self, name: &str) -> AclId {
         if let Some(i) = self.table.iter().position(|t| t.name == name) {
             return AclId(i);
         }
-        let _ = self.proxy;
-        let exprs = predefined(name).into_iter().collect();
+        let exprs = predefined(name)
+            .into_iter()
+            .map(|e| AclItem {
+                expr: e,
+                convs: Vec::new(),
+            })
+            .collect();
         self.table.push(Acl {
             name: name.to_string(),
             exprs,
@@ -327,9 +374,10 @@ impl<'p> AclTable<'p> {
                         let id = match &t.acl {
                             AclRef::Named(n) => self.named(n),
                             AclRef::Anonymous(e) => {
+                                let item = acl_item(e, &self.proxy.span, self.unrunnable);
                                 self.table.push(Acl {
                                     name: String::new(),
-                                    exprs: vec![(**e).clone()],
+                                    exprs: vec![item],
                                 });
                                 AclId(self.table.len() - 1)
                             }
@@ -460,7 +508,7 @@ mod tests {
     fn dynamic_use_backend_stays_a_name() {
         let rt = runtime("frontend fe\n bind :80\n use_backend %[req.hdr(host)]\n");
         assert!(
-            matches!(&rt.frontends[0].switching[0].target, BackendTarget::Dynamic(n) if n == "%[req.hdr(host)]")
+            matches!(&rt.frontends[0].switching[0].target, BackendTarget::Dynamic(p) if p.len() == 1)
         );
     }
 

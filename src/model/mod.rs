@@ -22,6 +22,9 @@ pub struct AclId(pub usize);
 
 #[derive(Debug)]
 pub struct Runtime {
+    /// What this build cannot run yet, found while compiling (a converter
+    /// without a runtime, ...): the start-up refuses these.
+    pub unrunnable: Vec<(Span, String)>,
     pub global: GlobalSettings,
     pub listeners: Vec<Listener>,
     pub frontends: Vec<Frontend>,
@@ -111,7 +114,14 @@ pub struct Timeouts {
 #[derive(Clone, Debug)]
 pub struct Acl {
     pub name: String,
-    pub exprs: Vec<AclExpr>,
+    pub exprs: Vec<AclItem>,
+}
+
+/// One ACL line: the expression and its converters, compiled.
+#[derive(Clone, Debug)]
+pub struct AclItem {
+    pub expr: AclExpr,
+    pub convs: Vec<crate::sample::Conv>,
 }
 
 /// `if`/`unless` compiled: any alternative whose terms all hold.
@@ -127,7 +137,7 @@ pub struct Cond {
 pub enum BackendTarget {
     Static(BackendId),
     /// A name computed per request from a log-format expression.
-    Dynamic(String),
+    Dynamic(Vec<crate::sample::Piece>),
 }
 
 #[derive(Clone, Debug)]
