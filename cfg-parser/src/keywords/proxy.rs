@@ -3,8 +3,10 @@ use super::{
     did_you_mean, log::parse_log, missing_cap, support_diag, CapFail, Caps, Cx, Keyword, Support,
 };
 use crate::acl::{compile_acl_line, compile_condition, split_condition};
+use crate::addr::{parse_address, AddrError, AddrRules, Address, Host};
 use crate::ast::*;
 use crate::diag::{Diagnostic, Loc};
+use crate::resolve::resolve_host;
 use crate::values::{atol, parse_time_ms, TimeError};
 
 type Kw = Keyword<Proxy>;
@@ -836,11 +838,140 @@ pub fn io_reason(e: &std::io::Error) -> String {
     }
 }
 
+/// A time in seconds (2.6's `parse_time_err` with `TIME_UNIT_S`): default
+/// unit the second, rounded up, at most 2^31-1.
+fn parse_time_s(text: &str) -> Result<u64, TimeError> {
+    let digits = text.bytes().take_while(u8::is_ascii_digit).count();
+    if digits == 0 {
+        return Err(text
+            .chars()
+            .next()
+            .map_or(TimeError::Empty, TimeError::BadChar));
+    }
+    let n = text[..digits].bytes().fold(0u128, |a, d| {
+        (a * 10 + (d - b'0') as u128).min(u64::MAX as u128)
+    });
+    // (multiplier, divisor) to seconds
+    let (mul, div): (u128, u128) = match &text[digits..] {
+        "" | "s" => (1, 1),
+        "us" => (1, 1_000_000),
+        "ms" => (1, 1000),
+        "m" => (60, 1),
+        "h" => (3600, 1),
+        "d" => (86400, 1),
+        rest => {
+            let bad = match rest.as_bytes() {
+                [b'u', b, ..] if *b != b's' => *b as char,
+                [b'u'] => 'u',
+                [b's' | b'm' | b'h' | b'd' | b'u', b, ..] => *b as char,
+                _ => rest.chars().next().unwrap_or('?'),
+            };
+            return Err(TimeError::BadChar(bad));
+        }
+    };
+    let secs = (n * mul).div_ceil(div);
+    if secs > i32::MAX as u128 {
+        return Err(TimeError::Overflow);
+    }
+    Ok(secs as u64)
+}
+
+/// `cookie <name> [rewrite|insert|prefix] [indirect] [nocache] [postonly]
+/// [preserve] [httponly] [secure] [domain <d>]* [maxidle <t>] [maxlife <t>]
+/// [dynamic] [attr <v>]*`
 fn cookie(_: &mut Proxy, cx: &mut Cx) -> R {
-    if cx.nwords() < 2 {
+    if cx.word(1).is_empty() {
         return Err(cx.alert("'cookie' expects <cookie_name> as argument."));
     }
-    Ok(())
+    let tight = |m: String| Diagnostic::alert(Loc::ParsingTight(cx.d.span.clone()), m);
+    let mut modes: Vec<String> = Vec::new();
+    let mut warnings = Vec::new();
+    let mut i = 2;
+    while !cx.word(i).is_empty() {
+        let (opt, val) = (cx.word(i), cx.word(i + 1));
+        match opt {
+            "rewrite" | "indirect" | "insert" | "nocache" | "postonly" | "preserve" | "prefix"
+            | "httponly" | "secure" | "dynamic" => modes.push(opt.to_string()),
+            "domain" => {
+                if val.is_empty() {
+                    return Err(tight("'domain' expects <domain> as argument.".into()));
+                }
+                if !val.contains('.') {
+                    warnings.push(format!("domain '{val}' contains no embedded dot, this configuration may not work properly (see RFC6265#5.2.3)."));
+                }
+                if let Some(c) = val
+                    .chars()
+                    .find(|c| !(c.is_ascii_alphanumeric() || "-_.".contains(*c)))
+                {
+                    return Err(tight(format!(
+                        "character '{c}' is not permitted in domain name '{val}'."
+                    )));
+                }
+                i += 1;
+            }
+            "maxidle" | "maxlife" => {
+                if val.is_empty() {
+                    let what = if opt == "maxidle" { "idletime" } else { "lifetime" };
+                    return Err(tight(format!(
+                        "'{opt}' expects <{what}> in seconds as argument."
+                    )));
+                }
+                match parse_time_s(val) {
+                    Ok(_) => {}
+                    Err(TimeError::Overflow) => return Err(tight(format!(
+                        "timer overflow in argument <{val}> to <{opt}>, maximum value is 2147483647 s (~68 years)."
+                    ))),
+                    Err(TimeError::BadChar(c)) => return Err(tight(format!(
+                        "unexpected character '{c}' in argument to <{opt}>."
+                    ))),
+                    Err(TimeError::Empty) => {}
+                }
+                i += 1;
+            }
+            "attr" => {
+                if val.is_empty() {
+                    return Err(tight("'attr' expects <value> as argument.".into()));
+                }
+                if let Some(b) = val.bytes().find(|b| b.is_ascii_control() || *b == b';') {
+                    return Err(tight(format!(
+                        "character '%x{b:02X}' is not permitted in attribute value."
+                    )));
+                }
+                i += 1;
+            }
+            _ => return Err(cx.alert("'cookie' supports 'rewrite', 'insert', 'prefix', 'indirect', 'nocache', 'postonly', 'domain', 'maxidle', 'dynamic', 'maxlife' and 'attr' options.")),
+        }
+        i += 1;
+    }
+    for w in warnings {
+        cx.push(Diagnostic::warning(Loc::ParsingTight(cx.d.span.clone()), w));
+    }
+    let has = |m: &str| modes.iter().any(|x| x == m);
+    // The three checks are all made, each an error of its own.
+    let mut errors = Vec::new();
+    if has("rewrite") && has("indirect") {
+        errors.push("cookie 'rewrite' and 'indirect' modes are incompatible.");
+    }
+    if ["rewrite", "insert", "prefix"]
+        .iter()
+        .filter(|m| has(m))
+        .count()
+        > 1
+    {
+        errors.push("cookie 'rewrite', 'insert' and 'prefix' modes are incompatible.");
+    }
+    if has("preserve") && !has("insert") && !has("indirect") {
+        errors.push("cookie 'preserve' requires at least 'insert' or 'indirect'.");
+    }
+    let last = errors.pop();
+    for e in errors {
+        let d = cx.alert(e);
+        cx.push(d);
+    }
+    match last {
+        Some(e) => Err(cx.alert(e)),
+        None => Ok(()),
+    }
 }
 
 /// `appsession` (HAProxy 1.4/1.5): 2.6 refuses it and so do we, since
@@ -992,6 +1123,364 @@ fn http_check(_: &mut Proxy, cx: &mut Cx) -> R {
     )))
 }
 
+/// `backlog <n>`: `atol`, so any word is a number.
+fn int_setting(_: &mut Proxy, cx: &mut Cx) -> R {
+    cx.max_args(1)?;
+    if cx.word(1).is_empty() {
+        return Err(cx.alert(format!("'{}' expects an integer argument.", cx.word(0))));
+    }
+    Ok(())
+}
+
+/// 2.6 checks no capability and no extra word here.
+fn hash_balance_factor(_: &mut Proxy, cx: &mut Cx) -> R {
+    if cx.word(1).is_empty() {
+        return Err(cx.alert("'hash-balance-factor' expects an integer argument."));
+    }
+    let v = atol(cx.word(1));
+    if v != 0 && v <= 100 {
+        return Err(cx.alert("'hash-balance-factor' must be 0 or greater than 100."));
+    }
+    Ok(())
+}
+
+fn http_reuse(_: &mut Proxy, cx: &mut Cx) -> R {
+    match cx.word(1) {
+        v @ ("never" | "safe" | "aggressive" | "always") => {
+            cx.too_many(2, &format!("http-reuse {v}"))
+        }
+        _ => Err(cx.alert("'http-reuse' only supports 'never', 'safe', 'aggressive', 'always'.")),
+    }
+}
+
+/// An address that must name a host now: a name that does not resolve is
+/// refused as 2.6 does while parsing.
+fn check_addr(text: &str, rules: AddrRules) -> Result<(), String> {
+    match parse_address(text, rules) {
+        // 2.6 tried to resolve it; that message ends with an empty line.
+        Err(e @ AddrError::InvalidAddress { .. }) => Err(format!("{e}\n")),
+        Err(e) => Err(e.to_string()),
+        Ok(Address::Inet {
+            host: Host::Name(h),
+            ..
+        }) if resolve_host(&h).is_none() => Err(format!("invalid address: '{h}' in '{text}'\n")),
+        Ok(_) => Ok(()),
+    }
+}
+
+/// `source <addr>[:<port>] [usesrc { <addr>[:<port>] | client | clientip |
+/// hdr_ip(<hdr>[,<occ>]) }] [interface <name>]`
+fn source(_: &mut Proxy, cx: &mut Cx) -> R {
+    let addr = cx.word(1);
+    if addr.is_empty() {
+        return Err(cx.alert("'source' expects <addr>[:<port>], and optionally 'usesrc' <addr>, and 'interface' <name>."));
+    }
+    check_addr(addr, AddrRules::default())
+        .map_err(|e| cx.alert(format!("'source {addr}' : {e}")))?;
+    let mut i = 2;
+    while !cx.word(i).is_empty() {
+        let val = cx.word(i + 1);
+        match cx.word(i) {
+            "usesrc" if val.is_empty() => {
+                return Err(cx.alert(
+                    "'usesrc' expects <addr>[:<port>], 'client', or 'clientip' as argument.",
+                ))
+            }
+            "usesrc" if matches!(val, "client" | "clientip") || val.starts_with("hdr_ip(") => {}
+            "usesrc" => check_addr(val, AddrRules::default())
+                .map_err(|e| cx.alert(format!("'usesrc {val}' : {e}")))?,
+            "interface" if val.is_empty() => {
+                return Err(cx.alert("'source' : missing interface name."))
+            }
+            "interface" => {}
+            _ => {
+                return Err(
+                    cx.alert("'source' only supports optional keywords 'interface' and 'usesrc'.")
+                )
+            }
+        }
+        i += 2;
+    }
+    Ok(())
+}
+
+fn dispatch(_: &mut Proxy, cx: &mut Cx) -> R {
+    cx.max_args(1)?;
+    let addr = cx.word(1);
+    if addr.is_empty() {
+        return Err(cx.alert(
+            "'dispatch' : '' resolves to an empty address (environment variable missing?)\n",
+        ));
+    }
+    let rules = AddrRules {
+        port_required: true,
+        ..AddrRules::default()
+    };
+    check_addr(addr, rules).map_err(|e| cx.alert(format!("'dispatch' : {e}")))
+}
+
+fn errorfiles(_: &mut Proxy, cx: &mut Cx) -> R {
+    if cx.word(1).is_empty() {
+        return Err(cx.alert("errorfiles : expects <name> as argument."));
+    }
+    Ok(())
+}
+
+/// `errorloc`, `errorloc302`, `errorloc303`: the code is read by `atoi`.
+fn errorloc(_: &mut Proxy, cx: &mut Cx) -> R {
+    let kw = cx.word(0);
+    if cx.word(1).is_empty() || cx.word(2).is_empty() {
+        return Err(cx.alert(format!(
+            "{kw} : expects <status_code> and <url> as arguments.\n"
+        )));
+    }
+    let code = atol(cx.word(1)) as i32;
+    if !ERROR_CODES.iter().any(|&c| c as i32 == code) {
+        return Err(cx.alert(format!("{kw} : status code '{code}' not handled.")));
+    }
+    Ok(())
+}
+
+/// `http-error status <code> [content-type <t>] [errorfile <f> | errorfiles
+/// <n> | file <f> | lf-file <f> | string <s> | lf-string <s>] [hdr <n> <v>]*`
+/// The payload and content-type consistency checks of 2.6 are not copied.
+fn http_error(_: &mut Proxy, cx: &mut Cx) -> R {
+    let fail = |m: String| cx.alert(format!("http-error : {m}"));
+    if cx.word(1) != "status" {
+        return Err(fail("expects at least a <status> as arguments.\n".into()));
+    }
+    if cx.word(2).is_empty() {
+        return Err(fail("'status' expects <status_code> as argument".into()));
+    }
+    let code = atol(cx.word(2)) as i32;
+    if !ERROR_CODES.iter().any(|&c| c as i32 == code) {
+        return Err(fail(format!("Unexpected status code '{code}'")));
+    }
+    let mut body: Option<&str> = None;
+    let mut i = 3;
+    while !cx.word(i).is_empty() {
+        let (opt, val) = (cx.word(i), cx.word(i + 1));
+        let what = match opt {
+            "content-type" => "<ctype>",
+            "errorfile" | "lf-string" => "<fmt>",
+            "errorfiles" => "<name>",
+            "file" | "lf-file" => "<file>",
+            "string" => "<str>",
+            "hdr" => {
+                if val.is_empty() || cx.word(i + 2).is_empty() {
+                    return Err(fail("'hdr' expects <name> and <value> as arguments".into()));
+                }
+                i += 3;
+                continue;
+            }
+            _ => return Err(fail(format!("unknown keyword '{opt}'."))),
+        };
+        if val.is_empty() {
+            return Err(fail(format!("'{opt}' expects {what} as argument")));
+        }
+        if opt != "content-type" {
+            if let Some(prev) = body {
+                return Err(fail(format!(
+                    "unexpected '{opt}' argument, '{prev}' already defined"
+                )));
+            }
+            body = Some(opt);
+            if opt == "errorfile" && std::fs::metadata(val).is_err() {
+                return Err(fail(format!("error opening file '{val}'.")));
+            }
+        }
+        i += 2;
+    }
+    Ok(())
+}
+
+/// `id <n>`: 2.6 words three of these messages without a space before the
+/// colon.
+fn proxy_id(p: &mut Proxy, cx: &mut Cx) -> R {
+    let tight = |m: &str| Diagnostic::alert(Loc::ParsingTight(cx.d.span.clone()), m);
+    if p.kind == ProxyKind::Defaults {
+        return Err(tight("'id' not allowed in 'defaults' section."));
+    }
+    cx.max_args(1)?;
+    if cx.word(1).is_empty() {
+        return Err(tight("'id' expects an integer argument."));
+    }
+    if atol(cx.word(1)) <= 0 {
+        return Err(tight("custom id has to be > 0."));
+    }
+    Ok(())
+}
+
+fn log_tag(_: &mut Proxy, cx: &mut Cx) -> R {
+    if cx.word(1).is_empty() {
+        return Err(cx.alert("'log-tag' expects a tag for use in syslog."));
+    }
+    Ok(())
+}
+
+fn unique_id(_: &mut Proxy, cx: &mut Cx) -> R {
+    let kw = cx.word(0);
+    if cx.word(1).is_empty() {
+        return Err(cx.alert(format!("{kw} expects an argument.")));
+    }
+    if kw == "unique-id-format" && !cx.word(2).is_empty() {
+        return Err(
+            cx.alert("unique-id-format expects only one argument, don't forget to escape spaces!")
+        );
+    }
+    Ok(())
+}
+
+/// A registered keyword in 2.6: it reads its value first, then reports the
+/// missing capability as a WARNING of its own wording.
+fn max_keep_alive_queue(p: &mut Proxy, cx: &mut Cx) -> R {
+    let v = cx.word(1);
+    if v.is_empty() {
+        return Err(
+            cx.alert("'max-keep-alive-queue' expects expects an integer value (or -1 to disable)")
+        );
+    }
+    let body = v.strip_prefix(['-', '+']).unwrap_or(v);
+    if let Some(c) = body.chars().find(|c| !c.is_ascii_digit()) {
+        return Err(cx.alert(format!(
+            "'max-keep-alive-queue' : unexpected character '{c}' in integer value '{v}'"
+        )));
+    }
+    if !p.kind.has_backend() {
+        cx.warn(format!(
+            "max-keep-alive-queue will be ignored because {} '{}' has no backend capability",
+            p.kind.label(),
+            p.name
+        ));
+    }
+    Ok(())
+}
+
+/// `retry-on <keyword>...`
+fn retry_on(p: &mut Proxy, cx: &mut Cx) -> R {
+    const KEYWORDS: &[&str] = &[
+        "conn-failure",
+        "empty-response",
+        "response-timeout",
+        "401",
+        "403",
+        "404",
+        "408",
+        "425",
+        "500",
+        "501",
+        "502",
+        "503",
+        "504",
+        "0rtt-rejected",
+        "junk-response",
+        "all-retryable-errors",
+    ];
+    if cx.word(1).is_empty() {
+        return Err(cx.alert("'retry-on' needs at least one keyword to specify when to retry"));
+    }
+    if !p.kind.has_backend() {
+        return Err(cx.alert("'retry-on' only available in backend or listen section"));
+    }
+    for (i, w) in cx.d.rest(1).enumerate() {
+        if w == "none" {
+            if i != 0 || cx.nwords() > 2 {
+                return Err(cx.alert("'retry-on' 'none' keyworld only usable alone"));
+            }
+        } else if !KEYWORDS.contains(&w) {
+            return Err(cx.alert(format!("'retry-on': unknown keyword '{w}'")));
+        }
+    }
+    Ok(())
+}
+
+/// `use-server <server> { if | unless } <condition>`
+fn use_server(p: &mut Proxy, cx: &mut Cx) -> R {
+    if cx.word(1).is_empty() {
+        return Err(cx.alert("'use-server' expects a server name."));
+    }
+    persist_cond(p, cx, 2, "switching rule")
+}
+
+/// `force-persist` / `ignore-persist { if | unless } <condition>`
+fn persist_rule(p: &mut Proxy, cx: &mut Cx) -> R {
+    let what = format!("a '{}' rule", cx.word(0));
+    persist_cond(p, cx, 1, &what)
+}
+
+/// The mandatory condition of `use-server` and `*-persist`, from word `at`.
+fn persist_cond(p: &mut Proxy, cx: &mut Cx, at: usize, what: &str) -> R {
+    if !matches!(cx.word(at), "if" | "unless") {
+        return Err(cx.alert(format!(
+            "'{}' requires either 'if' or 'unless' followed by a condition.",
+            cx.word(0)
+        )));
+    }
+    let (_, cond) = split_condition(&words_from(cx, at));
+    if let Some(mut c) = cond {
+        compile_condition(&mut c, &p.acls)
+            .map_err(|e| cx.alert(format!("error detected while parsing {what} : {e}.")))?;
+    }
+    Ok(())
+}
+
+fn load_server_state(_: &mut Proxy, cx: &mut Cx) -> R {
+    match cx.word(1) {
+        "global" | "local" | "none" => Ok(()),
+        v => Err(cx.alert(format!(
+            "'load-server-state-from-file' expects 'global', 'local' or 'none'. Got '{v}'"
+        ))),
+    }
+}
+
+fn server_state_file_name(_: &mut Proxy, cx: &mut Cx) -> R {
+    cx.max_args(1)
+}
+
+fn http_send_name_header(_: &mut Proxy, cx: &mut Cx) -> R {
+    if cx.word(1).is_empty() {
+        return Err(cx.alert("'http-send-name-header' requires a header string."));
+    }
+    Ok(())
+}
+
+/// `declare capture { request | response } len <n>`: a registered keyword
+/// in 2.6, with its own capability messages.
+fn declare(p: &mut Proxy, cx: &mut Cx) -> R {
+    if p.kind == ProxyKind::Defaults {
+        return Err(cx.alert("'declare' not available in default section"));
+    }
+    if !p.kind.has_frontend() {
+        return Err(cx.alert("'declare' only available in frontend or listen section"));
+    }
+    match cx.word(1) {
+        "" => Err(cx.alert(
+            "'declare' needs a second keyword that specify the type of declaration ('capture')",
+        )),
+        "capture" if !matches!(cx.word(2), "request" | "response") => {
+            Err(cx.alert("'declare capture' requires a direction ('request' or 'response')"))
+        }
+        "capture" if cx.word(3) != "len" => {
+            Err(cx.alert("'declare capture' requires a capture length ('len')"))
+        }
+        "capture" if cx.word(4).is_empty() => Err(cx.alert(
+            "'declare capture': 'len' requires a numeric value that represents the capture length",
+        )),
+        "capture" => {
+            let v = cx.word(4);
+            let body = v.strip_prefix(['-', '+']).unwrap_or(v);
+            if body.is_empty() || !body.bytes().all(|b| b.is_ascii_digit()) {
+                // sic: 2.6 names the 'len' word, not the value.
+                return Err(cx.alert("'declare capture': cannot parse the length 'len'."));
+            }
+            Ok(())
+        }
+        t => Err(cx.alert(format!(
+            "unknown declaration type '{t}' (supports 'capture')"
+        ))),
+    }
+}
+
 const PEERS: Support = Support::Unsupported("stick tables");
 const SPOE: Support = Support::Unsupported("filters");
 
@@ -999,7 +1488,7 @@ const SPOE: Support = Support::Unsupported("filters");
 pub static PROXY_KEYWORDS: &[Kw] = &[
     Kw::new("acl", FE_BE, acl),
     Kw::new("appsession", BE_DEF, appsession),
-    Kw::new("backlog", FE_DEF, one_or_more),
+    Kw::new("backlog", FE_DEF, int_setting).parse_when_ignored(),
     Kw::new("balance", BE_DEF, balance),
     Kw::new("bind", FE, bind),
     Kw::new("bind-process", ALL, any),
@@ -1011,44 +1500,44 @@ pub static PROXY_KEYWORDS: &[Kw] = &[
     Kw::new("clitcpka-intvl", FE_DEF, one_or_more),
     Kw::new("compression", ALL, any).support(Support::Unsupported("compression")),
     Kw::new("contimeout", BE_DEF, legacy_timeout),
-    Kw::new("cookie", BE_DEF, cookie),
-    Kw::new("declare", FE_BE, any),
+    Kw::new("cookie", BE_DEF, cookie).parse_when_ignored(),
+    Kw::new("declare", ALL, declare),
     Kw::new("default-server", BE_DEF, default_server),
     Kw::new("default_backend", FE_DEF, default_backend),
     Kw::new("description", FE_BE, any),
     Kw::new("disabled", ALL, disabled),
-    Kw::new("dispatch", BE, one_or_more),
+    Kw::new("dispatch", BE, dispatch).parse_when_ignored(),
     Kw::new("dynamic-cookie-key", BE_DEF, one_or_more),
     Kw::new("email-alert", ALL, any).support(Support::Unsupported("email alerts")),
     Kw::new("enabled", ALL, enabled),
     Kw::new("error-log-format", FE_DEF, log_format),
     Kw::new("errorfile", ALL, errorfile),
-    Kw::new("errorfiles", ALL, one_or_more),
-    Kw::new("errorloc", ALL, one_or_more),
-    Kw::new("errorloc302", ALL, one_or_more),
-    Kw::new("errorloc303", ALL, one_or_more),
+    Kw::new("errorfiles", ALL, errorfiles),
+    Kw::new("errorloc", ALL, errorloc),
+    Kw::new("errorloc302", ALL, errorloc),
+    Kw::new("errorloc303", ALL, errorloc),
     Kw::new("external-check", BE_DEF, any).support(Support::Unsupported("external checks")),
     Kw::new("filter", FE_BE, any).support(SPOE),
-    Kw::new("force-persist", FE_BE, any),
+    Kw::new("force-persist", BE, persist_rule).parse_when_ignored(),
     Kw::new("fullconn", BE_DEF, fullconn),
     Kw::new("grace", ALL, legacy_grace),
-    Kw::new("hash-balance-factor", BE_DEF, one_or_more),
+    Kw::new("hash-balance-factor", ALL, hash_balance_factor),
     Kw::new("hash-type", BE_DEF, hash_type),
     Kw::new("http-after-response", FE_BE, rule),
     Kw::new("http-check", BE_DEF, http_check).parse_when_ignored(),
-    Kw::new("http-error", ALL, one_or_more),
+    Kw::new("http-error", ALL, http_error),
     Kw::new("http-request", FE_BE, rule),
     Kw::new("http-response", FE_BE, rule),
-    Kw::new("http-reuse", BE_DEF, one_or_more),
-    Kw::new("http-send-name-header", BE_DEF, any),
-    Kw::new("id", FE_BE, one_or_more),
-    Kw::new("ignore-persist", FE_BE, any),
-    Kw::new("load-server-state-from-file", BE_DEF, one_or_more),
+    Kw::new("http-reuse", BE_DEF, http_reuse).parse_when_ignored(),
+    Kw::new("http-send-name-header", BE_DEF, http_send_name_header).parse_when_ignored(),
+    Kw::new("id", ALL, proxy_id),
+    Kw::new("ignore-persist", BE, persist_rule).parse_when_ignored(),
+    Kw::new("load-server-state-from-file", BE_DEF, load_server_state).parse_when_ignored(),
     Kw::new("log", ALL, log),
     Kw::new("log-format", FE_DEF, log_format),
     Kw::new("log-format-sd", FE_DEF, log_format),
-    Kw::new("log-tag", ALL, one_or_more),
-    Kw::new("max-keep-alive-queue", BE_DEF, one_or_more),
+    Kw::new("log-tag", ALL, log_tag),
+    Kw::new("max-keep-alive-queue", ALL, max_keep_alive_queue),
     Kw::new("max-session-srv-conns", FE_DEF, one_or_more),
     Kw::new("maxconn", FE_DEF, maxconn),
     Kw::new("mode", ALL, mode),
@@ -1078,7 +1567,7 @@ pub static PROXY_KEYWORDS: &[Kw] = &[
     Kw::new("reqsetbe", FE_BE, legacy_rule),
     Kw::new("reqtarpit", FE_BE, legacy_rule),
     Kw::new("retries", BE_DEF, retries),
-    Kw::new("retry-on", BE_DEF, one_or_more),
+    Kw::new("retry-on", ALL, retry_on),
     Kw::new("rspadd", FE_BE, legacy_rule),
     Kw::new("rspdel", FE_BE, legacy_rule),
     Kw::new("rspdeny", FE_BE, legacy_rule),
@@ -1087,9 +1576,9 @@ pub static PROXY_KEYWORDS: &[Kw] = &[
     Kw::new("rspirep", FE_BE, legacy_rule),
     Kw::new("rsprep", FE_BE, legacy_rule),
     Kw::new("server", BE, server).alert_cap(),
-    Kw::new("server-state-file-name", BE_DEF, any),
+    Kw::new("server-state-file-name", BE_DEF, server_state_file_name).parse_when_ignored(),
     Kw::new("server-template", BE, any).alert_cap(),
-    Kw::new("source", BE_DEF, one_or_more),
+    Kw::new("source", BE_DEF, source).parse_when_ignored(),
     Kw::new("srvtcpka-cnt", BE_DEF, one_or_more),
     Kw::new("srvtcpka-idle", BE_DEF, one_or_more),
     Kw::new("srvtcpka-intvl", BE_DEF, one_or_more),
@@ -1102,9 +1591,9 @@ pub static PROXY_KEYWORDS: &[Kw] = &[
     Kw::new("tcp-response", BE, rule),
     Kw::new("timeout", ALL, timeout),
     Kw::new("transparent", BE_DEF, any).support(Support::Unsupported("transparent proxying")),
-    Kw::new("unique-id-format", FE_DEF, one_or_more),
-    Kw::new("unique-id-header", FE_DEF, one_or_more),
+    Kw::new("unique-id-format", ALL, unique_id),
+    Kw::new("unique-id-header", ALL, unique_id),
     Kw::new("use-fcgi-app", BE, any).support(Support::Unsupported("FastCGI")),
-    Kw::new("use-server", BE, one_or_more),
+    Kw::new("use-server", BE, use_server).parse_when_ignored(),
     Kw::new("use_backend", FE, use_backend),
 ];
