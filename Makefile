@@ -32,6 +32,7 @@ compat: build
 
 bench:
 	bash tests/bench/check-bench.sh
+	bash tests/bench/http-bench.sh
 
 fmt:
 	$(CARGO) fmt --all
