@@ -75,8 +75,15 @@ pub fn run(rt: Runtime, reuseport: bool) -> Result<(), Vec<StartError>> {
     });
     let backends = rt.backends.iter().map(BackendState::new).collect();
     let shared = Arc::new(Shared { rt, backends });
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(threads.max(1))
+    // One thread: a current-thread runtime, with no cross-thread wake-ups.
+    let mut builder = if threads <= 1 {
+        tokio::runtime::Builder::new_current_thread()
+    } else {
+        let mut b = tokio::runtime::Builder::new_multi_thread();
+        b.worker_threads(threads);
+        b
+    };
+    let runtime = builder
         .enable_all()
         .build()
         .map_err(|e| {

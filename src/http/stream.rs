@@ -306,7 +306,16 @@ async fn exchange(
     if kind == BodyKind::UntilClose {
         client_close = true;
     }
-    let head = response_head(&res, req, client_close);
+    let mut head = response_head(&res, req, client_close);
+    // A small body that already arrived with the head leaves in the same
+    // write: one syscall per response instead of two.
+    let mut kind = kind;
+    if let BodyKind::Length(n) = kind {
+        if n as usize <= srv.buf.len() {
+            head.extend_from_slice(&srv.buf.split_to(n as usize));
+            kind = BodyKind::None;
+        }
+    }
     if write_all(&mut cli.io, &head, cto).await.is_err() {
         return Exchange::Aborted;
     }
