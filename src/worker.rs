@@ -83,14 +83,11 @@ pub fn run(rt: Runtime, reuseport: bool) -> Result<(), Vec<StartError>> {
         b.worker_threads(threads);
         b
     };
-    let runtime = builder
-        .enable_all()
-        .build()
-        .map_err(|e| {
-            vec![StartError {
-                message: format!("cannot start the worker threads: {e}"),
-            }]
-        })?;
+    let runtime = builder.enable_all().build().map_err(|e| {
+        vec![StartError {
+            message: format!("cannot start the worker threads: {e}"),
+        }]
+    })?;
     runtime.block_on(async move {
         let global_slots = shared
             .rt

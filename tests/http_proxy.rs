@@ -326,3 +326,24 @@ fn dynamic_use_backend_through_a_host_map() {
     // there is no default_backend.
     assert_eq!(px.get("/", "c.example.com").status, 503);
 }
+
+#[test]
+fn a_reused_server_connection_closed_meanwhile_is_replaced() {
+    let be = Backend::start("oneshot", Behaviour::OneShot);
+    let px = Proxy::start(
+        "stale",
+        &format!(
+            "{DEFAULTS}listen app\n bind {{fe}}\n server s {}\n",
+            be.addr
+        ),
+    );
+    let mut cl = px.connect();
+    for i in 0..3 {
+        cl.send(format!("GET /{i} HTTP/1.1\r\nHost: x\r\n\r\n").as_bytes());
+        // Give the server's close time to arrive before the next request.
+        let r = cl.response().expect("response");
+        assert_eq!(r.status, 200, "request {i}");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    assert_eq!((be.requests(), be.connections()), (3, 3));
+}

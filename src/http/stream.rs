@@ -147,43 +147,41 @@ async fn handle_request(
             srv_conn = Some(a.conn);
         }
     }
-    let mut tries = 0;
-    let srv_conn = loop {
-        if let Some(c) = srv_conn.take() {
-            break c;
+    let result = loop {
+        let reused = srv_conn.is_some();
+        let mut srv = match srv_conn.take() {
+            Some(c) => c,
+            None => match connect_with_retries(sh, be_id, &mut server, dst).await {
+                Some(c) => c,
+                None => return reply(cli, 503, &mut close, body, cto).await,
+            },
+        };
+        let active = &state.servers[server].active;
+        active.fetch_add(1, Ordering::Relaxed);
+        let r = exchange(
+            sh,
+            fe,
+            be_id,
+            cli,
+            &mut srv,
+            &req,
+            body,
+            src,
+            upgrade,
+            server_close,
+            close,
+            reused,
+        )
+        .await;
+        active.fetch_sub(1, Ordering::Relaxed);
+        // An idle server connection the server closed meanwhile: a request
+        // without a body is sent again on a new connection.
+        if matches!(r, Exchange::Stale) && body == BodyKind::None {
+            continue;
         }
-        match connect(&be.servers[server].addr, dst, ms(be.timeouts.connect)).await {
-            Some(s) => break Conn::new(s, sh.rt.global.bufsize),
-            None if tries < be.retries => {
-                tries += 1;
-                // The last retry goes to another server with `option redispatch`.
-                if tries == be.retries && be.options.has("redispatch") {
-                    if let Some(other) = state.pick_except(be, None, Some(server)) {
-                        server = other;
-                    }
-                }
-            }
-            None => return reply(cli, 503, &mut close, body, cto).await,
-        }
+        break (r, srv);
     };
-    let mut srv = srv_conn;
-    let sstate = &state.servers[server];
-    sstate.active.fetch_add(1, Ordering::Relaxed);
-    let result = exchange(
-        sh,
-        fe,
-        be_id,
-        cli,
-        &mut srv,
-        &req,
-        body,
-        src,
-        upgrade,
-        server_close,
-        close,
-    )
-    .await;
-    sstate.active.fetch_sub(1, Ordering::Relaxed);
+    let (result, srv) = result;
     match result {
         Exchange::Done {
             client_close,
@@ -205,6 +203,11 @@ async fn handle_request(
             Outcome::Close
         }
         Exchange::Aborted => Outcome::Close,
+        // With a body already sent, a stale connection cannot be replayed.
+        Exchange::Stale => {
+            let _ = write_all(&mut cli.io, &stream_error(502, true), cto).await;
+            Outcome::Close
+        }
     }
 }
 
@@ -238,6 +241,8 @@ enum Exchange {
     Error(u16),
     /// The client went away or a body broke mid-way: just close.
     Aborted,
+    /// A reused server connection was closed before any response byte.
+    Stale,
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -253,13 +258,18 @@ async fn exchange(
     upgrade: bool,
     server_close: bool,
     mut client_close: bool,
+    reused: bool,
 ) -> Exchange {
     let be = sh.rt.backend(be_id);
     let limit = sh.rt.global.bufsize;
     let (cto, sto) = (ms(fe.timeouts.client), ms(be.timeouts.server));
     let head = request_head(fe, be, req, src, upgrade, server_close);
     if write_all(&mut srv.io, &head, sto).await.is_err() {
-        return Exchange::Error(502);
+        return if reused {
+            Exchange::Stale
+        } else {
+            Exchange::Error(502)
+        };
     }
     match cli.copy_body(&mut srv.io, body, limit, cto, sto).await {
         Ok(_) => {}
@@ -276,6 +286,7 @@ async fn exchange(
         let res = match srv.read_head(limit, deadline, parse::parse_response).await {
             HeadRead::Head(r) => r,
             HeadRead::Timeout { .. } => return Exchange::Error(504),
+            HeadRead::Closed { partial: false } | HeadRead::Io if reused => return Exchange::Stale,
             _ => return Exchange::Error(502),
         };
         if (100..200).contains(&res.status) && res.status != 101 {
@@ -410,6 +421,33 @@ fn balance_key(be: &crate::model::Backend, req: &RequestHead, src: SocketAddr) -
             v
         }
         _ => None,
+    }
+}
+
+/// Connects to `server`, retrying `retries` times; with `option redispatch`
+/// the last retry goes to another server (`server` is updated).
+async fn connect_with_retries(
+    sh: &Shared,
+    be_id: BackendId,
+    server: &mut usize,
+    dst: SocketAddr,
+) -> Option<Conn> {
+    let be = sh.rt.backend(be_id);
+    let state = &sh.backends[be_id.0];
+    let mut tries = 0;
+    loop {
+        if let Some(s) = connect(&be.servers[*server].addr, dst, ms(be.timeouts.connect)).await {
+            return Some(Conn::new(s, sh.rt.global.bufsize));
+        }
+        if tries >= be.retries {
+            return None;
+        }
+        tries += 1;
+        if tries == be.retries && be.options.has("redispatch") {
+            if let Some(other) = state.pick_except(be, None, Some(*server)) {
+                *server = other;
+            }
+        }
     }
 }
 

@@ -23,6 +23,9 @@ pub enum Behaviour {
     Close,
     /// Waits this long before answering like Echo.
     Slow(Duration),
+    /// Answers like Echo, then closes the connection without saying so (as a
+    /// server whose keep-alive timeout expired).
+    OneShot,
 }
 
 /// A loopback HTTP/1.1 server on port 0 that counts connections and requests
@@ -111,7 +114,7 @@ fn serve_backend(
         match behaviour {
             Behaviour::Close => return,
             Behaviour::Slow(d) => std::thread::sleep(d),
-            Behaviour::Echo => {}
+            Behaviour::Echo | Behaviour::OneShot => {}
         }
         let payload = format!("{name}\n{head}");
         let resp = format!(
@@ -119,7 +122,7 @@ fn serve_backend(
             body.len(),
             payload.len()
         );
-        if w.write_all(resp.as_bytes()).is_err() {
+        if w.write_all(resp.as_bytes()).is_err() || matches!(behaviour, Behaviour::OneShot) {
             return;
         }
     }
