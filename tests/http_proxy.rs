@@ -347,3 +347,29 @@ fn a_reused_server_connection_closed_meanwhile_is_replaced() {
     }
     assert_eq!((be.requests(), be.connections()), (3, 3));
 }
+
+#[test]
+fn expect_100_continue_is_relayed_before_the_body() {
+    let be = Backend::http("be");
+    let px = Proxy::start(
+        "expect",
+        &format!(
+            "{DEFAULTS}listen app\n bind {{fe}}\n server s {}\n",
+            be.addr
+        ),
+    );
+    let mut cl = px.connect();
+    cl.send(b"PUT /up HTTP/1.1\r\nHost: x\r\nContent-Length: 4\r\nExpect: 100-continue\r\n\r\n");
+    // The interim answer must come before we send the body.
+    let interim = common::read_head(&mut cl.rd).expect("interim");
+    assert!(
+        interim.starts_with("HTTP/1.1 100 Continue\r\n"),
+        "{interim}"
+    );
+    cl.send(b"data");
+    let r = cl.response().expect("final");
+    assert_eq!(
+        (r.status, r.header("x-body-len").as_deref()),
+        (200, Some("4"))
+    );
+}

@@ -271,6 +271,38 @@ async fn exchange(
             Exchange::Error(502)
         };
     }
+    // With `Expect: 100-continue` the client waits for the server's interim
+    // 100 (or a final answer) before it sends the body: relay whichever of
+    // the two comes first.
+    let mut early: Option<ResponseHead> = None;
+    let expects = parse::tokens(&req.headers, "expect")
+        .iter()
+        .any(|t| t == "100-continue");
+    if body != BodyKind::None && expects && cli.buf.is_empty() {
+        let deadline = sto.map(|d| Instant::now() + d);
+        tokio::select! {
+            r = srv.read_head(limit, deadline, parse::parse_response) => match r {
+                HeadRead::Head(res) if res.status == 100 => {
+                    if write_all(&mut cli.io, &response_head(&res, req, false), cto).await.is_err() {
+                        return Exchange::Aborted;
+                    }
+                }
+                HeadRead::Head(res) => {
+                    // A final answer instead of 100: the body never comes.
+                    client_close = true;
+                    early = Some(res);
+                }
+                HeadRead::Timeout { .. } => return Exchange::Error(504),
+                _ => return Exchange::Error(502),
+            },
+            _ = cli.io.readable() => {}
+        }
+    }
+    let body = if early.is_some() {
+        BodyKind::None
+    } else {
+        body
+    };
     match cli.copy_body(&mut srv.io, body, limit, cto, sto).await {
         Ok(_) => {}
         Err(BodyError::BadChunk) => {
@@ -282,6 +314,9 @@ async fn exchange(
     }
     // Interim 1xx responses are relayed until the final one.
     let mut res = loop {
+        if let Some(res) = early.take() {
+            break res;
+        }
         let deadline = sto.map(|d| Instant::now() + d);
         let res = match srv.read_head(limit, deadline, parse::parse_response).await {
             HeadRead::Head(r) => r,

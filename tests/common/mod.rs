@@ -108,6 +108,9 @@ fn serve_backend(
             return;
         };
         reqs.fetch_add(1, Ordering::SeqCst);
+        if header_of(&head, "expect").is_some_and(|e| e.eq_ignore_ascii_case("100-continue")) {
+            let _ = w.write_all(b"HTTP/1.1 100 Continue\r\n\r\n");
+        }
         let body = read_body(&mut rd, &head);
         heads.lock().unwrap().push(head.clone());
         bodies.lock().unwrap().push(body.clone());
