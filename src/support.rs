@@ -18,6 +18,7 @@ const PROXY_RUNNABLE: &[&str] = &[
     "description",
     "disabled",
     "enabled",
+    "errorfile",
     "fullconn",
     "id",
     "maxconn",
@@ -134,12 +135,22 @@ pub fn check_runnable(cfg: &Config) -> Vec<Diagnostic> {
         if !GLOBAL_RUNNABLE.contains(&d.word(0)) {
             out.push(not_yet(d, format!("'{}'", d.word(0))));
         }
+        if matches!(d.word(0), "chroot" | "user" | "group" | "uid" | "gid") {
+            out.push(Diagnostic::warning(
+                Loc::Parsing(d.span.clone()),
+                format!("'{}' is not applied yet by haproxy-rs: the process keeps its root directory and identity.", d.word(0)),
+            ));
+        }
         if d.word(0) == "stats" && d.word(1) == "socket" {
             out.push(Diagnostic::warning(
                 Loc::Parsing(d.span.clone()),
                 "the stats socket is not built yet in haproxy-rs; 'stats socket' has no effect.",
             ));
         }
+    }
+    // Settings inherited from defaults count as much as a proxy's own.
+    for d in &cfg.defaults {
+        check_proxy(d, &mut out, &not_yet);
     }
     for p in cfg.proxies.iter().filter(|p| !p.disabled) {
         check_proxy(p, &mut out, &not_yet);
@@ -164,7 +175,7 @@ fn check_proxy(
     out: &mut Vec<Diagnostic>,
     not_yet: &dyn Fn(&Directive, String) -> Diagnostic,
 ) {
-    if p.effective_mode() == Mode::Tcp {
+    if p.effective_mode() == Mode::Tcp && p.kind != ProxyKind::Defaults {
         out.push(Diagnostic::alert(
             Loc::Parsing(p.span.clone()),
             format!(
@@ -244,5 +255,4 @@ fn check_proxy(
             _ => out.push(not_yet(d, format!("'{kw}'"))),
         }
     }
-    let _ = ProxyKind::Defaults;
 }

@@ -373,3 +373,29 @@ fn expect_100_continue_is_relayed_before_the_body() {
         (200, Some("4"))
     );
 }
+
+#[test]
+fn errorfile_replaces_the_builtin_page_as_haproxy_rewrites_it() {
+    let dir = common::scratch("errorfile-src");
+    let page = dir.join("503.http");
+    std::fs::write(
+        &page,
+        "HTTP/1.0 503 Service Unavailable\r\nCache-Control: no-cache\r\nConnection: close\r\nContent-Type: text/html\r\n\r\n<h1>down for maintenance</h1>\n",
+    )
+    .unwrap();
+    let px = Proxy::start(
+        "errorfile",
+        &format!("{DEFAULTS} errorfile 503 {}\nfrontend fe\n bind {{fe}}\n default_backend empty\nbackend empty\n", page.display()),
+    );
+    let mut cl = px.connect();
+    cl.send(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n");
+    let r = cl.response().expect("503");
+    assert_eq!(
+        String::from_utf8_lossy(&r.raw),
+        "HTTP/1.0 503 Service Unavailable\r\ncache-control: no-cache\r\ncontent-type: text/html\r\n\r\n<h1>down for maintenance</h1>\n"
+    );
+    assert!(
+        cl.closed(),
+        "without a content-length the page ends with the connection"
+    );
+}

@@ -122,7 +122,14 @@ async fn handle_request(
         nbsrv: &nbsrv,
     };
     let Some(be_id) = select_backend(sh, fe, &ctx) else {
-        return reply(cli, 503, &mut close, body, cto).await;
+        return reply(
+            cli,
+            error_page(fe, None, 503, close || body != BodyKind::None),
+            &mut close,
+            body,
+            cto,
+        )
+        .await;
     };
     let be = sh.rt.backend(be_id);
     let state = &sh.backends[be_id.0];
@@ -139,7 +146,16 @@ async fn handle_request(
     let key = balance_key(be, &req, src);
     let mut server = match state.pick(be, key.as_deref()) {
         Some(s) => s,
-        None => return reply(cli, 503, &mut close, body, cto).await,
+        None => {
+            return reply(
+                cli,
+                error_page(fe, Some(be), 503, close || body != BodyKind::None),
+                &mut close,
+                body,
+                cto,
+            )
+            .await
+        }
     };
     let mut srv_conn = None;
     if let Some(a) = attached.take() {
@@ -153,7 +169,16 @@ async fn handle_request(
             Some(c) => c,
             None => match connect_with_retries(sh, be_id, &mut server, dst).await {
                 Some(c) => c,
-                None => return reply(cli, 503, &mut close, body, cto).await,
+                None => {
+                    return reply(
+                        cli,
+                        error_page(fe, Some(be), 503, close || body != BodyKind::None),
+                        &mut close,
+                        body,
+                        cto,
+                    )
+                    .await
+                }
             },
         };
         let active = &state.servers[server].active;
@@ -199,13 +224,13 @@ async fn handle_request(
             }
         }
         Exchange::Error(code) => {
-            let _ = write_all(&mut cli.io, &stream_error(code, true), cto).await;
+            let _ = write_all(&mut cli.io, &error_page(fe, Some(be), code, true).0, cto).await;
             Outcome::Close
         }
         Exchange::Aborted => Outcome::Close,
         // With a body already sent, a stale connection cannot be replayed.
         Exchange::Stale => {
-            let _ = write_all(&mut cli.io, &stream_error(502, true), cto).await;
+            let _ = write_all(&mut cli.io, &error_page(fe, Some(be), 502, true).0, cto).await;
             Outcome::Close
         }
     }
@@ -215,21 +240,37 @@ async fn handle_request(
 /// connection stays usable (keep-alive, as HAProxy does for 403/503).
 async fn reply(
     cli: &mut Conn,
-    code: u16,
+    page: (Vec<u8>, bool),
     close: &mut bool,
     body: BodyKind,
     cto: Option<std::time::Duration>,
 ) -> Outcome {
-    if body != BodyKind::None {
+    let (bytes, closes) = page;
+    if body != BodyKind::None || closes {
         *close = true;
     }
-    if write_all(&mut cli.io, &stream_error(code, *close), cto)
-        .await
-        .is_err()
-    {
+    if write_all(&mut cli.io, &bytes, cto).await.is_err() {
         return Outcome::Close;
     }
     Outcome::Done { close: *close }
+}
+
+/// The page for a generated error: the backend's `errorfile` for that code,
+/// else the frontend's, else HAProxy's built-in one. The flag says whether
+/// the connection must close after it.
+fn error_page(
+    fe: &Frontend,
+    be: Option<&crate::model::Backend>,
+    code: u16,
+    close: bool,
+) -> (Vec<u8>, bool) {
+    let custom = be
+        .and_then(|b| b.errorfiles.iter().find(|(c, _)| *c == code))
+        .or_else(|| fe.errorfiles.iter().find(|(c, _)| *c == code));
+    match custom {
+        Some((_, e)) => (e.bytes.clone(), e.closes || close),
+        None => (stream_error(code, close), close),
+    }
 }
 
 enum Exchange {

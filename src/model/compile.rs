@@ -108,6 +108,7 @@ pub fn compile(cfg: &Config) -> Runtime {
             rules: p.rules.clone(),
             logs: p.logs.clone(),
             log_format: p.log_format.clone(),
+            errorfiles: errorfiles(p, acls.unrunnable),
             span: p.span.clone(),
         });
     }
@@ -118,6 +119,25 @@ pub fn compile(cfg: &Config) -> Runtime {
         frontends,
         backends,
     }
+}
+
+/// The proxy's `errorfile` pages, loaded once.
+fn errorfiles(
+    p: &Proxy,
+    unrunnable: &mut Vec<(Span, String)>,
+) -> Vec<(u16, std::sync::Arc<crate::http::errors::ErrorFile>)> {
+    let mut out: Vec<(u16, std::sync::Arc<crate::http::errors::ErrorFile>)> = Vec::new();
+    for (code, path, span) in &p.errorfiles {
+        match crate::http::errors::load_errorfile(path) {
+            Ok(e) => {
+                // A later line for the same code replaces an earlier one.
+                out.retain(|(c, _)| c != code);
+                out.push((*code, std::sync::Arc::new(e)));
+            }
+            Err(what) => unrunnable.push((span.clone(), what)),
+        }
+    }
+    out
 }
 
 /// A `use_backend` name built from a log-format expression.
@@ -255,6 +275,7 @@ fn compile_backend(p: &Proxy, id: u32, unrunnable: &mut Vec<(Span, String)>) -> 
             .enumerate()
             .map(|(i, s)| compile_server(s, i as u32 + 1))
             .collect(),
+        errorfiles: errorfiles(p, acls.unrunnable),
         span: p.span.clone(),
     }
 }

@@ -180,6 +180,8 @@ pub struct Frontend {
     pub rules: Vec<Rule>,
     pub logs: Vec<LogTarget>,
     pub log_format: Option<String>,
+    /// `errorfile` pages by status code.
+    pub errorfiles: Vec<(u16, std::sync::Arc<crate::http::errors::ErrorFile>)>,
     pub span: Span,
 }
 
@@ -197,6 +199,7 @@ pub struct Backend {
     pub acls: Vec<Acl>,
     pub rules: Vec<Rule>,
     pub servers: Vec<Server>,
+    pub errorfiles: Vec<(u16, std::sync::Arc<crate::http::errors::ErrorFile>)>,
     pub span: Span,
 }
 
