@@ -17,17 +17,55 @@ impl Rng {
 }
 
 const PIECES: &[&str] = &[
-    "GET ", "POST ", "/", "/a?b=c", " HTTP/1.1", " HTTP/1.0", " HTTP/2.0", "HTTP/1.1 200 OK", "HTTP/1.1 100 Continue",
-    "\r\n", "\n", "\r\n\r\n", "Host: x", "Content-Length: ", "Transfer-Encoding: ", "chunked", "gzip, chunked",
-    "Connection: ", "close", "keep-alive", "upgrade", ": ", ",", " ", "\t", "0", "12", "-1", "99999999999999999999",
-    "ffffffffffffffff", "\0", "\x7f", "\u{e9}", "Expect: 100-continue", "X-Header", ";ext=1",
+    "GET ",
+    "POST ",
+    "/",
+    "/a?b=c",
+    " HTTP/1.1",
+    " HTTP/1.0",
+    " HTTP/2.0",
+    "HTTP/1.1 200 OK",
+    "HTTP/1.1 100 Continue",
+    "\r\n",
+    "\n",
+    "\r\n\r\n",
+    "Host: x",
+    "Content-Length: ",
+    "Transfer-Encoding: ",
+    "chunked",
+    "gzip, chunked",
+    "Connection: ",
+    "close",
+    "keep-alive",
+    "upgrade",
+    ": ",
+    ",",
+    " ",
+    "\t",
+    "0",
+    "12",
+    "-1",
+    "99999999999999999999",
+    "ffffffffffffffff",
+    "\0",
+    "\x7f",
+    "\u{e9}",
+    "Expect: 100-continue",
+    "X-Header",
+    ";ext=1",
 ];
 
 #[test]
 fn random_heads_and_chunk_lines_never_panic() {
     // FUZZ_ITERS and FUZZ_SEED make longer runs (`FUZZ_ITERS=50000000`).
-    let iters: u64 = std::env::var("FUZZ_ITERS").ok().and_then(|v| v.parse().ok()).unwrap_or(200_000);
-    let seed: u64 = std::env::var("FUZZ_SEED").ok().and_then(|v| v.parse().ok()).unwrap_or(0x1234_5678_9abc_def1);
+    let iters: u64 = std::env::var("FUZZ_ITERS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(200_000);
+    let seed: u64 = std::env::var("FUZZ_SEED")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(0x1234_5678_9abc_def1);
     let mut rng = Rng(seed | 1);
     for _ in 0..iters {
         let mut data = Vec::new();

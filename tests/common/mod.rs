@@ -192,6 +192,28 @@ pub struct Proxy {
     pub dir: PathBuf,
 }
 
+/// The real HAProxy 2.6 to compare with, or None (after a loud SKIP line;
+/// with REQUIRE_ALL=1 a missing oracle fails the test).
+pub fn oracle() -> Option<String> {
+    let bin = std::env::var("ORACLE").unwrap_or_else(|_| "/usr/sbin/haproxy".into());
+    let v = Command::new(&bin)
+        .arg("-v")
+        .output()
+        .ok()
+        .map(|o| String::from_utf8_lossy(&o.stdout).into_owned());
+    match v {
+        Some(v) if v.starts_with("HAProxy version 2.6") && !v.contains("haproxy-rs") => Some(bin),
+        _ => {
+            println!("SKIP ***** the real HAProxy 2.6 is not installed at {bin}: differential test not run *****");
+            assert!(
+                std::env::var("REQUIRE_ALL").as_deref() != Ok("1"),
+                "REQUIRE_ALL=1 and no oracle at {bin}"
+            );
+            None
+        }
+    }
+}
+
 /// A fresh directory for one test's files.
 pub fn scratch(name: &str) -> PathBuf {
     let d = PathBuf::from(env!("CARGO_TARGET_TMPDIR"))
@@ -205,13 +227,19 @@ impl Proxy {
     /// Starts `haproxy -db -f cfg` where the config's `{fe}` is replaced by
     /// `fd@3`, a socket this test bound on 127.0.0.1.
     pub fn start(name: &str, cfg: &str) -> Proxy {
+        Proxy::start_binary(env!("CARGO_BIN_EXE_haproxy"), name, cfg)
+    }
+
+    /// The same with another haproxy binary (the real HAProxy, for the
+    /// differential tests).
+    pub fn start_binary(bin: &str, name: &str, cfg: &str) -> Proxy {
         let l = TcpListener::bind("127.0.0.1:0").expect("bind frontend");
         let addr = l.local_addr().expect("addr");
         let dir = scratch(name);
         let path = dir.join("haproxy.cfg");
         std::fs::write(&path, cfg.replace("{fe}", "fd@3")).expect("write cfg");
         let fd = l.as_raw_fd();
-        let mut cmd = Command::new(env!("CARGO_BIN_EXE_haproxy"));
+        let mut cmd = Command::new(bin);
         cmd.args(["-db", "-f"])
             .arg(&path)
             .stdin(Stdio::null())
