@@ -23,6 +23,11 @@ const REQUESTS: &[&[u8]] = &[
     b"GET /empty HTTP/1.1\r\nHost: www.test\r\nConnection: close\r\n\r\n",
     b"GET /empty HTTP/1.1\r\nHost: www.test\r\n\r\n",
     b"GET http://www.test/abs HTTP/1.1\r\nHost: www.test\r\nConnection: close\r\n\r\n",
+    b"GET /x/chunked HTTP/1.1\r\nHost: www.test\r\nConnection: close\r\n\r\n",
+    b"GET /x/chunked HTTP/1.0\r\nHost: www.test\r\n\r\n",
+    b"GET /x/close-delimited HTTP/1.1\r\nHost: www.test\r\n\r\n",
+    b"GET /x/204 HTTP/1.1\r\nHost: www.test\r\n\r\nGET /x/304 HTTP/1.1\r\nHost: www.test\r\nConnection: close\r\n\r\n",
+    b"HEAD /h HTTP/1.1\r\nHost: www.test\r\nConnection: close\r\n\r\n",
     b"garbage\r\n\r\n",
     b"GET / HTTP/1.1\r\nBad Header: x\r\n\r\n",
     b"GET / HTTP/1.1\r\nHost: x\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\nab",
@@ -77,6 +82,11 @@ fn same_answers_and_same_backend_requests_as_haproxy() {
         their_heads.len() >= 8,
         "backends saw too little: {their_heads:?}"
     );
+    if std::env::var("SHOW").is_ok() {
+        for (i, t) in theirs.iter().enumerate() {
+            println!("{i}: {t:?}");
+        }
+    }
     let mut diffs = Vec::new();
     for (i, (a, b)) in ours.iter().zip(&theirs).enumerate() {
         if a != b {

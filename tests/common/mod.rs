@@ -120,12 +120,44 @@ fn serve_backend(
             Behaviour::Echo | Behaviour::OneShot => {}
         }
         let payload = format!("{name}\n{head}");
-        let resp = format!(
-            "HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nX-Body-Len: {}\r\nContent-Length: {}\r\n\r\n{payload}",
-            body.len(),
-            payload.len()
-        );
-        if w.write_all(resp.as_bytes()).is_err() || matches!(behaviour, Behaviour::OneShot) {
+        // The path picks other response shapes, to exercise how the proxy
+        // relays each framing.
+        let path = head.split_whitespace().nth(1).unwrap_or("/");
+        let head_only = head.starts_with("HEAD ");
+        let (resp, then_close) = if path.ends_with("/chunked") {
+            let r = format!(
+                "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\nX-Shape: chunked\r\n\r\n{:x}\r\n{payload}\r\n0\r\n\r\n",
+                payload.len()
+            );
+            (r, false)
+        } else if path.ends_with("/close-delimited") {
+            (
+                format!("HTTP/1.1 200 OK\r\nX-Shape: close\r\n\r\n{payload}"),
+                true,
+            )
+        } else if path.ends_with("/204") {
+            (
+                "HTTP/1.1 204 No Content\r\nX-Shape: empty\r\n\r\n".to_string(),
+                false,
+            )
+        } else if path.ends_with("/304") {
+            (
+                "HTTP/1.1 304 Not Modified\r\nETag: \"x\"\r\n\r\n".to_string(),
+                false,
+            )
+        } else {
+            let r = format!(
+                "HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nX-Body-Len: {}\r\nContent-Length: {}\r\n\r\n{}",
+                body.len(),
+                payload.len(),
+                if head_only { "" } else { payload.as_str() }
+            );
+            (r, false)
+        };
+        if w.write_all(resp.as_bytes()).is_err()
+            || then_close
+            || matches!(behaviour, Behaviour::OneShot)
+        {
             return;
         }
     }
