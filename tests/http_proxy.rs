@@ -399,3 +399,76 @@ fn errorfile_replaces_the_builtin_page_as_haproxy_rewrites_it() {
         "without a content-length the page ends with the connection"
     );
 }
+
+#[test]
+fn websocket_upgrade_switches_to_a_tunnel() {
+    let be = Backend::start("ws", Behaviour::UpgradeEcho);
+    let px = Proxy::start(
+        "websocket",
+        &format!(
+            "{DEFAULTS} timeout tunnel 5s\nlisten app\n bind {{fe}}\n server s {}\n",
+            be.addr
+        ),
+    );
+    let mut cl = px.connect();
+    cl.send(b"GET /chat HTTP/1.1\r\nHost: x\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n\r\n");
+    let head = common::read_head(&mut cl.rd).expect("101");
+    assert!(
+        head.starts_with("HTTP/1.1 101 Switching Protocols\r\n"),
+        "{head}"
+    );
+    assert!(
+        be.last_head().contains("connection: upgrade\r\n")
+            && be.last_head().contains("upgrade: websocket\r\n")
+    );
+    for msg in [&b"ping"[..], b"frame with more bytes", &[0u8, 255, 10, 13]] {
+        cl.send(msg);
+        let mut got = vec![0u8; msg.len()];
+        std::io::Read::read_exact(&mut cl.rd, &mut got).expect("echo");
+        assert_eq!(got, msg);
+    }
+}
+
+#[test]
+fn large_bodies_stream_intact_both_ways() {
+    let be = Backend::http("be");
+    let px = Proxy::start(
+        "large",
+        &format!(
+            "{DEFAULTS}listen app\n bind {{fe}}\n server s {}\n",
+            be.addr
+        ),
+    );
+    const SIZE: usize = 100 << 20;
+    let data: Vec<u8> = (0..SIZE).map(|i| (i * 13 + 5) as u8).collect();
+    // Upload: 100 MB with Content-Length, written while the proxy streams it.
+    let mut cl = px.connect();
+    cl.send(format!("POST /up HTTP/1.1\r\nHost: x\r\nContent-Length: {SIZE}\r\n\r\n").as_bytes());
+    cl.send(&data);
+    let r = cl.response().expect("upload response");
+    assert_eq!(
+        r.header("x-body-len")
+            .map(|v| v.parse::<usize>().unwrap_or(0)),
+        Some(SIZE)
+    );
+    let kept = be
+        .bodies
+        .lock()
+        .unwrap()
+        .last()
+        .cloned()
+        .unwrap_or_default();
+    assert_eq!(
+        String::from_utf8_lossy(&kept),
+        common::checksum(&data).to_string()
+    );
+    // Download: 100 MB from the server.
+    cl.send(format!("GET /big/{SIZE} HTTP/1.1\r\nHost: x\r\n\r\n").as_bytes());
+    let r = cl.response().expect("download");
+    assert_eq!(r.body.len(), SIZE);
+    assert!(r
+        .body
+        .iter()
+        .enumerate()
+        .all(|(i, b)| *b == ((i * 7 + 3) as u8 % 251)));
+}

@@ -26,6 +26,8 @@ pub enum Behaviour {
     /// Answers like Echo, then closes the connection without saying so (as a
     /// server whose keep-alive timeout expired).
     OneShot,
+    /// Answers an `Upgrade: websocket` request with 101, then echoes bytes.
+    UpgradeEcho,
 }
 
 /// A loopback HTTP/1.1 server on port 0 that counts connections and requests
@@ -113,11 +115,54 @@ fn serve_backend(
         }
         let body = read_body(&mut rd, &head);
         heads.lock().unwrap().push(head.clone());
-        bodies.lock().unwrap().push(body.clone());
+        // Large uploads are kept as their length and checksum only.
+        let kept = if body.len() > 1 << 20 {
+            checksum(&body).to_string().into_bytes()
+        } else {
+            body.clone()
+        };
+        bodies.lock().unwrap().push(kept);
         match behaviour {
             Behaviour::Close => return,
             Behaviour::Slow(d) => std::thread::sleep(d),
-            Behaviour::Echo | Behaviour::OneShot => {}
+            Behaviour::Echo | Behaviour::OneShot | Behaviour::UpgradeEcho => {}
+        }
+        if matches!(behaviour, Behaviour::UpgradeEcho) {
+            let _ = w.write_all(b"HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\r\n");
+            let mut buf = [0u8; 4096];
+            // The reader may hold bytes the client sent right after the head.
+            let pending = rd.buffer().to_vec();
+            let _ = w.write_all(&pending);
+            rd.consume(pending.len());
+            while let Ok(n) = rd.get_mut().read(&mut buf) {
+                if n == 0 || w.write_all(&buf[..n]).is_err() {
+                    break;
+                }
+            }
+            return;
+        }
+        if let Some(size) = head
+            .split_whitespace()
+            .nth(1)
+            .and_then(|p| p.strip_prefix("/big/"))
+            .and_then(|n| n.parse::<usize>().ok())
+        {
+            // A large body generated on the fly: byte i is (i * 7 + 3) mod 251.
+            let _ = w
+                .write_all(format!("HTTP/1.1 200 OK\r\nContent-Length: {size}\r\n\r\n").as_bytes());
+            let mut sent = 0;
+            let mut chunk = vec![0u8; 65536];
+            while sent < size {
+                let n = chunk.len().min(size - sent);
+                for (k, b) in chunk[..n].iter_mut().enumerate() {
+                    *b = ((sent + k) * 7 + 3) as u8 % 251;
+                }
+                if w.write_all(&chunk[..n]).is_err() {
+                    return;
+                }
+                sent += n;
+            }
+            continue;
         }
         let payload = format!("{name}\n{head}");
         // The path picks other response shapes, to exercise how the proxy
@@ -161,6 +206,13 @@ fn serve_backend(
             return;
         }
     }
+}
+
+/// A simple order-sensitive checksum for large bodies.
+pub fn checksum(data: &[u8]) -> u64 {
+    data.iter().fold(1469598103934665603u64, |h, b| {
+        (h ^ *b as u64).wrapping_mul(1099511628211)
+    })
 }
 
 /// Reads a message head (up to the blank line); None at end of stream.
