@@ -19,6 +19,7 @@ const PROXY_RUNNABLE: &[&str] = &[
     "disabled",
     "enabled",
     "errorfile",
+    "cookie",
     "fullconn",
     "id",
     "maxconn",
@@ -66,7 +67,9 @@ const OBSERVABILITY_OPTIONS: &[&str] = &[
 ];
 
 /// Server parameters with a runtime (`check` and friends are warned about).
-const SERVER_RUNNABLE: &[&str] = &["backup", "disabled", "enabled", "maxconn", "weight"];
+const SERVER_RUNNABLE: &[&str] = &[
+    "backup", "cookie", "disabled", "enabled", "maxconn", "weight",
+];
 const SERVER_CHECK_PARAMS: &[&str] = &[
     "check",
     "inter",

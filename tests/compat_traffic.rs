@@ -103,3 +103,49 @@ fn same_answers_and_same_backend_requests_as_haproxy() {
     }
     assert!(diffs.is_empty(), "{}", diffs.join("\n"));
 }
+
+const COOKIE_CFG: &str = "global\n nbthread 1\ndefaults\n mode http\n timeout connect 2s\n timeout client 5s\n timeout server 5s\n\
+frontend fe\n bind {fe}\n use_backend ins if { path_beg /ins }\n use_backend pre if { path_beg /pre }\n default_backend rw\n\
+backend ins\n cookie SRV insert indirect nocache httponly secure domain .example.com\n server a {a} cookie ca\n server b {b} cookie cb\n\
+backend pre\n cookie JSESSIONID prefix\n server a {a} cookie pa\n server b {b} cookie pb\n\
+backend rw\n cookie SRV rewrite\n server a {a} cookie ra\n server b {b} cookie rb\n";
+
+const COOKIE_REQUESTS: &[&[u8]] = &[
+    b"GET /ins/1 HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
+    b"GET /ins/2 HTTP/1.1\r\nHost: x\r\nCookie: a=1; SRV=cb; b=2\r\nConnection: close\r\n\r\n",
+    b"GET /ins/3 HTTP/1.1\r\nHost: x\r\nCookie: SRV=nosuch\r\nConnection: close\r\n\r\n",
+    b"GET /pre/1 HTTP/1.1\r\nHost: x\r\nCookie: JSESSIONID=pb~abc123\r\nConnection: close\r\n\r\n",
+    b"GET /rw/1 HTTP/1.1\r\nHost: x\r\nCookie: SRV=rb\r\nConnection: close\r\n\r\n",
+];
+
+#[test]
+fn cookie_persistence_matches_haproxy() {
+    let Some(real) = oracle() else { return };
+    let run = |bin: &str, label: &str| {
+        let a = Backend::http("a");
+        let b = Backend::http("b");
+        let cfg = COOKIE_CFG
+            .replace("{a}", &a.addr.to_string())
+            .replace("{b}", &b.addr.to_string());
+        let px = Proxy::start_binary(bin, label, &cfg);
+        let answers: Vec<String> = COOKIE_REQUESTS.iter().map(|r| exchange(&px, r)).collect();
+        let heads_a = a.heads.lock().unwrap().clone();
+        let heads_b = b.heads.lock().unwrap().clone();
+        (answers, heads_a, heads_b)
+    };
+    let ours = run(env!("CARGO_BIN_EXE_haproxy"), "cookie-ours");
+    let theirs = run(&real, "cookie-haproxy");
+    assert!(
+        theirs.0[0].starts_with("HTTP/1.1 200 OK"),
+        "{:?}",
+        theirs.0[0]
+    );
+    for (i, (a, b)) in ours.0.iter().zip(&theirs.0).enumerate() {
+        assert_eq!(a, b, "request {i}");
+    }
+    assert_eq!(
+        (&ours.1, &ours.2),
+        (&theirs.1, &theirs.2),
+        "what the servers received"
+    );
+}

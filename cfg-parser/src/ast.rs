@@ -320,6 +320,8 @@ pub struct Proxy {
     pub default_backend: Option<(String, Span)>,
     pub rules: Vec<Rule>,
     pub errorfiles: Vec<(u16, String, Span)>,
+    /// `cookie <name> [options]`: the words after `cookie`.
+    pub cookie: Option<Vec<String>>,
     /// Every line of the section, as written.
     pub directives: Vec<Directive>,
     pub disabled: bool,
@@ -351,6 +353,7 @@ impl Proxy {
             default_backend: None,
             rules: Vec::new(),
             errorfiles: Vec::new(),
+            cookie: None,
             directives: Vec::new(),
             disabled: false,
         }

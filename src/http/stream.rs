@@ -107,7 +107,7 @@ async fn handle_request(
     fe: &Frontend,
     cli: &mut Conn,
     attached: &mut Option<Attached>,
-    req: RequestHead,
+    mut req: RequestHead,
     body: BodyKind,
     src: SocketAddr,
     dst: SocketAddr,
@@ -143,8 +143,14 @@ async fn handle_request(
         || fe.options.has("http-server-close");
 
     // Pick a server and get a connection to it (retries, then redispatch).
+    // A request naming a usable server in its persistence cookie goes there.
+    let persisted = be.cookie.as_ref().and_then(|c| {
+        let values: Vec<Option<&str>> = be.servers.iter().map(|s| s.cookie.as_deref()).collect();
+        c.persist(&mut req, &values)
+    });
+    let persisted = persisted.filter(|i| state.servers[*i].up.load(Ordering::Relaxed));
     let key = balance_key(be, &req, src);
-    let mut server = match state.pick(be, key.as_deref()) {
+    let mut server = match persisted.or_else(|| state.pick(be, key.as_deref())) {
         Some(s) => s,
         None => {
             return reply(
@@ -196,6 +202,10 @@ async fn handle_request(
             server_close,
             close,
             reused,
+            (
+                be.servers[server].cookie.as_deref(),
+                persisted == Some(server),
+            ),
         )
         .await;
         active.fetch_sub(1, Ordering::Relaxed);
@@ -300,6 +310,7 @@ async fn exchange(
     server_close: bool,
     mut client_close: bool,
     reused: bool,
+    (server_cookie, persisted): (Option<&str>, bool),
 ) -> Exchange {
     let be = sh.rt.backend(be_id);
     let limit = sh.rt.global.bufsize;
@@ -374,6 +385,9 @@ async fn exchange(
         }
         break res;
     };
+    if let Some(c) = &be.cookie {
+        c.respond(&mut res, &req.method, server_cookie, persisted);
+    }
     let no_body =
         req.method == "HEAD" || res.status == 204 || res.status == 304 || res.status == 101;
     let kind = if no_body {

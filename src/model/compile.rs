@@ -275,6 +275,16 @@ fn compile_backend(p: &Proxy, id: u32, unrunnable: &mut Vec<(Span, String)>) -> 
             .enumerate()
             .map(|(i, s)| compile_server(s, i as u32 + 1))
             .collect(),
+        cookie: p
+            .cookie
+            .as_ref()
+            .and_then(|w| match crate::http::cookie::CookieCfg::compile(w) {
+                Ok(c) => Some(c),
+                Err(what) => {
+                    acls.unrunnable.push((p.span.clone(), what));
+                    None
+                }
+            }),
         errorfiles: errorfiles(p, acls.unrunnable),
         span: p.span.clone(),
     }

@@ -199,6 +199,7 @@ pub struct Backend {
     pub acls: Vec<Acl>,
     pub rules: Vec<Rule>,
     pub servers: Vec<Server>,
+    pub cookie: Option<crate::http::cookie::CookieCfg>,
     pub errorfiles: Vec<(u16, std::sync::Arc<crate::http::errors::ErrorFile>)>,
     pub span: Span,
 }

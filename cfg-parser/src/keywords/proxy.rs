@@ -879,7 +879,7 @@ fn parse_time_s(text: &str) -> Result<u64, TimeError> {
 /// `cookie <name> [rewrite|insert|prefix] [indirect] [nocache] [postonly]
 /// [preserve] [httponly] [secure] [domain <d>]* [maxidle <t>] [maxlife <t>]
 /// [dynamic] [attr <v>]*`
-fn cookie(_: &mut Proxy, cx: &mut Cx) -> R {
+fn cookie(p: &mut Proxy, cx: &mut Cx) -> R {
     if cx.word(1).is_empty() {
         return Err(cx.alert("'cookie' expects <cookie_name> as argument."));
     }
@@ -970,7 +970,10 @@ fn cookie(_: &mut Proxy, cx: &mut Cx) -> R {
     }
     match last {
         Some(e) => Err(cx.alert(e)),
-        None => Ok(()),
+        None => {
+            p.cookie = Some(words_from(cx, 1));
+            Ok(())
+        }
     }
 }
 
