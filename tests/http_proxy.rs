@@ -472,3 +472,64 @@ fn large_bodies_stream_intact_both_ways() {
         .enumerate()
         .all(|(i, b)| *b == ((i * 7 + 3) as u8 % 251)));
 }
+
+/// Sends `n` requests at once, each on its own connection; returns the statuses.
+fn concurrent_gets(px: &Proxy, n: usize) -> Vec<u16> {
+    let addr = px.addr;
+    let handles: Vec<_> = (0..n)
+        .map(|i| {
+            std::thread::spawn(move || {
+                use std::io::{BufReader, Write};
+                let mut s = std::net::TcpStream::connect(addr).expect("connect");
+                s.set_read_timeout(Some(Duration::from_secs(10))).ok();
+                s.write_all(
+                    format!("GET /{i} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n").as_bytes(),
+                )
+                .unwrap();
+                let mut rd = BufReader::new(s);
+                common::read_head(&mut rd)
+                    .and_then(|h| h.split_whitespace().nth(1)?.parse().ok())
+                    .unwrap_or(0)
+            })
+        })
+        .collect();
+    handles.into_iter().map(|h| h.join().unwrap_or(0)).collect()
+}
+
+#[test]
+fn server_maxconn_queues_excess_requests() {
+    let be = Backend::start("slow", Behaviour::Slow(Duration::from_millis(300)));
+    let px = Proxy::start(
+        "maxconn-queue",
+        &format!(
+            "{DEFAULTS} timeout queue 10s\nlisten app\n bind {{fe}}\n server s {} maxconn 1\n",
+            be.addr
+        ),
+    );
+    let statuses = concurrent_gets(&px, 3);
+    assert_eq!(statuses, [200, 200, 200]);
+    assert_eq!(
+        be.max_inflight.load(std::sync::atomic::Ordering::SeqCst),
+        1,
+        "never more than maxconn at once"
+    );
+}
+
+#[test]
+fn queue_timeout_gives_503() {
+    let be = Backend::start("slow", Behaviour::Slow(Duration::from_millis(1500)));
+    let px = Proxy::start(
+        "queue-timeout",
+        &format!(
+            "{DEFAULTS} timeout queue 200ms\nlisten app\n bind {{fe}}\n server s {} maxconn 1\n",
+            be.addr
+        ),
+    );
+    let mut statuses = concurrent_gets(&px, 2);
+    statuses.sort();
+    assert_eq!(
+        statuses,
+        [200, 503],
+        "one is served, the other leaves the queue after 200 ms"
+    );
+}

@@ -19,6 +19,24 @@ pub struct ServerState {
 pub struct BackendState {
     pub servers: Vec<ServerState>,
     rr: Mutex<SmoothRr>,
+    /// Woken each time a server slot frees: requests waiting because every
+    /// server is at its `maxconn` wait here (HAProxy's backend queue).
+    queue: tokio::sync::Notify,
+}
+
+/// A place on a server (one of its `maxconn`), released on drop.
+pub struct Slot<'a> {
+    state: &'a BackendState,
+    pub server: usize,
+}
+
+impl Drop for Slot<'_> {
+    fn drop(&mut self) {
+        self.state.servers[self.server]
+            .active
+            .fetch_sub(1, Ordering::AcqRel);
+        self.state.queue.notify_one();
+    }
 }
 
 /// Weighted round robin state: each pick adds every usable server's weight
@@ -42,12 +60,83 @@ impl BackendState {
             rr: Mutex::new(SmoothRr {
                 credit: vec![0; be.servers.len()],
             }),
+            queue: tokio::sync::Notify::new(),
         }
     }
 
     /// Usable servers: the active ones, or the backups when no active one is
     /// usable (all backups with `option allbackups`, else the first).
+    /// Server `i` is at its `maxconn`.
+    fn full(&self, be: &Backend, i: usize) -> bool {
+        be.servers[i]
+            .maxconn
+            .is_some_and(|m| self.servers[i].active.load(Ordering::Acquire) >= m)
+    }
+
+    /// Takes a slot on server `i` unless it is full.
+    fn take(&self, be: &Backend, i: usize) -> Option<Slot<'_>> {
+        let now = self.servers[i].active.fetch_add(1, Ordering::AcqRel) + 1;
+        let slot = Slot {
+            state: self,
+            server: i,
+        };
+        match be.servers[i].maxconn {
+            Some(m) if now > m => None, // dropping `slot` gives the place back
+            _ => Some(slot),
+        }
+    }
+
+    /// A slot on the server the algorithm picks among those not full; when
+    /// every usable server is full, waits for a slot until `deadline`
+    /// (`timeout queue`). None: no server, or the wait expired.
+    pub async fn acquire(
+        &self,
+        be: &Backend,
+        key: Option<&[u8]>,
+        preferred: Option<usize>,
+        deadline: Option<tokio::time::Instant>,
+    ) -> Option<Slot<'_>> {
+        if let Some(slot) = preferred.and_then(|i| self.take(be, i)) {
+            return Some(slot);
+        }
+        loop {
+            let notified = self.queue.notified();
+            tokio::pin!(notified);
+            notified.as_mut().enable();
+            match self.pick_except(be, key, None) {
+                Some(i) => match self.take(be, i) {
+                    Some(slot) => return Some(slot),
+                    None => continue,
+                },
+                None if self.candidates_all(be).is_empty() => return None,
+                None => match deadline {
+                    Some(d) => tokio::time::timeout_at(d, notified).await.ok()?,
+                    None => notified.await,
+                },
+            }
+        }
+    }
+
+    /// A slot on another server than `exclude`, without waiting (redispatch).
+    pub fn acquire_other(&self, be: &Backend, exclude: usize) -> Option<Slot<'_>> {
+        self.pick_except(be, None, Some(exclude))
+            .and_then(|i| self.take(be, i))
+    }
+
+    /// Usable servers, full or not.
+    fn candidates_all(&self, be: &Backend) -> Vec<usize> {
+        (0..be.servers.len())
+            .filter(|i| self.servers[*i].up.load(Ordering::Relaxed) && be.servers[*i].weight > 0)
+            .collect()
+    }
+
     fn candidates(&self, be: &Backend, exclude: Option<usize>) -> Vec<usize> {
+        let mut c = self.candidates_usable(be, exclude);
+        c.retain(|i| !self.full(be, *i));
+        c
+    }
+
+    fn candidates_usable(&self, be: &Backend, exclude: Option<usize>) -> Vec<usize> {
         let usable = |i: &usize| {
             Some(*i) != exclude
                 && self.servers[*i].up.load(Ordering::Relaxed)

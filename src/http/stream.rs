@@ -150,22 +150,21 @@ async fn handle_request(
     });
     let persisted = persisted.filter(|i| state.servers[*i].up.load(Ordering::Relaxed));
     let key = balance_key(be, &req, src);
-    let mut server = match persisted.or_else(|| state.pick(be, key.as_deref())) {
-        Some(s) => s,
-        None => {
-            return reply(
-                cli,
-                error_page(fe, Some(be), 503, close || body != BodyKind::None),
-                &mut close,
-                body,
-                cto,
-            )
-            .await
-        }
+    // A server at its maxconn makes the request wait for a slot, up to
+    // `timeout queue` (else `timeout connect`), then 503.
+    let queue_ms = if be.timeouts.queue > 0 {
+        be.timeouts.queue
+    } else {
+        be.timeouts.connect
+    };
+    let deadline = ms(queue_ms).map(|d| Instant::now() + d);
+    let Some(mut slot) = state.acquire(be, key.as_deref(), persisted, deadline).await else {
+        let page = error_page(fe, Some(be), 503, close || body != BodyKind::None);
+        return reply(cli, page, &mut close, body, cto).await;
     };
     let mut srv_conn = None;
     if let Some(a) = attached.take() {
-        if a.backend == be_id && a.server == server {
+        if a.backend == be_id && a.server == slot.server {
             srv_conn = Some(a.conn);
         }
     }
@@ -173,22 +172,19 @@ async fn handle_request(
         let reused = srv_conn.is_some();
         let mut srv = match srv_conn.take() {
             Some(c) => c,
-            None => match connect_with_retries(sh, be_id, &mut server, dst).await {
+            None => match connect_with_retries(sh, be_id, &mut slot, dst).await {
                 Some(c) => c,
                 None => {
-                    return reply(
-                        cli,
-                        error_page(fe, Some(be), 503, close || body != BodyKind::None),
-                        &mut close,
-                        body,
-                        cto,
-                    )
-                    .await
+                    let page = error_page(fe, Some(be), 503, close || body != BodyKind::None);
+                    return reply(cli, page, &mut close, body, cto).await;
                 }
             },
         };
-        let active = &state.servers[server].active;
-        active.fetch_add(1, Ordering::Relaxed);
+        let server = slot.server;
+        let cookie = (
+            be.servers[server].cookie.as_deref(),
+            persisted == Some(server),
+        );
         let r = exchange(
             sh,
             fe,
@@ -202,13 +198,9 @@ async fn handle_request(
             server_close,
             close,
             reused,
-            (
-                be.servers[server].cookie.as_deref(),
-                persisted == Some(server),
-            ),
+            cookie,
         )
         .await;
-        active.fetch_sub(1, Ordering::Relaxed);
         // An idle server connection the server closed meanwhile: a request
         // without a body is sent again on a new connection.
         if matches!(r, Exchange::Stale) && body == BodyKind::None {
@@ -216,6 +208,8 @@ async fn handle_request(
         }
         break (r, srv);
     };
+    let server = slot.server;
+    drop(slot);
     let (result, srv) = result;
     match result {
         Exchange::Done {
@@ -514,19 +508,20 @@ fn balance_key(be: &crate::model::Backend, req: &RequestHead, src: SocketAddr) -
     }
 }
 
-/// Connects to `server`, retrying `retries` times; with `option redispatch`
-/// the last retry goes to another server (`server` is updated).
-async fn connect_with_retries(
-    sh: &Shared,
+/// Connects to the slot's server, retrying `retries` times; with `option
+/// redispatch` the last retry takes a slot on another server.
+async fn connect_with_retries<'a>(
+    sh: &'a Shared,
     be_id: BackendId,
-    server: &mut usize,
+    slot: &mut crate::balance::Slot<'a>,
     dst: SocketAddr,
 ) -> Option<Conn> {
     let be = sh.rt.backend(be_id);
     let state = &sh.backends[be_id.0];
     let mut tries = 0;
     loop {
-        if let Some(s) = connect(&be.servers[*server].addr, dst, ms(be.timeouts.connect)).await {
+        if let Some(s) = connect(&be.servers[slot.server].addr, dst, ms(be.timeouts.connect)).await
+        {
             return Some(Conn::new(s, sh.rt.global.bufsize));
         }
         if tries >= be.retries {
@@ -534,8 +529,8 @@ async fn connect_with_retries(
         }
         tries += 1;
         if tries == be.retries && be.options.has("redispatch") {
-            if let Some(other) = state.pick_except(be, None, Some(*server)) {
-                *server = other;
+            if let Some(other) = state.acquire_other(be, slot.server) {
+                *slot = other;
             }
         }
     }

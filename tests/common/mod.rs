@@ -39,6 +39,9 @@ pub struct Backend {
     pub requests: Arc<AtomicUsize>,
     pub heads: Arc<Mutex<Vec<String>>>,
     pub bodies: Arc<Mutex<Vec<Vec<u8>>>>,
+    /// Requests being handled right now, and the most ever at once.
+    pub inflight: Arc<AtomicUsize>,
+    pub max_inflight: Arc<AtomicUsize>,
 }
 
 impl Backend {
@@ -55,6 +58,8 @@ impl Backend {
             requests: Arc::default(),
             heads: Arc::default(),
             bodies: Arc::default(),
+            inflight: Arc::default(),
+            max_inflight: Arc::default(),
         };
         let (n, c, r, h, bo) = (
             b.name.clone(),
@@ -63,6 +68,7 @@ impl Backend {
             b.heads.clone(),
             b.bodies.clone(),
         );
+        let (inf, maxi) = (b.inflight.clone(), b.max_inflight.clone());
         std::thread::spawn(move || {
             for s in l.incoming().flatten() {
                 c.fetch_add(1, Ordering::SeqCst);
@@ -73,7 +79,8 @@ impl Backend {
                     bo.clone(),
                     behaviour.clone(),
                 );
-                std::thread::spawn(move || serve_backend(s, &n, &r, &h, &bo, be));
+                let (inf, maxi) = (inf.clone(), maxi.clone());
+                std::thread::spawn(move || serve_backend(s, &n, &r, &h, &bo, be, &inf, &maxi));
             }
         });
         b
@@ -102,6 +109,8 @@ fn serve_backend(
     heads: &Mutex<Vec<String>>,
     bodies: &Mutex<Vec<Vec<u8>>>,
     behaviour: Behaviour,
+    inflight: &AtomicUsize,
+    max_inflight: &AtomicUsize,
 ) {
     let mut rd = BufReader::new(s.try_clone().expect("clone"));
     let mut w = s;
@@ -122,11 +131,18 @@ fn serve_backend(
             body.clone()
         };
         bodies.lock().unwrap().push(kept);
+        let now = inflight.fetch_add(1, Ordering::SeqCst) + 1;
+        max_inflight.fetch_max(now, Ordering::SeqCst);
         match behaviour {
-            Behaviour::Close => return,
+            Behaviour::Close => {
+                inflight.fetch_sub(1, Ordering::SeqCst);
+                return;
+            }
             Behaviour::Slow(d) => std::thread::sleep(d),
             Behaviour::Echo | Behaviour::OneShot | Behaviour::UpgradeEcho => {}
         }
+        // The request is done once the answer is ready to go.
+        inflight.fetch_sub(1, Ordering::SeqCst);
         if matches!(behaviour, Behaviour::UpgradeEcho) {
             let _ = w.write_all(b"HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\r\n");
             let mut buf = [0u8; 4096];
