@@ -221,6 +221,12 @@ fn check_proxy(
             {
                 out.push(not_yet(d, format!("'balance {}'", d.word(1))));
             }
+            // Only the default map-based hashing with sdbm runs yet.
+            "hash-type" if d.word(1) == "map-based" && matches!(d.word(2), "" | "sdbm") => {}
+            "hash-type" => out.push(not_yet(
+                d,
+                format!("'hash-type {}'", d.rest(1).collect::<Vec<_>>().join(" ")),
+            )),
             "bind" => {
                 if let Some(param) = d.rest(2).find(|w| {
                     !matches!(*w, "backlog" | "v6only" | "v4v6")

@@ -1,5 +1,7 @@
 //! Server selection: the balance algorithms run against a backend's live
 //! state (which servers are usable, their current load).
+pub mod hash;
+
 use crate::model::{Backend, Server};
 use cfg_parser::ast::Balance;
 use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
@@ -92,7 +94,7 @@ impl BackendState {
     pub async fn acquire(
         &self,
         be: &Backend,
-        key: Option<&[u8]>,
+        key: Option<u32>,
         preferred: Option<usize>,
         deadline: Option<tokio::time::Instant>,
     ) -> Option<Slot<'_>> {
@@ -162,7 +164,7 @@ impl BackendState {
 
     /// Picks a server for a request; `key` is the hashed input for the hash
     /// based algorithms (source address, URI, parameter, header).
-    pub fn pick(&self, be: &Backend, key: Option<&[u8]>) -> Option<usize> {
+    pub fn pick(&self, be: &Backend, key: Option<u32>) -> Option<usize> {
         self.pick_except(be, key, None)
     }
 
@@ -170,7 +172,7 @@ impl BackendState {
     pub fn pick_except(
         &self,
         be: &Backend,
-        key: Option<&[u8]>,
+        key: Option<u32>,
         exclude: Option<usize>,
     ) -> Option<usize> {
         let cands = self.candidates(be, exclude);
@@ -195,7 +197,7 @@ impl BackendState {
             | Balance::Hdr { .. }
             | Balance::Hash { .. }
             | Balance::RdpCookie { .. } => match key {
-                Some(k) => Some(weighted_slot(&cands, &be.servers, sdbm(k))),
+                Some(h) => Some(weighted_slot(&cands, &be.servers, h)),
                 None => self.round_robin(be, &cands),
             },
             Balance::Random { .. } => Some(weighted_slot(&cands, &be.servers, random())),
@@ -233,16 +235,6 @@ fn weighted_slot(cands: &[usize], servers: &[Server], h: u32) -> usize {
         slot -= w;
     }
     cands[0]
-}
-
-/// The sdbm hash, HAProxy's default for map-based hashing.
-pub fn sdbm(key: &[u8]) -> u32 {
-    key.iter().fold(0u32, |h, b| {
-        (*b as u32)
-            .wrapping_add(h << 6)
-            .wrapping_add(h << 16)
-            .wrapping_sub(h)
-    })
 }
 
 fn random() -> u32 {

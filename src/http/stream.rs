@@ -149,7 +149,13 @@ async fn handle_request(
         c.persist(&mut req, &values)
     });
     let persisted = persisted.filter(|i| state.servers[*i].up.load(Ordering::Relaxed));
-    let key = balance_key(be, &req, src);
+    let header = |name: &str| {
+        parse::values(&req.headers, &name.to_ascii_lowercase())
+            .next()
+            .map(<[u8]>::to_vec)
+    };
+    let key =
+        crate::balance::hash::request_hash(&be.balance, &be.uri_opts, src.ip(), &req.uri, &header);
     // A server at its maxconn makes the request wait for a slot, up to
     // `timeout queue` (else `timeout connect`), then 503.
     let queue_ms = if be.timeouts.queue > 0 {
@@ -158,7 +164,7 @@ async fn handle_request(
         be.timeouts.connect
     };
     let deadline = ms(queue_ms).map(|d| Instant::now() + d);
-    let Some(mut slot) = state.acquire(be, key.as_deref(), persisted, deadline).await else {
+    let Some(mut slot) = state.acquire(be, key, persisted, deadline).await else {
         let page = error_page(fe, Some(be), 503, close || body != BodyKind::None);
         return reply(cli, page, &mut close, body, cto).await;
     };
@@ -482,30 +488,6 @@ fn select_backend(sh: &Shared, fe: &Frontend, ctx: &FetchCtx) -> Option<BackendI
         }
     }
     fe.default_backend
-}
-
-/// The input of the hash-based algorithms.
-fn balance_key(be: &crate::model::Backend, req: &RequestHead, src: SocketAddr) -> Option<Vec<u8>> {
-    use cfg_parser::ast::Balance;
-    match &be.balance {
-        Balance::Source => Some(match src.ip() {
-            std::net::IpAddr::V4(a) => a.octets().to_vec(),
-            std::net::IpAddr::V6(a) => a.octets().to_vec(),
-        }),
-        Balance::Uri { .. } => Some(req.uri.as_bytes().to_vec()),
-        Balance::UrlParam { param, .. } => req.uri.split_once('?').and_then(|(_, q)| {
-            q.split('&').find_map(|kv| {
-                let (k, v) = kv.split_once('=').unwrap_or((kv, ""));
-                (k == param).then(|| v.as_bytes().to_vec())
-            })
-        }),
-        Balance::Hdr { name, .. } => {
-            let n = name.to_ascii_lowercase();
-            let v = parse::values(&req.headers, &n).next().map(<[u8]>::to_vec);
-            v
-        }
-        _ => None,
-    }
 }
 
 /// Connects to the slot's server, retrying `retries` times; with `option

@@ -262,6 +262,10 @@ fn compile_backend(p: &Proxy, id: u32, unrunnable: &mut Vec<(Span, String)>) -> 
         id,
         mode: p.effective_mode(),
         balance: p.balance.clone().unwrap_or(ast::Balance::RoundRobin),
+        uri_opts: match &p.balance {
+            Some(ast::Balance::Uri { args }) => crate::balance::hash::UriOpts::from_words(args),
+            _ => Default::default(),
+        },
         hash_type: p.hash_type.clone(),
         timeouts: timeouts(p),
         retries: p.retries.unwrap_or(DEFAULT_RETRIES),

@@ -191,6 +191,8 @@ pub struct Backend {
     pub id: u32,
     pub mode: Mode,
     pub balance: Balance,
+    /// `balance uri` options.
+    pub uri_opts: crate::balance::hash::UriOpts,
     pub hash_type: Option<Vec<String>>,
     pub timeouts: Timeouts,
     pub retries: u32,
