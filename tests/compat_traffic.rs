@@ -149,3 +149,57 @@ fn cookie_persistence_matches_haproxy() {
         "what the servers received"
     );
 }
+
+/// For each hash-based algorithm, 24 requests with different keys: the
+/// server HAProxy picks must be the one we pick.
+#[test]
+fn hash_based_balancing_picks_the_same_servers_as_haproxy() {
+    let Some(real) = oracle() else { return };
+    let algos = [
+        ("uri", "balance uri"),
+        ("uri-depth", "balance uri depth 2"),
+        ("url-param", "balance url_param id"),
+        ("hdr", "balance hdr(x-user)"),
+        ("source", "balance source"),
+        ("static-rr", "balance static-rr"),
+        ("roundrobin", "balance roundrobin"),
+    ];
+    for (label, balance) in algos {
+        let run = |bin: &str, who: &str| -> Vec<String> {
+            let (a, b, c) = (Backend::http("a"), Backend::http("b"), Backend::http("c"));
+            let cfg = format!(
+                "defaults\n mode http\n timeout connect 2s\n timeout client 5s\n timeout server 5s\n\
+                 listen app\n bind {{fe}}\n {balance}\n server a {} weight 1\n server b {} weight 2\n server c {} weight 3\n",
+                a.addr, b.addr, c.addr
+            );
+            let px = Proxy::start_binary(bin, &format!("hash-{label}-{who}"), &cfg);
+            (0..24)
+                .map(|i| {
+                    let req = format!(
+                        "GET /p{i}/q{}/r?id=user{i}&z=1 HTTP/1.1\r\nHost: x\r\nX-User: u{}\r\nConnection: close\r\n\r\n",
+                        i * 7,
+                        i * 13
+                    );
+                    // `source` varies the client address over 127.0.0.0/8.
+                    let local = format!("127.0.{}.{}:0", i / 200, 2 + i % 200);
+                    let sock = socket2::Socket::new(socket2::Domain::IPV4, socket2::Type::STREAM, None).unwrap();
+                    sock.bind(&local.parse::<std::net::SocketAddr>().unwrap().into()).unwrap();
+                    sock.connect(&px.addr.into()).unwrap();
+                    let mut s: std::net::TcpStream = sock.into();
+                    use std::io::{Read, Write};
+                    s.write_all(req.as_bytes()).unwrap();
+                    let mut out = String::new();
+                    let _ = s.read_to_string(&mut out);
+                    out.split("\r\n\r\n").nth(1).unwrap_or("").lines().next().unwrap_or("").to_string()
+                })
+                .collect()
+        };
+        let ours = run(env!("CARGO_BIN_EXE_haproxy"), "ours");
+        let theirs = run(&real, "haproxy");
+        assert!(
+            theirs.iter().all(|s| !s.is_empty()),
+            "{label}: HAProxy did not serve: {theirs:?}"
+        );
+        assert_eq!(ours, theirs, "{label}: server sequence differs");
+    }
+}

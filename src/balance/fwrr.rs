@@ -6,11 +6,13 @@
 //! declaration order, the weights and the history of state changes, never on
 //! timing, so a fresh start always begins with the same sequence.
 //!
-//! Weights: a configured weight `w` (0..=256) becomes an effective weight
-//! `w * 16` (HAProxy's `BE_WEIGHT_SCALE`). static-rr additionally divides every
-//! effective weight by the GCD of all configured weights (computed once at
-//! start-up over every server, backups and disabled ones included), which keeps
-//! the map small.
+//! Weights: for roundrobin a configured weight `w` (0..=256) becomes an
+//! effective weight `w * 16` (HAProxy's `BE_WEIGHT_SCALE`). static-rr does not
+//! scale: its effective weight is `w / gcd`, the GCD being taken once at
+//! start-up over the configured weights of every server (backups and disabled
+//! ones included), and the map has one slot per unit of effective weight. The
+//! map length matters when servers come and go: the read index is kept and
+//! only wraps to 0 when it falls off the end of the rebuilt map.
 //!
 //! Backups: active servers are used while at least one is usable. Otherwise
 //! roundrobin sends everything to the first usable backup (or rotates over all
@@ -150,7 +152,6 @@ impl Fwrr {
         };
         for i in 0..f.srv.len() {
             if !f.usable(i) {
-                f.srv[i].up = false;
                 continue;
             }
             if f.srv[i].backup {
@@ -290,7 +291,8 @@ impl Fwrr {
         g.next_weight -= ew;
         g.count -= 1;
         if self.first_backup == Some(i) {
-            self.first_backup = (i + 1..self.srv.len()).find(|&j| self.srv[j].backup && self.usable(j));
+            self.first_backup =
+                (i + 1..self.srv.len()).find(|&j| self.srv[j].backup && self.usable(j));
         }
         self.unlink(i);
         self.srv[i].home = None;
@@ -399,7 +401,8 @@ impl Fwrr {
     /// Normalises npos when a server is taken out of the tree it lives in.
     fn take_out(&mut self, i: usize) {
         let g = self.group(i);
-        let (init, next, curr_pos, curr_weight) = (g.init, g.next_tree(), g.curr_pos, g.curr_weight);
+        let (init, next, curr_pos, curr_weight) =
+            (g.init, g.next_tree(), g.curr_pos, g.curr_weight);
         let s = &mut self.srv[i];
         match s.home {
             Some(t) if t == init => {
@@ -495,15 +498,30 @@ impl StaticRr {
             }
         }
         let mut m = StaticRr {
-            eweight: w.iter().map(|x| (x * WEIGHT_SCALE + g - 1) / g).collect(),
-            backup: (0..w.len()).map(|i| backup.get(i).copied().unwrap_or(false)).collect(),
-            up: (0..w.len()).map(|i| initially_usable.get(i).copied().unwrap_or(true)).collect(),
+            // No weight scaling here: the map holds sum(weight / gcd) slots.
+            eweight: w.iter().map(|x| x / g).collect(),
+            backup: (0..w.len())
+                .map(|i| backup.get(i).copied().unwrap_or(false))
+                .collect(),
+            up: (0..w.len())
+                .map(|i| initially_usable.get(i).copied().unwrap_or(true))
+                .collect(),
             allbackups,
             map: Vec::new(),
             idx: 0,
         };
         m.rebuild();
         m
+    }
+
+    /// The server owning `hash` in the weight map (HAProxy's map-based
+    /// hashing uses the same table as static-rr).
+    pub fn slot(&mut self, usable: &[bool], hash: u32) -> Option<usize> {
+        self.sync(usable);
+        if self.map.is_empty() {
+            return None;
+        }
+        Some(self.map[hash as usize % self.map.len()])
     }
 
     /// The next server, or None when no usable server has a weight > 0.
@@ -546,8 +564,12 @@ impl StaticRr {
     /// highest after every candidate has been credited its weight.
     fn rebuild(&mut self) {
         let n = self.eweight.len();
-        let act: Vec<usize> = (0..n).filter(|&i| !self.backup[i] && self.usable(i)).collect();
-        let bck: Vec<usize> = (0..n).filter(|&i| self.backup[i] && self.usable(i)).collect();
+        let act: Vec<usize> = (0..n)
+            .filter(|&i| !self.backup[i] && self.usable(i))
+            .collect();
+        let bck: Vec<usize> = (0..n)
+            .filter(|&i| self.backup[i] && self.usable(i))
+            .collect();
         let (members, tot) = if !act.is_empty() {
             let t = act.iter().map(|&i| self.eweight[i]).sum();
             (act, t)
@@ -619,7 +641,12 @@ mod tests {
     /// Runs `n` picks; `events` (pick index, server, usable) are applied one
     /// by one, in order, just before that pick (so a server can go down and
     /// come back between two picks, as with two CLI commands).
-    fn run(n: usize, p: &mut dyn Picker, init: &[bool], events: &[(usize, usize, bool)]) -> Vec<usize> {
+    fn run(
+        n: usize,
+        p: &mut dyn Picker,
+        init: &[bool],
+        events: &[(usize, usize, bool)],
+    ) -> Vec<usize> {
         let mut usable = init.to_vec();
         (0..n)
             .map(|k| {
@@ -639,47 +666,161 @@ mod tests {
     // the backend answering its index; identical on two fresh starts each.
 
     const RR: &[(&[u32], &str)] = &[
-        (&[1, 1], "010101010101010101010101010101010101010101010101010101010101"),
-        (&[2, 1], "001001001001001001001001001001001001001001001001001001001001"),
-        (&[3, 1], "000100010001000100010001000100010001000100010001000100010001"),
-        (&[1, 2, 3], "212021212021212021212021212021212021212021212021212021212021"),
-        (&[5, 3, 2], "010201010201020101020102010102010201010201020101020102010102"),
-        (&[10, 1], "000000000010000000000100000000001000000000010000000000100000"),
-        (&[1, 1, 1, 1], "012301230123012301230123012301230123012301230123012301230123"),
-        (&[4, 4, 1], "010101012010101012010101012010101012010101012010101012010101"),
-        (&[256, 1], "000000000000000000000000000000000000000000000000000000000000"),
-        (&[7, 5, 3, 2], "010210301201002130102103012010021301021030120100213010210301"),
-        (&[1, 0, 1], "020202020202020202020202020202020202020202020202020202020202"),
-        (&[2, 3], "110101101011010110101101011010110101101011010110101101011010"),
-        (&[3, 2, 1], "010201010201010201010201010201010201010201010201010201010201"),
-        (&[1, 1, 2], "202120212021202120212021202120212021202120212021202120212021"),
-        (&[16, 1], "000000000000000010000000000000000100000000000000001000000000"),
-        (&[100, 1], "000000000000000000000000000000000000000000000000000000000000"),
-        (&[2, 2, 2], "012012012012012012012012012012012012012012012012012012012012"),
-        (&[9, 6, 3], "010201010201010201010201010201010201010201010201010201010201"),
-        (&[1, 2, 3, 4, 5, 6, 7, 8], "765473625746175364725673405671724653765473625746175364725673"),
+        (
+            &[1, 1],
+            "010101010101010101010101010101010101010101010101010101010101",
+        ),
+        (
+            &[2, 1],
+            "001001001001001001001001001001001001001001001001001001001001",
+        ),
+        (
+            &[3, 1],
+            "000100010001000100010001000100010001000100010001000100010001",
+        ),
+        (
+            &[1, 2, 3],
+            "212021212021212021212021212021212021212021212021212021212021",
+        ),
+        (
+            &[5, 3, 2],
+            "010201010201020101020102010102010201010201020101020102010102",
+        ),
+        (
+            &[10, 1],
+            "000000000010000000000100000000001000000000010000000000100000",
+        ),
+        (
+            &[1, 1, 1, 1],
+            "012301230123012301230123012301230123012301230123012301230123",
+        ),
+        (
+            &[4, 4, 1],
+            "010101012010101012010101012010101012010101012010101012010101",
+        ),
+        (
+            &[256, 1],
+            "000000000000000000000000000000000000000000000000000000000000",
+        ),
+        (
+            &[7, 5, 3, 2],
+            "010210301201002130102103012010021301021030120100213010210301",
+        ),
+        (
+            &[1, 0, 1],
+            "020202020202020202020202020202020202020202020202020202020202",
+        ),
+        (
+            &[2, 3],
+            "110101101011010110101101011010110101101011010110101101011010",
+        ),
+        (
+            &[3, 2, 1],
+            "010201010201010201010201010201010201010201010201010201010201",
+        ),
+        (
+            &[1, 1, 2],
+            "202120212021202120212021202120212021202120212021202120212021",
+        ),
+        (
+            &[16, 1],
+            "000000000000000010000000000000000100000000000000001000000000",
+        ),
+        (
+            &[100, 1],
+            "000000000000000000000000000000000000000000000000000000000000",
+        ),
+        (
+            &[2, 2, 2],
+            "012012012012012012012012012012012012012012012012012012012012",
+        ),
+        (
+            &[9, 6, 3],
+            "010201010201010201010201010201010201010201010201010201010201",
+        ),
+        (
+            &[1, 2, 3, 4, 5, 6, 7, 8],
+            "765473625746175364725673405671724653765473625746175364725673",
+        ),
     ];
 
     const SRR: &[(&[u32], &str)] = &[
-        (&[1, 1], "010101010101010101010101010101010101010101010101010101010101"),
-        (&[2, 1], "001001001001001001001001001001001001001001001001001001001001"),
-        (&[3, 1], "000100010001000100010001000100010001000100010001000100010001"),
-        (&[1, 2, 3], "021212021212021212021212021212021212021212021212021212021212"),
-        (&[5, 3, 2], "001020101200102010120010201012001020101200102010120010201012"),
-        (&[10, 1], "000000000010000000000100000000001000000000010000000000100000"),
-        (&[1, 1, 1, 1], "012301230123012301230123012301230123012301230123012301230123"),
-        (&[4, 4, 1], "010101012010101012010101012010101012010101012010101012010101"),
-        (&[256, 1], "000000000000000000000000000000000000000000000000000000000000"),
-        (&[7, 5, 3, 2], "010102103012010230101021030120102301010210301201023010102103"),
-        (&[1, 0, 1], "020202020202020202020202020202020202020202020202020202020202"),
-        (&[2, 3], "010110101101011010110101101011010110101101011010110101101011"),
-        (&[3, 2, 1], "001012001012001012001012001012001012001012001012001012001012"),
-        (&[1, 1, 2], "021202120212021202120212021202120212021202120212021202120212"),
-        (&[16, 1], "000000000000000010000000000000000100000000000000001000000000"),
-        (&[100, 1], "000000000000000000000000000000000000000000000000000000000000"),
-        (&[2, 2, 2], "012012012012012012012012012012012012012012012012012012012012"),
-        (&[9, 6, 3], "001012001012001012001012001012001012001012001012001012001012"),
-        (&[1, 2, 3, 4, 5, 6, 7, 8], "012375647365274645716375267345674567012375647365274645716375"),
+        (
+            &[1, 1],
+            "010101010101010101010101010101010101010101010101010101010101",
+        ),
+        (
+            &[2, 1],
+            "001001001001001001001001001001001001001001001001001001001001",
+        ),
+        (
+            &[3, 1],
+            "000100010001000100010001000100010001000100010001000100010001",
+        ),
+        (
+            &[1, 2, 3],
+            "021212021212021212021212021212021212021212021212021212021212",
+        ),
+        (
+            &[5, 3, 2],
+            "001020101200102010120010201012001020101200102010120010201012",
+        ),
+        (
+            &[10, 1],
+            "000000000010000000000100000000001000000000010000000000100000",
+        ),
+        (
+            &[1, 1, 1, 1],
+            "012301230123012301230123012301230123012301230123012301230123",
+        ),
+        (
+            &[4, 4, 1],
+            "010101012010101012010101012010101012010101012010101012010101",
+        ),
+        (
+            &[256, 1],
+            "000000000000000000000000000000000000000000000000000000000000",
+        ),
+        (
+            &[7, 5, 3, 2],
+            "010102103012010230101021030120102301010210301201023010102103",
+        ),
+        (
+            &[1, 0, 1],
+            "020202020202020202020202020202020202020202020202020202020202",
+        ),
+        (
+            &[2, 3],
+            "010110101101011010110101101011010110101101011010110101101011",
+        ),
+        (
+            &[3, 2, 1],
+            "001012001012001012001012001012001012001012001012001012001012",
+        ),
+        (
+            &[1, 1, 2],
+            "021202120212021202120212021202120212021202120212021202120212",
+        ),
+        (
+            &[16, 1],
+            "000000000000000010000000000000000100000000000000001000000000",
+        ),
+        (
+            &[100, 1],
+            "000000000000000000000000000000000000000000000000000000000000",
+        ),
+        (
+            &[2, 2, 2],
+            "012012012012012012012012012012012012012012012012012012012012",
+        ),
+        (
+            &[9, 6, 3],
+            "001012001012001012001012001012001012001012001012001012001012",
+        ),
+        (
+            &[1, 2, 3, 4, 5, 6, 7, 8],
+            "012375647365274645716375267345674567012375647365274645716375",
+        ),
     ];
 
     #[test]
@@ -880,6 +1021,46 @@ mod tests {
             let mut m = StaticRr::with_options(c.w, c.backup, &init, c.allbackups);
             let got = run(c.srr.len(), &mut m, &init, c.events);
             assert_eq!(got, digits(c.srr), "static-rr: {}", c.name);
+        }
+    }
+
+    #[test]
+    fn static_rr_keeps_its_index_across_map_rebuilds() {
+        // HAProxy 2.6.12, static-rr, weights [1,1,1,1]: `disable server s3`
+        // before pick k, then 10 picks; and from s3 `disabled` in the
+        // configuration, `enable server s3` before pick k. The map has one
+        // slot per weight unit, so the index (k mod 4, resp. k mod 3 in 1..=3)
+        // survives the rebuild unless it is past the new end.
+        let disable = [
+            "0120120120",
+            "1201201201",
+            "2012012012",
+            "0120120120",
+            "0120120120",
+            "1201201201",
+            "2012012012",
+            "0120120120",
+            "0120120120",
+        ];
+        let enable = [
+            "0123012301",
+            "1230123012",
+            "2301230123",
+            "3012301230",
+            "1230123012",
+            "2301230123",
+            "3012301230",
+        ];
+        for (k, want) in disable.iter().enumerate() {
+            let mut m = StaticRr::new(&[1, 1, 1, 1]);
+            let got = run(k + 10, &mut m, &[true; 4], &[(k, 3, false)]);
+            assert_eq!(got[k..], digits(want)[..], "disable at {}", k);
+        }
+        for (k, want) in enable.iter().enumerate() {
+            let mut m =
+                StaticRr::with_options(&[1, 1, 1, 1], &[], &[true, true, true, false], false);
+            let got = run(k + 10, &mut m, &[true, true, true, false], &[(k, 3, true)]);
+            assert_eq!(got[k..], digits(want)[..], "enable at {}", k);
         }
     }
 

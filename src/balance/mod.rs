@@ -1,9 +1,11 @@
 //! Server selection: the balance algorithms run against a backend's live
 //! state (which servers are usable, their current load).
+pub mod fwrr;
 pub mod hash;
 
-use crate::model::{Backend, Server};
+use crate::model::Backend;
 use cfg_parser::ast::Balance;
+use fwrr::{Fwrr, StaticRr};
 use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
 use std::sync::Mutex;
 
@@ -20,7 +22,9 @@ pub struct ServerState {
 #[derive(Debug)]
 pub struct BackendState {
     pub servers: Vec<ServerState>,
-    rr: Mutex<SmoothRr>,
+    /// The rotation of roundrobin/static-rr, and the weight map of the hash
+    /// algorithms, in HAProxy's exact order.
+    order: Mutex<Order>,
     /// Woken each time a server slot frees: requests waiting because every
     /// server is at its `maxconn` wait here (HAProxy's backend queue).
     queue: tokio::sync::Notify,
@@ -41,11 +45,12 @@ impl Drop for Slot<'_> {
     }
 }
 
-/// Weighted round robin state: each pick adds every usable server's weight
-/// to its credit and takes the one with the most, which then pays the total.
-#[derive(Debug, Default)]
-struct SmoothRr {
-    credit: Vec<i64>,
+/// Server order state: HAProxy's fast weighted round robin, or its weight
+/// map (static-rr and hashing).
+#[derive(Debug)]
+enum Order {
+    Dynamic(Fwrr),
+    Map(StaticRr),
 }
 
 impl BackendState {
@@ -59,9 +64,7 @@ impl BackendState {
                     up: AtomicBool::new(!s.disabled),
                 })
                 .collect(),
-            rr: Mutex::new(SmoothRr {
-                credit: vec![0; be.servers.len()],
-            }),
+            order: Mutex::new(order_for(be)),
             queue: tokio::sync::Notify::new(),
         }
     }
@@ -196,45 +199,68 @@ impl BackendState {
             | Balance::UrlParam { .. }
             | Balance::Hdr { .. }
             | Balance::Hash { .. }
-            | Balance::RdpCookie { .. } => match key {
-                Some(h) => Some(weighted_slot(&cands, &be.servers, h)),
-                None => self.round_robin(be, &cands),
-            },
-            Balance::Random { .. } => Some(weighted_slot(&cands, &be.servers, random())),
-            Balance::RoundRobin | Balance::StaticRr => self.round_robin(be, &cands),
+            | Balance::RdpCookie { .. } => {
+                let h = key.unwrap_or_else(random);
+                self.ordered(be, &cands, |o, usable| match o {
+                    Order::Map(m) => m.slot(usable, h),
+                    Order::Dynamic(f) => f.next(usable),
+                })
+            }
+            Balance::Random { .. } => {
+                let h = random();
+                self.ordered(be, &cands, |o, usable| match o {
+                    Order::Map(m) => m.slot(usable, h),
+                    Order::Dynamic(f) => f.next(usable),
+                })
+            }
+            Balance::RoundRobin | Balance::StaticRr => {
+                self.ordered(be, &cands, |o, usable| match o {
+                    Order::Map(m) => m.next(usable),
+                    Order::Dynamic(f) => f.next(usable),
+                })
+            }
         }
     }
 
-    fn round_robin(&self, be: &Backend, cands: &[usize]) -> Option<usize> {
-        let mut rr = self.rr.lock().unwrap_or_else(|e| e.into_inner());
-        let total: i64 = cands.iter().map(|i| be.servers[*i].weight as i64).sum();
-        let mut best: Option<usize> = None;
-        for &i in cands {
-            rr.credit[i] += be.servers[i].weight as i64;
-            if best.is_none_or(|b| rr.credit[i] > rr.credit[b]) {
-                best = Some(i);
+    /// Asks the order state for a server until it names a candidate (one
+    /// not full and not excluded); the state sees the servers' up/down
+    /// flags, as HAProxy's does, so its order stays HAProxy's.
+    fn ordered(
+        &self,
+        be: &Backend,
+        cands: &[usize],
+        mut next: impl FnMut(&mut Order, &[bool]) -> Option<usize>,
+    ) -> Option<usize> {
+        let usable: Vec<bool> = (0..be.servers.len())
+            .map(|i| self.servers[i].up.load(Ordering::Relaxed))
+            .collect();
+        let mut order = self.order.lock().unwrap_or_else(|e| e.into_inner());
+        for _ in 0..be.servers.len().max(1) * 2 {
+            match next(&mut order, &usable) {
+                Some(i) if cands.contains(&i) => return Some(i),
+                Some(_) => continue,
+                None => return None,
             }
         }
-        if let Some(b) = best {
-            rr.credit[b] -= total;
-        }
-        best
+        // Every pick landed on a full or excluded server: take a candidate.
+        cands.first().copied()
     }
 }
 
-/// The server owning slot `h % total_weight` in the weighted server table
-/// (HAProxy's map-based hashing).
-fn weighted_slot(cands: &[usize], servers: &[Server], h: u32) -> usize {
-    let total: u64 = cands.iter().map(|i| servers[*i].weight as u64).sum();
-    let mut slot = h as u64 % total.max(1);
-    for &i in cands {
-        let w = servers[i].weight as u64;
-        if slot < w {
-            return i;
+/// The order state a backend's algorithm needs.
+fn order_for(be: &Backend) -> Order {
+    let weights: Vec<u32> = be.servers.iter().map(|s| s.weight).collect();
+    let backup: Vec<bool> = be.servers.iter().map(|s| s.backup).collect();
+    let usable: Vec<bool> = be.servers.iter().map(|s| !s.disabled).collect();
+    let allbackups = be.options.has("allbackups");
+    match be.balance {
+        Balance::RoundRobin => {
+            Order::Dynamic(Fwrr::with_options(&weights, &backup, &usable, allbackups))
         }
-        slot -= w;
+        _ => Order::Map(StaticRr::with_options(
+            &weights, &backup, &usable, allbackups,
+        )),
     }
-    cands[0]
 }
 
 fn random() -> u32 {
