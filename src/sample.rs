@@ -359,11 +359,16 @@ mod tests {
             .unwrap()
             .unwrap();
         let s = |v: &str| Sample::Str(v.as_bytes().to_vec());
-        assert_eq!(convert(s("a.example.com"), &[m.clone()]), Some(s("be_a")));
-        assert_eq!(convert(s("zzz"), &[m]), Some(s("be_default")));
-        let dom = compile_conv("map_dom", &[path.clone()]).unwrap().unwrap();
         assert_eq!(
-            convert(s("www.example.org"), &[dom.clone()]),
+            convert(s("a.example.com"), std::slice::from_ref(&m)),
+            Some(s("be_a"))
+        );
+        assert_eq!(convert(s("zzz"), &[m]), Some(s("be_default")));
+        let dom = compile_conv("map_dom", std::slice::from_ref(&path))
+            .unwrap()
+            .unwrap();
+        assert_eq!(
+            convert(s("www.example.org"), std::slice::from_ref(&dom)),
             Some(s("be_org"))
         );
         assert_eq!(convert(s("zzz"), &[dom]), None);

@@ -211,7 +211,7 @@ fn check_proxy(
                         warned_logs = true;
                         out.push(Diagnostic::warning(Loc::Parsing(d.span.clone()), format!("logging is not built yet in haproxy-rs; 'option {name}' has no effect.")));
                     }
-                } else if !OPTIONS_RUNNABLE.contains(&name) && !(kw == "no") {
+                } else if !OPTIONS_RUNNABLE.contains(&name) && kw != "no" {
                     out.push(not_yet(d, format!("'option {name}'")));
                 }
             }

@@ -346,6 +346,6 @@ mod tests {
         assert!(check(&["hdr(host),lower", "api.example.com"], REQ));
         assert!(check(&["nbsrv(be)", "ge", "1"], REQ));
         assert!(check(&["base", "-m", "beg", "API.Example.com/api"], REQ));
-        assert!(check(&["hdr(x-none)", "-m", "found"], REQ) == false);
+        assert!(!check(&["hdr(x-none)", "-m", "found"], REQ));
     }
 }

@@ -65,7 +65,7 @@ pub fn uri(uri: &str, o: &UriOpts) -> u32 {
     if o.path_only {
         if let Some(i) = uri.find("://") {
             let rest = &uri[i + 3..];
-            s = rest.find('/').map_or(&b""[..], |p| rest[p..].as_bytes());
+            s = rest.find('/').map_or(&b""[..], |p| &rest.as_bytes()[p..]);
         }
     }
     if let Some(l) = o.len {

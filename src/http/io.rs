@@ -20,6 +20,9 @@ pub struct Conn {
     pub bytes_in: u64,
 }
 
+/// A head parser: the head and its length, or None while incomplete.
+pub type HeadParser<T> = fn(&[u8]) -> Result<Option<(T, usize)>, HeadError>;
+
 /// What reading a message head gave.
 pub enum HeadRead<T> {
     Head(T),
@@ -64,7 +67,7 @@ impl Conn {
             return Err(io::Error::other("buffer full"));
         }
         self.buf
-            .reserve(limit.saturating_sub(self.buf.len()).min(16384).max(1));
+            .reserve(limit.saturating_sub(self.buf.len()).clamp(1, 16384));
         let read = self.io.read_buf(&mut self.buf);
         let n = match deadline {
             Some(d) => tokio::time::timeout_at(d, read)
@@ -81,7 +84,7 @@ impl Conn {
         &mut self,
         limit: usize,
         deadline: Option<Instant>,
-        parse: fn(&[u8]) -> Result<Option<(T, usize)>, HeadError>,
+        parse: HeadParser<T>,
     ) -> HeadRead<T> {
         loop {
             if !self.buf.is_empty() {

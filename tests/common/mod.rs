@@ -102,6 +102,7 @@ impl Backend {
     }
 }
 
+#[allow(clippy::too_many_arguments)]
 fn serve_backend(
     s: TcpStream,
     name: &str,
