@@ -68,6 +68,15 @@ impl Conn {
         }
         self.buf
             .reserve(limit.saturating_sub(self.buf.len()).clamp(1, 16384));
+        // Data is often already there: read it without arming a timer.
+        match self.io.try_read_buf(&mut self.buf) {
+            Ok(n) => {
+                self.bytes_in += n as u64;
+                return Ok(n);
+            }
+            Err(e) if e.kind() != io::ErrorKind::WouldBlock => return Err(e),
+            Err(_) => {}
+        }
         let read = self.io.read_buf(&mut self.buf);
         let n = match deadline {
             Some(d) => tokio::time::timeout_at(d, read)
@@ -238,6 +247,18 @@ pub async fn write_all(
     data: &[u8],
     wr: Option<Duration>,
 ) -> Result<(), BodyError> {
+    // Most writes fit in the socket buffer at once: no timer needed then.
+    let mut data = data;
+    while !data.is_empty() {
+        match dst.try_write(data) {
+            Ok(n) => data = &data[n..],
+            Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => break,
+            Err(_) => return Err(BodyError::Dst),
+        }
+    }
+    if data.is_empty() {
+        return Ok(());
+    }
     let w = dst.write_all(data);
     match wr {
         Some(d) => timeout(d, w)

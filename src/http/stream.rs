@@ -332,6 +332,7 @@ async fn exchange(
         .any(|t| t == "100-continue");
     if body != BodyKind::None && expects && cli.buf.is_empty() {
         let deadline = sto.map(|d| Instant::now() + d);
+        let mut peek_buf = [0u8; 1];
         tokio::select! {
             r = srv.read_head(limit, deadline, parse::parse_response) => match r {
                 HeadRead::Head(res) if res.status == 100 => {
@@ -347,7 +348,8 @@ async fn exchange(
                 HeadRead::Timeout { .. } => return Exchange::Error(504),
                 _ => return Exchange::Error(502),
             },
-            _ = cli.io.readable() => {}
+            // A real peek: readiness alone can be stale.
+            _ = cli.io.peek(&mut peek_buf) => {}
         }
     }
     let body = if early.is_some() {
