@@ -238,6 +238,28 @@ fn matches(e: &AclExpr, s: &Sample) -> bool {
             res.iter().any(|re| re.is_match(&t))
         }
         (Matcher::Bin, Patterns::Bins(bins)) => bins.iter().any(|b| *b == as_bytes(s)),
+        // Exact, prefix and suffix matches on a string sample compare in
+        // place (patterns are lower-cased already with -i): no copy.
+        (m @ (Matcher::Str | Matcher::Beg | Matcher::End), Patterns::Strs(pats))
+            if matches!(s, Sample::Str(_)) =>
+        {
+            let Sample::Str(t) = s else { return false };
+            let eq = |a: &[u8], b: &[u8]| {
+                if e.icase {
+                    a.eq_ignore_ascii_case(b)
+                } else {
+                    a == b
+                }
+            };
+            pats.iter().any(|p| {
+                let p = p.as_bytes();
+                match m {
+                    Matcher::Str => t.len() == p.len() && eq(t, p),
+                    Matcher::Beg => t.len() >= p.len() && eq(&t[..p.len()], p),
+                    _ => t.len() >= p.len() && eq(&t[t.len() - p.len()..], p),
+                }
+            })
+        }
         (m, Patterns::Strs(pats)) => {
             let t = text();
             pats.iter().any(|p| str_match(*m, &t, p.as_bytes()))
