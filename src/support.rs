@@ -20,6 +20,7 @@ const PROXY_RUNNABLE: &[&str] = &[
     "enabled",
     "errorfile",
     "cookie",
+    "http-reuse",
     "fullconn",
     "id",
     "maxconn",

@@ -12,6 +12,8 @@ use tokio::sync::Semaphore;
 pub struct Shared {
     pub rt: Runtime,
     pub backends: Vec<BackendState>,
+    /// Idle server connections, per backend.
+    pub pools: Vec<crate::http::pool::IdlePool>,
 }
 
 impl Shared {
@@ -74,7 +76,16 @@ pub fn run(rt: Runtime, reuseport: bool) -> Result<(), Vec<StartError>> {
             .unwrap_or(1)
     });
     let backends = rt.backends.iter().map(BackendState::new).collect();
-    let shared = Arc::new(Shared { rt, backends });
+    let pools = rt
+        .backends
+        .iter()
+        .map(|b| crate::http::pool::IdlePool::new(b.servers.len()))
+        .collect();
+    let shared = Arc::new(Shared {
+        rt,
+        backends,
+        pools,
+    });
     // One thread: a current-thread runtime, with no cross-thread wake-ups.
     let mut builder = if threads <= 1 {
         tokio::runtime::Builder::new_current_thread()

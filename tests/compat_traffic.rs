@@ -203,3 +203,42 @@ fn hash_based_balancing_picks_the_same_servers_as_haproxy() {
         assert_eq!(ours, theirs, "{label}: server sequence differs");
     }
 }
+
+/// Server connection reuse across clients (`http-reuse safe`): the number
+/// of connections each server sees is the same as with HAProxy.
+#[test]
+fn server_connection_reuse_matches_haproxy() {
+    let Some(real) = oracle() else { return };
+    let run = |bin: &str, who: &str| -> (usize, usize, Vec<String>) {
+        let (s1, s2) = (Backend::http("s1"), Backend::http("s2"));
+        let cfg = format!(
+            "global\n nbthread 1\ndefaults\n mode http\n timeout connect 2s\n timeout client 5s\n timeout server 5s\n\
+             listen app\n bind {{fe}}\n server s1 {}\n server s2 {}\n",
+            s1.addr, s2.addr
+        );
+        let px = Proxy::start_binary(bin, &format!("reuse-{who}"), &cfg);
+        let mut seen = Vec::new();
+        for (client, n) in [(0, 2), (1, 3), (2, 1)] {
+            let mut c = px.connect();
+            for i in 0..n {
+                let close = if i + 1 == n {
+                    "Connection: close\r\n"
+                } else {
+                    ""
+                };
+                c.send(format!("GET /{client}/{i} HTTP/1.1\r\nHost: x\r\n{close}\r\n").as_bytes());
+                seen.push(
+                    c.response()
+                        .map(|r| r.text().lines().next().unwrap_or("").to_string())
+                        .unwrap_or_default(),
+                );
+            }
+            assert!(c.closed());
+            std::thread::sleep(std::time::Duration::from_millis(50));
+        }
+        (s1.connections(), s2.connections(), seen)
+    };
+    let ours = run(env!("CARGO_BIN_EXE_haproxy"), "ours");
+    let theirs = run(&real, "haproxy");
+    assert_eq!(ours, theirs);
+}

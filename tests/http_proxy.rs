@@ -567,3 +567,55 @@ fn queue_timeout_gives_503() {
         "one is served, the other leaves the queue after 200 ms"
     );
 }
+
+#[test]
+fn idle_server_connections_are_shared_between_clients_as_http_reuse_safe() {
+    let s1 = Backend::http("s1");
+    let s2 = Backend::http("s2");
+    let px = Proxy::start(
+        "reuse-safe",
+        &format!(
+            "{DEFAULTS}listen app\n bind {{fe}}\n server s1 {}\n server s2 {}\n",
+            s1.addr, s2.addr
+        ),
+    );
+    let get = |cl: &mut common::Client, close: bool| {
+        let c = if close { "Connection: close\r\n" } else { "" };
+        cl.send(format!("GET / HTTP/1.1\r\nHost: x\r\n{c}\r\n").as_bytes());
+        cl.response()
+            .expect("response")
+            .text()
+            .lines()
+            .next()
+            .unwrap_or("")
+            .to_string()
+    };
+    // Client A: s1 then s2, then leaves; both server connections go idle.
+    let mut a = px.connect();
+    assert_eq!(get(&mut a, false), "s1");
+    assert_eq!(get(&mut a, true), "s2");
+    assert!(a.closed());
+    // Client B: its first request never takes a shared connection; its
+    // second one may, and takes A's connection to s2.
+    let mut b = px.connect();
+    assert_eq!(get(&mut b, false), "s1");
+    assert_eq!(get(&mut b, false), "s2");
+    assert_eq!((s1.connections(), s2.connections()), (2, 1));
+}
+
+#[test]
+fn http_reuse_always_shares_even_first_requests() {
+    let be = Backend::http("be");
+    let px = Proxy::start(
+        "reuse-always",
+        &format!(
+            "{DEFAULTS}listen app\n bind {{fe}}\n http-reuse always\n server s {}\n",
+            be.addr
+        ),
+    );
+    for _ in 0..3 {
+        assert_eq!(px.get("/", "x").status, 200);
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    assert_eq!((be.requests(), be.connections()), (3, 1));
+}

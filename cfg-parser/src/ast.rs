@@ -322,6 +322,8 @@ pub struct Proxy {
     pub errorfiles: Vec<(u16, String, Span)>,
     /// `cookie <name> [options]`: the words after `cookie`.
     pub cookie: Option<Vec<String>>,
+    /// `http-reuse never|safe|aggressive|always`.
+    pub http_reuse: Option<String>,
     /// Every line of the section, as written.
     pub directives: Vec<Directive>,
     pub disabled: bool,
@@ -354,6 +356,7 @@ impl Proxy {
             rules: Vec::new(),
             errorfiles: Vec::new(),
             cookie: None,
+            http_reuse: None,
             directives: Vec::new(),
             disabled: false,
         }

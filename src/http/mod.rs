@@ -4,4 +4,5 @@ pub mod cookie;
 pub mod errors;
 pub mod io;
 pub mod parse;
+pub mod pool;
 pub mod stream;

@@ -4,6 +4,7 @@
 use super::errors::{connection_error, stream_error};
 use super::io::{ms, write_all, BodyError, Conn, HeadRead};
 use super::parse::{self, BodyKind, RequestHead, ResponseHead};
+use super::pool::Reuse;
 use crate::acl::{eval_cond, FetchCtx};
 use crate::model::{BackendId, BackendTarget, Frontend, FrontendId, ServerAddr};
 use crate::worker::Shared;
@@ -42,6 +43,7 @@ pub async fn serve(
     let head_limit = bufsize.saturating_sub(sh.rt.global.maxrewrite).max(1024);
     let mut cli = Conn::new(sock, bufsize);
     let mut attached: Option<Attached> = None;
+    let mut first_request = true;
     let mut first = true;
     loop {
         let t = &fe.timeouts;
@@ -84,7 +86,28 @@ pub async fn serve(
                 return;
             }
         };
-        match handle_request(&sh, fe, &mut cli, &mut attached, req, body, src, dst).await {
+        let outcome = handle_request(
+            &sh,
+            fe,
+            &mut cli,
+            &mut attached,
+            &mut first_request,
+            req,
+            body,
+            src,
+            dst,
+        )
+        .await;
+        // When the client connection ends, its idle server connection is
+        // left for the others.
+        if matches!(outcome, Outcome::Close | Outcome::Done { close: true }) {
+            if let Some(a) = attached.take() {
+                if sh.rt.backend(a.backend).reuse != Reuse::Never {
+                    sh.pools[a.backend.0].put(a.server, a.conn);
+                }
+            }
+        }
+        match outcome {
             Outcome::Done { close: false } => continue,
             Outcome::Done { close: true } | Outcome::Close => return,
         }
@@ -107,6 +130,7 @@ async fn handle_request(
     fe: &Frontend,
     cli: &mut Conn,
     attached: &mut Option<Attached>,
+    first_request: &mut bool,
     mut req: RequestHead,
     body: BodyKind,
     src: SocketAddr,
@@ -168,12 +192,25 @@ async fn handle_request(
         let page = error_page(fe, Some(be), 503, close || body != BodyKind::None);
         return reply(cli, page, &mut close, body, cto).await;
     };
+    // The client connection's own idle server connection comes first; then
+    // one shared by others, unless this is its first request (`safe`).
     let mut srv_conn = None;
     if let Some(a) = attached.take() {
         if a.backend == be_id && a.server == slot.server {
             srv_conn = Some(a.conn);
+        } else if be.reuse != Reuse::Never {
+            sh.pools[a.backend.0].put(a.server, a.conn);
         }
     }
+    let shareable = match be.reuse {
+        Reuse::Never => false,
+        Reuse::Safe => !*first_request,
+        Reuse::Always => true,
+    };
+    if srv_conn.is_none() && shareable {
+        srv_conn = sh.pools[be_id.0].take(slot.server);
+    }
+    *first_request = false;
     let result = loop {
         let reused = srv_conn.is_some();
         let mut srv = match srv_conn.take() {
@@ -223,6 +260,8 @@ async fn handle_request(
             server_reusable,
         } => {
             if server_reusable {
+                // Kept by this client connection for its next request; shared
+                // with the others once that one goes elsewhere or ends.
                 *attached = Some(Attached {
                     backend: be_id,
                     server,

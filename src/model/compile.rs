@@ -279,6 +279,10 @@ fn compile_backend(p: &Proxy, id: u32, unrunnable: &mut Vec<(Span, String)>) -> 
             .enumerate()
             .map(|(i, s)| compile_server(s, i as u32 + 1))
             .collect(),
+        reuse: p.http_reuse.as_deref().map_or(
+            crate::http::pool::Reuse::Safe,
+            crate::http::pool::Reuse::from_word,
+        ),
         cookie: p
             .cookie
             .as_ref()

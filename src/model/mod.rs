@@ -202,6 +202,8 @@ pub struct Backend {
     pub rules: Vec<Rule>,
     pub servers: Vec<Server>,
     pub cookie: Option<crate::http::cookie::CookieCfg>,
+    /// `http-reuse`.
+    pub reuse: crate::http::pool::Reuse,
     pub errorfiles: Vec<(u16, std::sync::Arc<crate::http::errors::ErrorFile>)>,
     pub span: Span,
 }

@@ -1147,10 +1147,12 @@ fn hash_balance_factor(_: &mut Proxy, cx: &mut Cx) -> R {
     Ok(())
 }
 
-fn http_reuse(_: &mut Proxy, cx: &mut Cx) -> R {
+fn http_reuse(p: &mut Proxy, cx: &mut Cx) -> R {
     match cx.word(1) {
         v @ ("never" | "safe" | "aggressive" | "always") => {
-            cx.too_many(2, &format!("http-reuse {v}"))
+            cx.too_many(2, &format!("http-reuse {v}"))?;
+            p.http_reuse = Some(v.to_string());
+            Ok(())
         }
         _ => Err(cx.alert("'http-reuse' only supports 'never', 'safe', 'aggressive', 'always'.")),
     }
