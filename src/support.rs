@@ -40,6 +40,8 @@ const PROXY_RUNNABLE: &[&str] = &[
 /// Options whose runtime exists.
 const OPTIONS_RUNNABLE: &[&str] = &[
     "allbackups",
+    "h1-case-adjust-bogus-client",
+    "h1-case-adjust-bogus-server",
     "forwardfor",
     "http-keep-alive",
     "http-server-close",
@@ -85,6 +87,7 @@ const SERVER_CHECK_PARAMS: &[&str] = &[
 /// Global keywords with a runtime or without runtime effect here.
 const GLOBAL_RUNNABLE: &[&str] = &[
     "chroot",
+    "h1-case-adjust",
     "daemon",
     "description",
     "group",

@@ -242,3 +242,34 @@ fn server_connection_reuse_matches_haproxy() {
     let theirs = run(&real, "haproxy");
     assert_eq!(ours, theirs);
 }
+
+/// `h1-case-adjust` with the bogus-client/server options: the names both
+/// sides get are the same as with HAProxy.
+#[test]
+fn header_case_adjust_matches_haproxy() {
+    let Some(real) = oracle() else { return };
+    let run = |bin: &str, who: &str| -> (String, Vec<String>) {
+        let be = Backend::http("be");
+        let cfg = format!(
+            "global\n h1-case-adjust content-type Content-Type\n h1-case-adjust x-foo X-FOO\n h1-case-adjust connection Connection\n\
+             defaults\n mode http\n timeout connect 2s\n timeout client 5s\n timeout server 5s\n\
+             listen app\n bind {{fe}}\n option h1-case-adjust-bogus-client\n option h1-case-adjust-bogus-server\n server s {}\n",
+            be.addr
+        );
+        let px = Proxy::start_binary(bin, &format!("case-{who}"), &cfg);
+        let answer = exchange(
+            &px,
+            b"GET / HTTP/1.1\r\nHost: x\r\nX-Foo: bar\r\nx-other: 1\r\nConnection: close\r\n\r\n",
+        );
+        let heads = be.heads.lock().unwrap().clone();
+        (answer, heads)
+    };
+    let ours = run(env!("CARGO_BIN_EXE_haproxy"), "ours");
+    let theirs = run(&real, "haproxy");
+    assert!(
+        theirs.0.contains("Content-Type: text/plain"),
+        "{:?}",
+        theirs.0
+    );
+    assert_eq!(ours, theirs);
+}

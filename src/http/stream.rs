@@ -354,7 +354,11 @@ async fn exchange(
     let be = sh.rt.backend(be_id);
     let limit = sh.rt.global.bufsize;
     let (cto, sto) = (ms(fe.timeouts.client), ms(be.timeouts.server));
-    let head = request_head(fe, be, req, src, upgrade, server_close);
+    // `option h1-case-adjust-bogus-client|server`: names as the map says.
+    let map = Some(sh.rt.global.case_map.as_slice()).filter(|m| !m.is_empty());
+    let cli_case = map.filter(|_| fe.options.has("h1-case-adjust-bogus-client"));
+    let srv_case = map.filter(|_| be.options.has("h1-case-adjust-bogus-server"));
+    let head = request_head(fe, be, req, src, upgrade, server_close, srv_case);
     if write_all(&mut srv.io, &head, sto).await.is_err() {
         return if reused {
             Exchange::Stale
@@ -375,7 +379,7 @@ async fn exchange(
         tokio::select! {
             r = srv.read_head(limit, deadline, parse::parse_response) => match r {
                 HeadRead::Head(res) if res.status == 100 => {
-                    if write_all(&mut cli.io, &response_head(&res, req, false), cto).await.is_err() {
+                    if write_all(&mut cli.io, &response_head(&res, req, false, cli_case), cto).await.is_err() {
                         return Exchange::Aborted;
                     }
                 }
@@ -418,7 +422,7 @@ async fn exchange(
             _ => return Exchange::Error(502),
         };
         if (100..200).contains(&res.status) && res.status != 101 {
-            let interim = response_head(&res, req, false);
+            let interim = response_head(&res, req, false, cli_case);
             if write_all(&mut cli.io, &interim, cto).await.is_err() {
                 return Exchange::Aborted;
             }
@@ -448,7 +452,7 @@ async fn exchange(
     if kind == BodyKind::UntilClose {
         client_close = true;
     }
-    let mut head = response_head(&res, req, client_close);
+    let mut head = response_head(&res, req, client_close, cli_case);
     // A small body that already arrived with the head leaves in the same
     // write: one syscall per response instead of two.
     let mut kind = kind;
@@ -593,6 +597,7 @@ fn request_head(
     src: SocketAddr,
     upgrade: bool,
     server_close: bool,
+    case: CaseMap,
 ) -> Vec<u8> {
     let mut out = Vec::with_capacity(512);
     out.extend_from_slice(req.method.as_bytes());
@@ -607,7 +612,7 @@ fn request_head(
         if h.name == "connection" {
             continue;
         }
-        push_header(&mut out, &h.name, &h.value);
+        push_header(&mut out, case, &h.name, &h.value);
     }
     let xff = fe
         .options
@@ -620,15 +625,15 @@ fn request_head(
                 .position(|a| a == "header")
                 .and_then(|i| args.get(i + 1))
                 .map_or("x-forwarded-for".to_string(), |h| h.to_ascii_lowercase());
-            push_header(&mut out, &name, src.ip().to_string().as_bytes());
+            push_header(&mut out, case, &name, src.ip().to_string().as_bytes());
         }
     }
     if upgrade {
-        push_header(&mut out, "connection", b"upgrade");
+        push_header(&mut out, case, "connection", b"upgrade");
     } else if server_close {
-        push_header(&mut out, "connection", b"close");
+        push_header(&mut out, case, "connection", b"close");
     } else if req.minor == 0 {
-        push_header(&mut out, "connection", b"keep-alive");
+        push_header(&mut out, case, "connection", b"keep-alive");
     }
     out.extend_from_slice(b"\r\n");
     out
@@ -670,27 +675,33 @@ fn forwardfor_excepted(args: &[String], src: SocketAddr) -> bool {
 
 /// The response head as sent to the client: HTTP/1.1, the server's status
 /// and reason, names lower-cased, `connection: close` when we will close.
-fn response_head(res: &ResponseHead, req: &RequestHead, close: bool) -> Vec<u8> {
+fn response_head(res: &ResponseHead, req: &RequestHead, close: bool, case: CaseMap) -> Vec<u8> {
     let mut out = Vec::with_capacity(512);
     out.extend_from_slice(format!("HTTP/1.1 {} {}\r\n", res.status, res.reason).as_bytes());
     for h in &res.headers {
         if h.name == "connection" && res.status != 101 {
             continue;
         }
-        push_header(&mut out, &h.name, &h.value);
+        push_header(&mut out, case, &h.name, &h.value);
     }
     if res.status >= 200 {
         if close {
-            push_header(&mut out, "connection", b"close");
+            push_header(&mut out, case, "connection", b"close");
         } else if req.minor == 0 {
-            push_header(&mut out, "connection", b"keep-alive");
+            push_header(&mut out, case, "connection", b"keep-alive");
         }
     }
     out.extend_from_slice(b"\r\n");
     out
 }
 
-fn push_header(out: &mut Vec<u8>, name: &str, value: &[u8]) {
+/// Header names as sent: lower-cased, unless `h1-case-adjust` maps them.
+type CaseMap<'a> = Option<&'a [(String, String)]>;
+
+fn push_header(out: &mut Vec<u8>, case: CaseMap, name: &str, value: &[u8]) {
+    let name = case
+        .and_then(|m| m.iter().find(|(from, _)| from == name))
+        .map_or(name, |(_, to)| to.as_str());
     out.extend_from_slice(name.as_bytes());
     out.extend_from_slice(b": ");
     out.extend_from_slice(value);

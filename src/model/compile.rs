@@ -190,6 +190,12 @@ fn global(g: &ast::Global) -> GlobalSettings {
         log_tag: g.log_tag.clone(),
         stats_sockets: g.stats_sockets.clone(),
         stats_timeout_ms: g.stats_timeout.unwrap_or(DEFAULT_STATS_TIMEOUT_MS),
+        case_map: g
+            .directives
+            .iter()
+            .filter(|d| d.word(0) == "h1-case-adjust")
+            .map(|d| (d.word(1).to_ascii_lowercase(), d.word(2).to_string()))
+            .collect(),
     }
 }
 

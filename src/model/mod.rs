@@ -60,6 +60,8 @@ pub struct GlobalSettings {
     pub log_tag: Option<String>,
     pub stats_sockets: Vec<StatsSocket>,
     pub stats_timeout_ms: u64,
+    /// `h1-case-adjust <from> <to>`: (lower-case name, name as sent).
+    pub case_map: Vec<(String, String)>,
 }
 
 /// Where a listener accepts connections.
