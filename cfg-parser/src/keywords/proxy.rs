@@ -618,13 +618,21 @@ fn default_backend(p: &mut Proxy, cx: &mut Cx) -> R {
 /// written for the rule engine.
 fn rule(p: &mut Proxy, cx: &mut Cx) -> R {
     let kw = cx.word(0).to_string();
+    let owner = format!("{} '{}'", p.kind.label(), p.name);
     if kw == "redirect" {
-        if cx.nwords() < 2 {
-            return Err(cx.alert("'redirect' expects 'code', 'prefix', 'location', 'scheme', 'set-cookie', 'clear-cookie', 'drop-query', 'append-slash', or 'ignore-empty' (was '')."));
-        }
+        super::rules::check_redirect(&words_from(cx, 1), &owner, &cx.d.span)?;
     } else {
-        let owner = format!("{} '{}'", p.kind.label(), p.name);
-        super::rules::check_rule(&words_from(cx, 0), &owner, &cx.d.span)?;
+        if kw.starts_with("http-") {
+            // The last rule of this rule set, when it has no condition.
+            let prev = p.rules.iter().rev().find(|r| r.keyword == kw);
+            let prev = prev
+                .filter(|r| r.cond.is_none())
+                .map(|r| r.words.as_slice());
+            if let Some(w) = super::rules::final_rule_warning(&kw, prev, &cx.d.span) {
+                cx.push(w);
+            }
+        }
+        super::rules::check_rule(&words_from(cx, 0), &owner, &cx.d.span, cx.diags)?;
     }
     let words = words_from(cx, 1);
     let (action, mut cond) = split_condition(&words);
