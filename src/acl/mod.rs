@@ -154,7 +154,11 @@ fn header_values(
     let mut out = Vec::new();
     for h in r.headers.iter().filter(|h| h.name == name) {
         if split_commas {
-            out.extend(h.value.split(|b| *b == b',').map(|v| trim(v).to_vec()));
+            out.extend(
+                h.value
+                    .split(|b| *b == b',')
+                    .map(|v| v.trim_ascii().to_vec()),
+            );
         } else {
             out.push(h.value.clone());
         }
@@ -166,7 +170,7 @@ fn cookies(r: &crate::http::parse::RequestHead, name: Option<&str>) -> Vec<Vec<u
     let mut out = Vec::new();
     for h in r.headers.iter().filter(|h| h.name == "cookie") {
         for pair in h.value.split(|b| *b == b';') {
-            let pair = trim(pair);
+            let pair = pair.trim_ascii();
             let (k, v) = match pair.iter().position(|b| *b == b'=') {
                 Some(i) => (&pair[..i], &pair[i + 1..]),
                 None => (pair, &b""[..]),
@@ -177,18 +181,6 @@ fn cookies(r: &crate::http::parse::RequestHead, name: Option<&str>) -> Vec<Vec<u
         }
     }
     out
-}
-
-fn trim(s: &[u8]) -> &[u8] {
-    let a = s
-        .iter()
-        .position(|b| !b.is_ascii_whitespace())
-        .unwrap_or(s.len());
-    let b = s
-        .iter()
-        .rposition(|b| !b.is_ascii_whitespace())
-        .map_or(a, |e| e + 1);
-    &s[a..b]
 }
 
 fn as_bytes(s: &Sample) -> Vec<u8> {

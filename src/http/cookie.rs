@@ -74,7 +74,7 @@ impl CookieCfg {
             let mut kept: Vec<Vec<u8>> = Vec::new();
             let mut changed = false;
             for part in h.value.split(|b| *b == b';') {
-                let trimmed = trim(part);
+                let trimmed = part.trim_ascii();
                 let (k, v) = match trimmed.iter().position(|b| *b == b'=') {
                     Some(i) => (&trimmed[..i], &trimmed[i + 1..]),
                     None => (trimmed, &b""[..]),
@@ -171,18 +171,6 @@ impl CookieCfg {
             }
         }
     }
-}
-
-fn trim(s: &[u8]) -> &[u8] {
-    let a = s
-        .iter()
-        .position(|b| !b.is_ascii_whitespace())
-        .unwrap_or(s.len());
-    let b = s
-        .iter()
-        .rposition(|b| !b.is_ascii_whitespace())
-        .map_or(a, |e| e + 1);
-    &s[a..b]
 }
 
 #[cfg(test)]
