@@ -619,3 +619,40 @@ fn http_reuse_always_shares_even_first_requests() {
     }
     assert_eq!((be.requests(), be.connections()), (3, 1));
 }
+
+#[test]
+fn slow_clients_do_not_hold_the_proxy() {
+    let be = Backend::http("be");
+    let px = Proxy::start(
+        "slowloris",
+        &format!(
+            "global\n nbthread 1\ndefaults\n mode http\n timeout connect 2s\n timeout client 5s\n timeout server 5s\n timeout http-request 2s\n\
+             listen app\n bind {{fe}}\n server s {}\n",
+            be.addr
+        ),
+    );
+    // 300 clients each send a few bytes of a head and then stall.
+    let slow: Vec<std::net::TcpStream> = (0..300)
+        .map(|_| {
+            let mut s = std::net::TcpStream::connect(px.addr).expect("connect");
+            std::io::Write::write_all(&mut s, b"GET / HTTP/1.1\r\nHost: x\r\nX-Slow: ")
+                .expect("partial");
+            s
+        })
+        .collect();
+    // A normal client is still served at once, on the one worker thread.
+    let r = px.get("/", "x");
+    assert_eq!(r.status, 200);
+    // Then every stalled client gets its 408 when timeout http-request ends.
+    for mut s in slow.into_iter().take(5) {
+        s.set_read_timeout(Some(Duration::from_secs(5))).ok();
+        let mut buf = [0u8; 32];
+        let n = std::io::Read::read(&mut s, &mut buf).unwrap_or(0);
+        assert!(
+            buf[..n].starts_with(b"HTTP/1.1 408"),
+            "{:?}",
+            String::from_utf8_lossy(&buf[..n])
+        );
+    }
+    assert_eq!(be.requests(), 1);
+}
