@@ -602,7 +602,8 @@ impl StaticRr {
                     best = Some(i);
                 }
             }
-            let b = best.expect("members is not empty");
+            // `tot > 0` means some member has a weight: `best` is set.
+            let Some(b) = best else { break };
             score[b] -= tot;
             self.map.push(b);
         }
