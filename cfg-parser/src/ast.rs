@@ -324,6 +324,8 @@ pub struct Proxy {
     pub cookie: Option<Vec<String>>,
     /// `http-reuse never|safe|aggressive|always`.
     pub http_reuse: Option<String>,
+    /// `id <n>`: the custom proxy id.
+    pub custom_id: Option<u32>,
     /// Every line of the section, as written.
     pub directives: Vec<Directive>,
     pub disabled: bool,
@@ -357,6 +359,7 @@ impl Proxy {
             errorfiles: Vec::new(),
             cookie: None,
             http_reuse: None,
+            custom_id: None,
             directives: Vec::new(),
             disabled: false,
         }

@@ -109,7 +109,28 @@ impl Builder {
                 format!("unknown keyword '{kw}' out of section."),
             )),
             Current::Global => global::apply(&mut self.config.global, &d, &mut self.diags),
-            Current::Proxy(p) => proxy::apply(p, &d, &mut self.diags),
+            Current::Proxy(p) => {
+                proxy::apply(p, &d, &mut self.diags);
+                if d.word(0) == "id" {
+                    // Custom ids are unique among all proxies.
+                    let clash = p.custom_id.and_then(|id| {
+                        self.config.proxies.iter().find(|o| o.custom_id == Some(id))
+                    });
+                    if let Some(o) = clash {
+                        self.diags.push(Diagnostic::alert(
+                            Loc::ParsingTight(d.span.clone()),
+                            format!(
+                                "{} {} reuses same custom id as {} {} (declared at {}).",
+                                p.kind.label(),
+                                p.name,
+                                o.kind.label(),
+                                o.name,
+                                o.span
+                            ),
+                        ));
+                    }
+                }
+            }
             Current::Userlist(u) => sections::apply_userlist(u, &d, &mut self.diags),
             Current::HttpErrors(h) => sections::apply_http_errors(h, &d, &mut self.diags),
             Current::Unsupported(o) => o.directives.push(d),

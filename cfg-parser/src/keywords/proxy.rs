@@ -1310,6 +1310,7 @@ fn http_error(_: &mut Proxy, cx: &mut Cx) -> R {
 /// `id <n>`: 2.6 words three of these messages without a space before the
 /// colon.
 fn proxy_id(p: &mut Proxy, cx: &mut Cx) -> R {
+    // Uniqueness across proxies is checked by the builder, which sees them all.
     let tight = |m: &str| Diagnostic::alert(Loc::ParsingTight(cx.d.span.clone()), m);
     if p.kind == ProxyKind::Defaults {
         return Err(tight("'id' not allowed in 'defaults' section."));
@@ -1321,6 +1322,7 @@ fn proxy_id(p: &mut Proxy, cx: &mut Cx) -> R {
     if atol(cx.word(1)) <= 0 {
         return Err(tight("custom id has to be > 0."));
     }
+    p.custom_id = Some(atol(cx.word(1)).min(u32::MAX as i64) as u32);
     Ok(())
 }
 
