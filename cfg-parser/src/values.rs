@@ -57,6 +57,24 @@ pub fn parse_time_ms(text: &str) -> Result<u64, TimeError> {
     Ok(ms)
 }
 
+/// A time whose valid unit is followed by more characters (`10sx`): 2.6
+/// takes the value and only warns. Returns the value and the warning text.
+pub fn time_with_trailing(text: &str) -> Option<(u64, String)> {
+    let digits = text.bytes().take_while(u8::is_ascii_digit).count();
+    let rest = &text[digits..];
+    let unit = ["us", "ms", "s", "m", "h", "d"]
+        .into_iter()
+        .find(|u| rest.starts_with(u))?;
+    let junk = rest[unit.len()..].chars().next()?;
+    let ms = parse_time_ms(&text[..digits + unit.len()]).ok()?;
+    Some((
+        ms,
+        format!(
+            "unexpected character '{junk}' after the timer value '{text}', only (us=microseconds,ms=milliseconds,s=seconds,m=minutes,h=hours,d=days) are supported. This will be reported as an error in next versions."
+        ),
+    ))
+}
+
 /// `<digits>[k|m|g]` (binary multiples, as HAProxy's sizes).
 pub fn parse_size(text: &str) -> Option<u64> {
     let (rest, n) = number(text).ok()?;
@@ -118,6 +136,9 @@ mod tests {
         assert_eq!(parse_time_ms("abc"), Err(TimeError::BadChar('a')));
         assert_eq!(parse_time_ms(""), Err(TimeError::Empty));
         assert_eq!(parse_time_ms("30d"), Err(TimeError::Overflow));
+        assert_eq!(time_with_trailing("10sx").map(|t| t.0), Some(10_000));
+        assert_eq!(time_with_trailing("30x"), None);
+        assert_eq!(time_with_trailing("5s"), None);
     }
 
     #[test]

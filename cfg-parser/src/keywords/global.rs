@@ -829,6 +829,21 @@ fn thread_groups(_: &mut Global, cx: &mut Cx) -> R {
     }
 }
 
+/// `thread-group <n> [<threads>]`: this build, like Debian's 2.6, has one
+/// thread group.
+fn thread_group(_: &mut Global, cx: &mut Cx) -> R {
+    let v = cx.word(1);
+    match parse_u32(v) {
+        None => Err(cx.alert(format!(
+            "'thread-group' passed a missing or unparsable integer value in '{v}'"
+        ))),
+        Some(1) => Ok(()),
+        Some(n) => Err(cx.alert(format!(
+            "'thread-group' thread-group number must be between 1 and 1 (was {n})"
+        ))),
+    }
+}
+
 /// `tune.*` names (one row in the table stands for all of them).
 pub const TUNE_KEYWORDS: &[&str] = &[
     "tune.buffers.limit",
@@ -997,7 +1012,7 @@ pub static GLOBAL_KEYWORDS: &[Kw] = &[
     Kw::new("ssl-skip-self-issued-ca", ALL, flag).support(TLS),
     Kw::new("stats", ALL, stats),
     Kw::new("strict-limits", ALL, flag),
-    Kw::new("thread-group", ALL, any),
+    Kw::new("thread-group", ALL, thread_group),
     Kw::new("thread-groups", ALL, thread_groups),
     Kw::new("tune.*", ALL, tune),
     Kw::new("uid", ALL, uid),

@@ -273,6 +273,11 @@ fn set_timeout(p: &mut Proxy, cx: &mut Cx, name: &str, value_idx: usize) -> R {
     }
     let ms = match parse_time_ms(value) {
         Ok(ms) => ms,
+        Err(TimeError::BadChar(_)) if crate::values::time_with_trailing(value).is_some() => {
+            let (ms, warning) = crate::values::time_with_trailing(value).unwrap_or_default();
+            cx.push(Diagnostic::warning(Loc::None, warning));
+            ms
+        }
         Err(TimeError::BadChar(c)) => return Err(cx.alert(format!("unexpected character '{c}' in 'timeout {name}'"))),
         Err(_) => {
             return Err(cx.alert(format!(
@@ -985,6 +990,30 @@ fn cookie(p: &mut Proxy, cx: &mut Cx) -> R {
     }
 }
 
+/// `server-template <prefix> <num | range> <addr>[:port] [params*]`
+fn server_template(_: &mut Proxy, cx: &mut Cx) -> R {
+    if cx.nwords() < 4 {
+        return Err(cx.alert_bracket(
+            "'server-template' expects <prefix> <nb | range> <addr>[:<port>] as arguments.",
+        ));
+    }
+    let n = cx.word(2);
+    let ok = match n.split_once('-') {
+        Some((a, b)) => parse_u32_pos(a)
+            .zip(parse_u32_pos(b))
+            .is_some_and(|(a, b)| a <= b),
+        None => parse_u32_pos(n).is_some(),
+    };
+    if !ok {
+        return Err(cx.alert_bracket(format!("Wrong server-template number or range arg '{n}'.")));
+    }
+    Ok(())
+}
+
+fn parse_u32_pos(s: &str) -> Option<u32> {
+    crate::values::parse_u32(s).filter(|n| *n > 0)
+}
+
 /// `appsession` (HAProxy 1.4/1.5): 2.6 refuses it and so do we, since
 /// cookie persistence replaces it with different semantics.
 fn appsession(_: &mut Proxy, cx: &mut Cx) -> R {
@@ -1304,6 +1333,29 @@ fn http_error(_: &mut Proxy, cx: &mut Cx) -> R {
         }
         i += 2;
     }
+    // A content type goes with a payload, and a payload needs one.
+    let ctype = (3..cx.nwords())
+        .find(|j| cx.word(*j) == "content-type")
+        .map(|j| cx.word(j + 1).to_string());
+    let payload_len = |opt: &str| -> usize {
+        let at = (3..cx.nwords())
+            .find(|j| cx.word(*j) == opt)
+            .map(|j| cx.word(j + 1))
+            .unwrap_or("");
+        match opt {
+            "string" | "lf-string" => at.len(),
+            _ => std::fs::metadata(at).map_or(0, |m| m.len() as usize),
+        }
+    };
+    match (body, ctype) {
+        (None, Some(ct)) => cx.warn(format!(
+            "content-type '{ct}' ignored by the http reply because neither errorfile nor payload defined."
+        )),
+        (Some(b @ ("string" | "lf-string" | "file" | "lf-file")), None) if payload_len(b) > 0 => {
+            return Err(fail("a content type must be defined when non-empty payload is configured".into()))
+        }
+        _ => {}
+    }
     Ok(())
 }
 
@@ -1592,7 +1644,7 @@ pub static PROXY_KEYWORDS: &[Kw] = &[
     Kw::new("rsprep", FE_BE, legacy_rule),
     Kw::new("server", BE, server).alert_cap(),
     Kw::new("server-state-file-name", BE_DEF, server_state_file_name).parse_when_ignored(),
-    Kw::new("server-template", BE, any).alert_cap(),
+    Kw::new("server-template", BE, server_template).alert_cap(),
     Kw::new("source", BE_DEF, source).parse_when_ignored(),
     Kw::new("srvtcpka-cnt", BE_DEF, one_or_more),
     Kw::new("srvtcpka-idle", BE_DEF, one_or_more),

@@ -106,9 +106,16 @@ fn apply_params(
             });
         }
         let val = cx.word(i + 1).to_string();
-        let time = |cx: &Cx, label: &str| -> Result<u64, Diagnostic> {
+        let time = |cx: &mut Cx, label: &str| -> Result<u64, Diagnostic> {
             match parse_time_ms(&val) {
                 Ok(v) => Ok(v),
+                // 2.6 takes `2sx` as 2s and only warns.
+                Err(TimeError::BadChar(_)) if crate::values::time_with_trailing(&val).is_some() => {
+                    let (v, warning) = crate::values::time_with_trailing(&val).unwrap_or_default();
+                    let span = cx.d.span.clone();
+                    cx.push(Diagnostic::warning(Loc::Bracket(span), format!("{who} : {warning}")));
+                    Ok(v)
+                }
                 Err(TimeError::BadChar(c)) => {
                     Err(fail(cx, format!("unexpected character '{c}' in '{label}' argument of server {srv}.")))
                 }
