@@ -109,6 +109,21 @@ impl Builder {
                 format!("unknown keyword '{kw}' out of section."),
             )),
             Current::Global => global::apply(&mut self.config.global, &d, &mut self.diags),
+            Current::Proxy(_)
+                if is_experimental(&d)
+                    && !self
+                        .config
+                        .global
+                        .directives
+                        .iter()
+                        .any(|g| g.word(0) == "expose-experimental-directives") =>
+            {
+                // 2.6 stops reading the file here.
+                self.diags.push(Diagnostic::abort(
+                    Loc::Parsing(d.span.clone()),
+                    format!("'{}' action is experimental, must be allowed via a global 'expose-experimental-directives'", d.word(1)),
+                ));
+            }
             Current::Proxy(p) => {
                 proxy::apply(p, &d, &mut self.diags);
                 if d.word(0) == "id" {
@@ -350,6 +365,11 @@ impl Builder {
             ));
         }
     }
+}
+
+/// Rule actions 2.6 only accepts with `expose-experimental-directives`.
+fn is_experimental(d: &Directive) -> bool {
+    d.word(0) == "http-request" && d.word(1) == "normalize-uri"
 }
 
 /// Re-exported for the keyword modules' tests.
