@@ -516,6 +516,77 @@ pub fn compile_condition(cond: &mut Condition, acls: &[Acl]) -> Result<(), Strin
     Ok(())
 }
 
+/// Where a condition is evaluated: the stages of `haproxy -dKall`'s
+/// "usable in" columns, by index, and their names in 2.6's messages.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Stage {
+    FeTcpConnection = 0,
+    FeTcpContent = 2,
+    FeHttpRequest = 3,
+    FeUseBackend = 5,
+    BeTcpContent = 6,
+    BeHttpRequest = 7,
+    BeTcpResponse = 11,
+    BeHttpResponse = 12,
+    FeHttpResponse = 16,
+}
+
+impl Stage {
+    pub fn label(self) -> &'static str {
+        match self {
+            Stage::FeTcpConnection => "frontend tcp-request connection rule",
+            Stage::FeTcpContent => "frontend tcp-request content rule",
+            Stage::FeHttpRequest => "frontend http-request header rule",
+            Stage::FeUseBackend => "frontend use-backend rule",
+            Stage::BeTcpContent => "backend tcp-request content rule",
+            Stage::BeHttpRequest => "backend http-request header rule",
+            Stage::BeTcpResponse => "backend tcp-response content rule",
+            Stage::BeHttpResponse => "backend http-response header rule",
+            Stage::FeHttpResponse => "frontend http-response header rule",
+        }
+    }
+}
+
+/// Whether fetch `name` gives anything at `stage`.
+fn usable_at(fetch: &str, stage: Stage) -> bool {
+    samples::fetch(fetch).is_none_or(|f| f.usable.as_bytes().get(stage as usize) == Some(&b'Y'))
+}
+
+/// 2.6's warnings for condition terms that can never match at `stage`
+/// (their fetches give nothing there). `rule` names the rule for the
+/// `tcp-request connection` wording.
+pub fn never_matching(
+    cond: &Condition,
+    acls: &[Acl],
+    stage: Stage,
+    rule: Option<&str>,
+) -> Vec<String> {
+    let mut out = Vec::new();
+    for term in cond.terms.iter().flatten() {
+        match &term.acl {
+            AclRef::Named(name) => {
+                let lines: Vec<&Acl> = acls.iter().filter(|a| &a.name == name).collect();
+                if !lines.is_empty() && lines.iter().all(|a| !usable_at(&a.expr.fetch, stage)) {
+                    out.push(format!(
+                        "acl '{name}' will never match because it only involves keywords that are incompatible with '{}'",
+                        stage.label()
+                    ));
+                }
+            }
+            AclRef::Anonymous(e) if !usable_at(&e.fetch, stage) => {
+                let within = rule.map(|r| format!(" in '{r}'")).unwrap_or_default();
+                out.push(format!(
+                    "anonymous acl will never match{within} because it uses keyword '{}' which is incompatible with '{}'",
+                    e.fetch,
+                    stage.label()
+                ));
+            }
+            AclRef::Anonymous(_) => {}
+        }
+    }
+    out
+}
+
 /// Checks a condition without keeping the compiled form.
 pub fn check_condition(cond: &Condition, acls: &[Acl]) -> Result<(), String> {
     compile_condition(&mut cond.clone(), acls)

@@ -601,6 +601,11 @@ fn use_backend(p: &mut Proxy, cx: &mut Cx) -> R {
             ))
         })?;
     }
+    if let Some(c) = &cond {
+        for w in crate::acl::never_matching(c, &p.acls, crate::acl::Stage::FeUseBackend, None) {
+            cx.warn(w);
+        }
+    }
     p.use_backends.push(UseBackend {
         backend: cx.word(1).into(),
         cond,
@@ -668,6 +673,13 @@ fn rule(p: &mut Proxy, cx: &mut Cx) -> R {
     if kw == "tcp-request" && p.rules.iter().any(|r| r.keyword == "http-request") {
         cx.warn("a 'tcp-request' rule placed after an 'http-request' rule will still be processed before.");
     }
+    if let (Some(c), Some(stage)) = (&cond, rule_stage(p.kind, &kw, cx.word(1))) {
+        let within =
+            (stage == crate::acl::Stage::FeTcpConnection).then_some("tcp-request connection");
+        for w in crate::acl::never_matching(c, &p.acls, stage, within) {
+            cx.warn(w);
+        }
+    }
     p.rules.push(Rule {
         keyword: kw,
         words: action.to_vec(),
@@ -676,6 +688,39 @@ fn rule(p: &mut Proxy, cx: &mut Cx) -> R {
         translated_from: None,
     });
     Ok(())
+}
+
+/// Where a rule's condition is evaluated (a listen section counts as a
+/// frontend for request rules, as in 2.6).
+fn rule_stage(kind: ProxyKind, kw: &str, sub: &str) -> Option<crate::acl::Stage> {
+    use crate::acl::Stage::*;
+    let fe = kind != ProxyKind::Backend;
+    Some(match (kw, sub) {
+        ("http-request", _) => {
+            if fe {
+                FeHttpRequest
+            } else {
+                BeHttpRequest
+            }
+        }
+        ("http-response", _) => {
+            if kind == ProxyKind::Frontend {
+                FeHttpResponse
+            } else {
+                BeHttpResponse
+            }
+        }
+        ("tcp-request", "connection") => FeTcpConnection,
+        ("tcp-request", "content") => {
+            if fe {
+                FeTcpContent
+            } else {
+                BeTcpContent
+            }
+        }
+        ("tcp-response", "content") => BeTcpResponse,
+        _ => return None,
+    })
 }
 
 /// HAProxy 1.5's regex header rules (`reqadd`, `reqrep`, `rspdel`, ...).
