@@ -1,11 +1,14 @@
 #!/usr/bin/env bash
-# Prints one binary's `-c` answer for a config in the golden format
-# ("exit: N", "--- stdout", ..., "--- stderr", ...), normalised.
-# Usage: answer.sh BIN NAME.cfg   (run from the config's directory)
+# Prints one binary's answer in the golden format ("exit: N", "--- stdout",
+# ..., "--- stderr", ...), normalised, for `BIN ARGS...` run from DIR in the
+# corpus' fixed environment.
+# Usage: answer.sh BIN DIR ARGS...   (e.g. answer.sh /usr/sbin/haproxy golden -c -f x.cfg)
 set -uo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
+bin=$1 dir=$2
+shift 2
 out=$(mktemp) err=$(mktemp)
-env -i PATH=/usr/bin:/bin HOME=/root MULTI='x y' FOO=bar "$1" -c -f "$2" >"$out" 2>"$err"
+(cd "$dir" && env -i PATH=/usr/bin:/bin HOME=/root MULTI='x y' FOO=bar "$bin" "$@") >"$out" 2>"$err"
 code=$?
 echo "exit: $code"
 echo "--- stdout"

@@ -8,5 +8,5 @@ name=${1%.cfg} reason=$2
 cd "$here/../../cfg-parser/tests/golden"
 {
     echo "# reason: $reason"
-    bash "$here/answer.sh" "$here/../../target/debug/haproxy" "$name.cfg"
+    bash "$here/answer.sh" "$here/../../target/debug/haproxy" . -c -f "$name.cfg"
 } >"$name.ours"

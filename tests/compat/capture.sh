@@ -13,21 +13,9 @@ oracle="${ORACLE:-/usr/sbin/haproxy}"
 golden="$here/../../cfg-parser/tests/golden"
 multi="$here/../../cfg-parser/tests/golden-multi"
 
-# answer DIR ARGS...: the golden answer format for one run, on stdout.
+# answer DIR ARGS...: the golden answer format for one run of the oracle.
 answer() {
-    local dir=$1 out err code
-    shift
-    out=$(mktemp) err=$(mktemp)
-    set +e
-    (cd "$dir" && env -i PATH=/usr/bin:/bin HOME=/root MULTI='x y' FOO=bar "$oracle" "$@") >"$out" 2>"$err"
-    code=$?
-    set -e
-    echo "exit: $code"
-    echo "--- stdout"
-    bash "$here/normalize.sh" <"$out"
-    echo "--- stderr"
-    bash "$here/normalize.sh" <"$err"
-    rm -f "$out" "$err"
+    bash "$here/answer.sh" "$oracle" "$@"
 }
 
 capture_cfg() {
