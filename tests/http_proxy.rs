@@ -656,3 +656,32 @@ fn slow_clients_do_not_hold_the_proxy() {
     }
     assert_eq!(be.requests(), 1);
 }
+
+#[test]
+fn forwardfor_except_and_header_name() {
+    let be = Backend::http("be");
+    let px = Proxy::start(
+        "xff-except",
+        &format!(
+            "{DEFAULTS}frontend named\n bind {{fe}}\n option forwardfor except 10.0.0.0/8 header X-Client\n default_backend b1\n\
+             backend b1\n server s {}\n",
+            be.addr
+        ),
+    );
+    px.get("/", "x");
+    assert!(
+        be.last_head().contains("x-client: 127.0.0.1\r\n"),
+        "{}",
+        be.last_head()
+    );
+    let px2 = Proxy::start(
+        "xff-except-local",
+        &format!("{DEFAULTS}listen app\n bind {{fe}}\n option forwardfor except 127.0.0.0/8\n server s {}\n", be.addr),
+    );
+    px2.get("/", "x");
+    assert!(
+        !be.last_head().contains("x-forwarded-for"),
+        "loopback clients are excepted: {}",
+        be.last_head()
+    );
+}

@@ -614,18 +614,25 @@ fn request_head(
         }
         push_header(&mut out, case, &h.name, &h.value);
     }
-    let xff = fe
+    if let Some(ff) = fe
         .options
-        .args("forwardfor")
-        .or_else(|| be.options.args("forwardfor"));
-    if let Some(args) = xff {
-        if !forwardfor_excepted(args, src) {
-            let name = args
-                .iter()
-                .position(|a| a == "header")
-                .and_then(|i| args.get(i + 1))
-                .map_or("x-forwarded-for".to_string(), |h| h.to_ascii_lowercase());
-            push_header(&mut out, case, &name, src.ip().to_string().as_bytes());
+        .forwardfor
+        .as_ref()
+        .or(be.options.forwardfor.as_ref())
+    {
+        let none = |_: &str| None;
+        let ctx = FetchCtx {
+            src,
+            dst: src,
+            req: None,
+            nbsrv: &none,
+        };
+        if !ff
+            .except
+            .as_ref()
+            .is_some_and(|net| crate::acl::eval_acl(net, &ctx))
+        {
+            push_header(&mut out, case, &ff.header, src.ip().to_string().as_bytes());
         }
     }
     if upgrade {
@@ -637,40 +644,6 @@ fn request_head(
     }
     out.extend_from_slice(b"\r\n");
     out
-}
-
-fn forwardfor_excepted(args: &[String], src: SocketAddr) -> bool {
-    let Some(net) = args
-        .iter()
-        .position(|a| a == "except")
-        .and_then(|i| args.get(i + 1))
-    else {
-        return false;
-    };
-    let words = vec!["src".to_string(), net.clone()];
-    match cfg_parser::acl::compile_expression(&words) {
-        Ok(e) => {
-            let none = |_: &str| None;
-            let ctx = FetchCtx {
-                src,
-                dst: src,
-                req: None,
-                nbsrv: &none,
-            };
-            let item = crate::model::AclItem {
-                expr: e,
-                convs: Vec::new(),
-            };
-            crate::acl::eval_acl(
-                &crate::model::Acl {
-                    name: String::new(),
-                    exprs: vec![item],
-                },
-                &ctx,
-            )
-        }
-        Err(_) => false,
-    }
 }
 
 /// The response head as sent to the client: HTTP/1.1, the server's status

@@ -246,6 +246,29 @@ fn timeouts(p: &Proxy) -> Timeouts {
 }
 
 fn options(p: &Proxy) -> ProxyOptions {
+    let forwardfor = p.options.get("forwardfor").filter(|o| o.enabled).map(|o| {
+        let after = |kw: &str| {
+            o.args
+                .iter()
+                .position(|a| a == kw)
+                .and_then(|i| o.args.get(i + 1))
+        };
+        ForwardFor {
+            header: after("header")
+                .map_or("x-forwarded-for".to_string(), |h| h.to_ascii_lowercase()),
+            // The network was checked while parsing; it cannot fail here.
+            except: after("except").and_then(|net| {
+                let expr = compile_expression(&["src".to_string(), net.clone()]).ok()?;
+                Some(Acl {
+                    name: String::new(),
+                    exprs: vec![AclItem {
+                        expr,
+                        convs: Vec::new(),
+                    }],
+                })
+            }),
+        }
+    });
     ProxyOptions {
         names: p
             .options
@@ -253,6 +276,7 @@ fn options(p: &Proxy) -> ProxyOptions {
             .filter(|(_, o)| o.enabled)
             .map(|(n, o)| (n.clone(), o.args.clone()))
             .collect(),
+        forwardfor,
     }
 }
 

@@ -152,6 +152,17 @@ pub struct SwitchingRule {
 #[derive(Clone, Debug, Default)]
 pub struct ProxyOptions {
     pub names: Vec<(String, Vec<String>)>,
+    /// `option forwardfor`, compiled.
+    pub forwardfor: Option<ForwardFor>,
+}
+
+/// `option forwardfor [except <net>] [header <name>]`.
+#[derive(Clone, Debug)]
+pub struct ForwardFor {
+    /// Lower-cased header name.
+    pub header: String,
+    /// Clients in this network get no header (`except`), as an ACL on `src`.
+    pub except: Option<Acl>,
 }
 
 impl ProxyOptions {
