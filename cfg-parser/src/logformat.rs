@@ -99,6 +99,13 @@ pub fn parse_sample_expr(text: &str) -> Result<SampleExpr, String> {
 /// Parses a log-format string; errors are HAProxy's words after
 /// "failed to parse ...".
 pub fn parse_logformat(s: &str) -> Result<Vec<Part>, String> {
+    parse_logformat_at(s, &[])
+}
+
+/// [`parse_logformat`] for a string evaluated at the rule stages `cols`
+/// (columns of `samples::FetchInfo::usable`): a fetch that gives nothing
+/// at all of them is refused, as 2.6 does. No columns: no such check.
+pub fn parse_logformat_at(s: &str, cols: &[usize]) -> Result<Vec<Part>, String> {
     let mut parts = Vec::new();
     let mut lit = String::new();
     let mut rest = s;
@@ -119,6 +126,11 @@ pub fn parse_logformat(s: &str) -> Result<Vec<Part>, String> {
                 .ok_or_else(|| format!("failed to parse sample expression <{r}> : missing ']'."))?;
             let expr = parse_sample_expr(&r[..end])
                 .map_err(|e| format!("failed to parse sample expression <{r}> : {e}"))?;
+            if let Some(src) = samples::unusable_source(&expr.fetch, cols) {
+                return Err(format!(
+                    "sample fetch <{r}> may not be reliably used here because it needs '{src}' which is not available here"
+                ));
+            }
             if !lit.is_empty() {
                 parts.push(Part::Lit(std::mem::take(&mut lit)));
             }

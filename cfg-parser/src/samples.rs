@@ -3641,6 +3641,26 @@ pub fn fetch(name: &str) -> Option<&'static FetchInfo> {
         .map(|i| &FETCHES[i])
 }
 
+/// What each fetch reads, in 2.6's words ("HTTP request headers"), for
+/// the fetches that some rule stage cannot use. Captured from 2.6 by
+/// tests/compat/capture-fetch-sources.py; sorted by name.
+const FETCH_SOURCES: &str = include_str!("fetch-sources-2.6.tsv");
+
+/// The source 2.6 names when `fetch` gives nothing at every one of the
+/// `cols` ("usable in" columns of the rule's stages), or `None` when it
+/// is usable at one of them (or unknown, which its parser reports).
+pub fn unusable_source(name: &str, cols: &[usize]) -> Option<&'static str> {
+    let f = fetch(name)?;
+    let usable = f.usable.as_bytes();
+    if cols.is_empty() || cols.iter().any(|&c| usable.get(c) == Some(&b'Y')) {
+        return None;
+    }
+    let src = FETCH_SOURCES
+        .lines()
+        .find_map(|l| l.strip_prefix(name)?.strip_prefix('\t'));
+    Some(src.unwrap_or("internal state"))
+}
+
 /// Finds a converter by name.
 pub fn converter(name: &str) -> Option<&'static ConvInfo> {
     CONVERTERS

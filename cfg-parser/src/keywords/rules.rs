@@ -249,6 +249,9 @@ struct Act<'a> {
     /// `frontend 'fe'`.
     owner: &'a str,
     span: &'a Span,
+    /// The "usable in" columns of the stages the rule runs at (see
+    /// `samples::FetchInfo`): a fetch must give something at one of them.
+    cols: Vec<usize>,
     /// Warnings the action parser prints while the rule stays valid.
     warnings: Vec<Diagnostic>,
 }
@@ -277,6 +280,21 @@ impl Act<'_> {
             .split_once('\'')
             .map(|(_, r)| r.trim_end_matches('\''))
             .unwrap_or("")
+    }
+    /// A log-format argument, checked against the rule's stages.
+    fn logformat(&self, s: &str) -> Result<(), String> {
+        logformat(s, &self.cols)
+    }
+    /// A sample expression argument; 2.6 names `shown` when its fetch
+    /// gives nothing at the rule's stages.
+    fn sample(&self, s: &str, shown: &str) -> Result<(), String> {
+        let expr = sample(s)?;
+        match crate::samples::unusable_source(&expr.fetch, &self.cols) {
+            Some(src) => Err(format!(
+                "fetch method '{shown}' extracts information from '{src}', none of which is available here"
+            )),
+            None => Ok(()),
+        }
     }
     fn warn(&mut self, msg: String) {
         self.warnings
@@ -377,8 +395,8 @@ fn checker(tcp: bool, action: &str) -> Option<Check> {
 }
 
 /// A log-format argument (`%[req.hdr(x),lower]`), in 2.6's words.
-fn logformat(s: &str) -> Result<(), String> {
-    match crate::logformat::parse_logformat(s) {
+fn logformat(s: &str, cols: &[usize]) -> Result<(), String> {
+    match crate::logformat::parse_logformat_at(s, cols) {
         Ok(_) => Ok(()),
         Err(e) => {
             // 2.6 words an unclosed `%[` differently from other log-format errors.
@@ -394,13 +412,11 @@ fn logformat(s: &str) -> Result<(), String> {
 }
 
 /// One sample expression word (`req.hdr(host),lower`).
-fn sample(s: &str) -> Result<(), String> {
+fn sample(s: &str) -> Result<crate::logformat::SampleExpr, String> {
     if s.is_empty() {
         return Err("missing fetch method".into());
     }
-    crate::logformat::parse_sample_expr(s)
-        .map(|_| ())
-        .map_err(|e| e.trim_end_matches('.').to_string())
+    crate::logformat::parse_sample_expr(s).map_err(|e| e.trim_end_matches('.').to_string())
 }
 
 /// A regex argument. Our engine's reason differs from PCRE's text.
@@ -425,7 +441,7 @@ fn set_header(a: &mut Act) -> Result<usize, Fail> {
     if a.arg(0).is_empty() || a.arg(1).is_empty() {
         return Err("expects exactly 2 arguments".to_string().into());
     }
-    logformat(a.arg(1))?;
+    a.logformat(a.arg(1))?;
     Ok(2)
 }
 
@@ -451,7 +467,7 @@ fn replace_header(a: &mut Act) -> Result<usize, Fail> {
         return Err("expects exactly 3 arguments".to_string().into());
     }
     regex(a.arg(1))?;
-    logformat(a.arg(2))?;
+    a.logformat(a.arg(2))?;
     Ok(3)
 }
 
@@ -462,7 +478,7 @@ fn set_req_line(a: &mut Act) -> Result<usize, Fail> {
     if a.arg(0).is_empty() || !a.absent(1) {
         return Err("expects exactly 1 argument <format>".to_string().into());
     }
-    logformat(a.arg(0))?;
+    a.logformat(a.arg(0))?;
     Ok(1)
 }
 
@@ -476,7 +492,7 @@ fn replace_req_line(a: &mut Act) -> Result<usize, Fail> {
         );
     }
     regex(a.arg(0))?;
-    logformat(a.arg(1))?;
+    a.logformat(a.arg(1))?;
     Ok(2)
 }
 
@@ -562,7 +578,7 @@ fn http_reply(a: &mut Act, words: &[&str], default_status: u32) -> Result<usize,
                 body = if key == "file" {
                     Body::Raw(text.len())
                 } else {
-                    logformat(&String::from_utf8_lossy(&text))?;
+                    a.logformat(&String::from_utf8_lossy(&text))?;
                     Body::Logfmt
                 };
                 i += 2;
@@ -572,7 +588,7 @@ fn http_reply(a: &mut Act, words: &[&str], default_status: u32) -> Result<usize,
                 body = if key == "string" {
                     Body::Raw(v.len())
                 } else {
-                    logformat(v)?;
+                    a.logformat(v)?;
                     Body::Logfmt
                 };
                 i += 2;
@@ -591,7 +607,7 @@ fn http_reply(a: &mut Act, words: &[&str], default_status: u32) -> Result<usize,
                         w(i + 1)
                     ));
                 } else {
-                    logformat(w(i + 2))?;
+                    a.logformat(w(i + 2))?;
                     hdrs += 1;
                 }
                 i += 3;
@@ -708,10 +724,10 @@ fn return_reply(a: &mut Act) -> Result<usize, Fail> {
     http_reply(a, &words, 200)
 }
 
-/// 2.6's `http_parse_redirect_rule()`; `fmt` says whether the destination
+/// 2.6's `http_parse_redirect_rule()`; `fmt` is set when the destination
 /// is a log-format string (`http-request redirect`, not the `redirect`
-/// keyword). Stops at `if`/`unless`.
-fn redirect_args(args: &[String], fmt: bool, response: bool) -> Result<usize, String> {
+/// keyword), with the stages it is evaluated at. Stops at `if`/`unless`.
+fn redirect_args(args: &[String], fmt: Option<&[usize]>, response: bool) -> Result<usize, String> {
     let w = |i: usize| args.get(i).map(String::as_str).unwrap_or("");
     let (mut i, mut kind, mut dest) = (0, "", "");
     while !w(i).is_empty() {
@@ -750,14 +766,18 @@ fn redirect_args(args: &[String], fmt: bool, response: bool) -> Result<usize, St
     if response && kind != "location" {
         return Err("response only supports redirect type 'location'".into());
     }
-    if fmt {
-        logformat(dest)?;
+    if let Some(cols) = fmt {
+        logformat(dest, cols)?;
     }
     Ok(i)
 }
 
 fn http_redirect(a: &mut Act) -> Result<usize, Fail> {
-    Ok(redirect_args(a.args, true, a.kw != "http-request")?)
+    Ok(redirect_args(
+        a.args,
+        Some(&a.cols),
+        a.kw != "http-request",
+    )?)
 }
 
 /// `auth [realm R]`
@@ -785,7 +805,7 @@ fn http_capture(a: &mut Act) -> Result<usize, Fail> {
         .to_string()
         .into());
     }
-    sample(a.arg(0))?;
+    a.sample(a.arg(0), a.arg(0))?;
     match a.arg(1) {
         "len" if req => {
             if !a.fe() {
@@ -873,7 +893,7 @@ fn track_number(name: &str) -> Result<(), String> {
 /// `track-scN <sample> [table T]`
 fn http_track_sc(a: &mut Act) -> Result<usize, Fail> {
     track_number(a.name)?;
-    sample(a.arg(0))?;
+    a.sample(a.arg(0), a.arg(0))?;
     if a.arg(1) != "table" {
         return Ok(1);
     }
@@ -902,7 +922,7 @@ fn acl_map_args(a: &mut Act, n: usize) -> Result<usize, Fail> {
         return Err(format!("expects exactly {n} arguments").into());
     }
     for i in 0..n {
-        logformat(a.arg(i))?;
+        a.logformat(a.arg(i))?;
     }
     Ok(n)
 }
@@ -935,7 +955,14 @@ fn tcp_capture(a: &mut Act) -> Result<usize, Fail> {
             a.owner
         )));
     }
-    sample(a.arg(0)).map_err(|m| full(a, m))?;
+    // 2.6 looks at the proxy before the expression.
+    if !a.fe() {
+        return Err(full(
+            a,
+            format!("proxy '{}' has no frontend capability", a.proxy_name()),
+        ));
+    }
+    a.sample(a.arg(0), a.arg(0)).map_err(|m| full(a, m))?;
     let mut used = 1;
     let mut len = 0;
     if a.arg(1) == "len" {
@@ -948,18 +975,13 @@ fn tcp_capture(a: &mut Act) -> Result<usize, Fail> {
     if len == 0 {
         return Err(full(a, "a positive 'len' argument is mandatory".into()));
     }
-    if !a.fe() {
-        return Err(full(
-            a,
-            format!("proxy '{}' has no frontend capability", a.proxy_name()),
-        ));
-    }
     Ok(used)
 }
 
 /// tcp `track-scN <sample> [table T]` (the tcp list only knows 0..2).
 fn tcp_track_sc(a: &mut Act) -> Result<usize, Fail> {
-    sample(a.arg(0)).map_err(|m| Fail::Full(format!("'{} {} {}' : {m}", a.kw, a.set, a.name)))?;
+    a.sample(a.arg(0), a.arg(0))
+        .map_err(|m| Fail::Full(format!("'{} {} {}' : {m}", a.kw, a.set, a.name)))?;
     // 2.6 takes the word after `table` even when it is empty.
     Ok(if a.arg(1) == "table" { 3 } else { 1 })
 }
@@ -1026,11 +1048,11 @@ fn vars(a: &mut Act) -> Result<usize, Fail> {
     match kind {
         0 => Ok(0),
         1 => {
-            sample(a.arg(0))?;
+            a.sample(a.arg(0), a.name)?;
             Ok(1)
         }
         _ => {
-            logformat(a.arg(0))?;
+            a.logformat(a.arg(0))?;
             Ok(1)
         }
     }
@@ -1059,6 +1081,24 @@ fn set_nice(a: &mut Act) -> Result<usize, Fail> {
     Ok(1)
 }
 
+/// The "usable in" columns (`haproxy -dKall`) of the stages where a rule
+/// of `kw` (`set` for tcp rules) runs, in a proxy with the frontend and/or
+/// backend capability.
+fn stage_columns(kw: &str, set: &str, fe: bool, be: bool) -> Vec<usize> {
+    let (fe_col, be_col) = match (kw, set) {
+        ("http-request", _) => (Some(3), Some(7)),
+        ("http-response" | "http-after-response", _) => (Some(16), Some(12)),
+        ("tcp-request", "connection") => (Some(0), None),
+        ("tcp-request", "session") => (Some(1), None),
+        ("tcp-request", _) => (Some(2), Some(6)),
+        _ => (Some(15), Some(11)),
+    };
+    let mut cols = Vec::new();
+    cols.extend(fe_col.filter(|_| fe));
+    cols.extend(be_col.filter(|_| be));
+    cols
+}
+
 /// Runs the action's checker and the trailing-word check; `set` is the tcp
 /// rule set. Errors are returned ready to print, warnings pushed to `diags`.
 fn check_action(
@@ -1083,8 +1123,10 @@ fn check_action(
         args: &words[at + 1..],
         owner,
         span,
+        cols: Vec::new(),
         warnings: Vec::new(),
     };
+    a.cols = stage_columns(kw, set, a.fe(), a.be());
     let res = check(&mut a);
     diags.append(&mut a.warnings);
     let loc = Loc::Parsing(span.clone());
@@ -1121,7 +1163,7 @@ fn check_action(
 /// [option]... [if|unless cond]` (`words` without the keyword). Its
 /// destination is literal text, unlike `http-request redirect`'s.
 pub fn check_redirect(words: &[String], owner: &str, span: &Span) -> Result<(), Diagnostic> {
-    redirect_args(words, false, false).map(|_| ()).map_err(|m| {
+    redirect_args(words, None, false).map(|_| ()).map_err(|m| {
         Diagnostic::alert(
             Loc::Parsing(span.clone()),
             format!("error detected in {owner} while parsing redirect rule : {m}."),
@@ -1217,6 +1259,12 @@ fn check_tcp_rule(
                 Err(crate::values::TimeError::BadChar(c)) => alert(format!("{bad} (unexpected character '{c}')")),
                 _ => Ok(()),
             };
+        }
+        ("tcp-request", set @ ("connection" | "session")) if owner.starts_with("backend") => {
+            let name = owner.split('\'').nth(1).unwrap_or("");
+            return alert(format!(
+                "tcp-request {set} is not allowed because backend {name} is not a frontend"
+            ));
         }
         ("tcp-request", "connection") => ("connection", TCP_CONNECTION),
         ("tcp-request", "session") => ("session", TCP_CONNECTION),
