@@ -3,6 +3,7 @@ pub mod acl;
 pub mod balance;
 pub mod check;
 pub mod cli;
+pub mod connect;
 pub mod features;
 pub mod http;
 pub mod listener;
@@ -50,9 +51,10 @@ fn run_with(opts: Options) -> i32 {
     let Some(loaded) = check::load(&opts, &mut out) else {
         return 1;
     };
-    let (true, Some(runtime)) = (loaded.ok, loaded.runtime) else {
+    let (true, Some(mut runtime)) = (loaded.ok, loaded.runtime) else {
         return 1;
     };
+    runtime.global.nosplice |= opts.no_splice;
     let mut pending = support::check_runnable(&loaded.config);
     pending.extend(
         runtime

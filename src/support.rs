@@ -4,7 +4,7 @@
 //! (nothing is silently ignored); the few that only affect what is observed
 //! (logs, health checks, the stats socket) get a WARNING instead, so that
 //! existing configs start and say what they lack.
-use cfg_parser::ast::{Config, Directive, Mode, Proxy, ProxyKind};
+use cfg_parser::ast::{Config, Directive, Proxy};
 use cfg_parser::diag::{Diagnostic, Loc};
 
 /// Proxy keywords whose runtime exists.
@@ -47,6 +47,15 @@ const OPTIONS_RUNNABLE: &[&str] = &[
     "http-server-close",
     "httpclose",
     "redispatch",
+    // TCP mode: splice is always on unless `nosplice`/`-dS`, so these keep
+    // their meaning.
+    "splice-auto",
+    "splice-request",
+    "splice-response",
+    "tcpka",
+    "clitcpka",
+    "srvtcpka",
+    "nolinger",
 ];
 
 /// Keywords that only change what is observed: warned, not refused.
@@ -111,6 +120,9 @@ const GLOBAL_RUNNABLE: &[&str] = &[
     "master-worker",
     "hard-stop-after",
     "ulimit-n",
+    "nosplice",
+    "maxpipes",
+    "tune.pipesize",
     "ssl-default-bind-ciphers",
     "ssl-default-bind-ciphersuites",
     "ssl-default-bind-options",
@@ -182,17 +194,6 @@ fn check_proxy(
     out: &mut Vec<Diagnostic>,
     not_yet: &dyn Fn(&Directive, String) -> Diagnostic,
 ) {
-    if p.effective_mode() == Mode::Tcp && p.kind != ProxyKind::Defaults {
-        out.push(Diagnostic::alert(
-            Loc::Parsing(p.span.clone()),
-            format!(
-                "{} '{}' : 'mode tcp' is not built yet in haproxy-rs: this configuration passes '-c' but cannot run yet.",
-                p.kind.label(),
-                p.name
-            ),
-        ));
-        return;
-    }
     let mut warned_checks = false;
     let mut warned_logs = false;
     for d in &p.directives {

@@ -26,6 +26,31 @@ impl Shared {
             .map(crate::model::BackendId)
     }
 
+    /// The backend a stream goes to: the first `use_backend` rule whose
+    /// condition holds, else `default_backend`.
+    pub fn route(
+        &self,
+        fe: &crate::model::Frontend,
+        ctx: &crate::acl::FetchCtx,
+    ) -> Option<crate::model::BackendId> {
+        for rule in &fe.switching {
+            if !crate::acl::eval_cond(rule.cond.as_ref(), &fe.acls, ctx) {
+                continue;
+            }
+            match &rule.target {
+                crate::model::BackendTarget::Static(id) => return Some(*id),
+                // A computed name that is no backend leaves the rule ignored.
+                crate::model::BackendTarget::Dynamic(pieces) => {
+                    let name = crate::sample::eval_logformat(pieces, ctx);
+                    if let Some(id) = self.backend_by_name(&name) {
+                        return Some(id);
+                    }
+                }
+            }
+        }
+        fe.default_backend
+    }
+
     /// Usable servers of backend `name` (`nbsrv`).
     pub fn nbsrv(&self, name: &str) -> Option<u32> {
         let i = self.rt.backends.iter().position(|b| b.name == name)?;
@@ -75,6 +100,14 @@ pub fn run(rt: Runtime, reuseport: bool) -> Result<(), Vec<StartError>> {
             .map(|n| n.get())
             .unwrap_or(1)
     });
+    // Two pipes per spliced TCP session; HAProxy's default bound is a
+    // quarter of maxconn.
+    let maxpipes = rt
+        .global
+        .maxpipes
+        .map(|m| m as usize)
+        .unwrap_or_else(|| rt.global.maxconn.unwrap_or(4096) as usize / 4);
+    crate::tcp::pipes::init(maxpipes, rt.global.pipesize);
     let backends = rt.backends.iter().map(BackendState::new).collect();
     let pools = rt
         .backends

@@ -314,11 +314,11 @@ fn dead_server_is_retried_then_redispatched() {
 #[test]
 fn configs_this_build_cannot_run_are_refused_with_the_reason() {
     let (code, err) = Proxy::run_to_exit(
-        "refuse-tcp",
-        "listen l\n mode tcp\n bind 127.0.0.1:1\n server s 127.0.0.1:1\n",
+        "refuse-tcp-rule",
+        "listen l\n mode tcp\n bind 127.0.0.1:1\n tcp-request inspect-delay 1s\n server s 127.0.0.1:1\n",
     );
     assert_eq!(code, 1);
-    assert!(err.contains("'mode tcp' is not built yet"), "{err}");
+    assert!(err.contains("'tcp-request' is not built yet"), "{err}");
     let (code, err) = Proxy::run_to_exit(
         "refuse-rule",
         &format!("{DEFAULTS}frontend fe\n bind 127.0.0.1:1\n http-request deny\n"),

@@ -8,10 +8,7 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 use tokio::time::{timeout, Instant};
 
-/// A timeout in milliseconds as configured; 0 means none.
-pub fn ms(v: u64) -> Option<Duration> {
-    (v > 0).then(|| Duration::from_millis(v))
-}
+pub use crate::connect::ms;
 
 pub struct Conn {
     pub io: TcpStream,

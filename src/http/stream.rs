@@ -5,8 +5,8 @@ use super::errors::{connection_error, stream_error};
 use super::io::{ms, write_all, BodyError, Conn, HeadRead};
 use super::parse::{self, BodyKind, RequestHead, ResponseHead};
 use super::pool::Reuse;
-use crate::acl::{eval_cond, FetchCtx};
-use crate::model::{BackendId, BackendTarget, Frontend, FrontendId, ServerAddr};
+use crate::acl::FetchCtx;
+use crate::model::{BackendId, Frontend, FrontendId};
 use crate::worker::Shared;
 use std::net::SocketAddr;
 use std::sync::atomic::Ordering;
@@ -145,7 +145,7 @@ async fn handle_request(
         req: Some(&req),
         nbsrv: &nbsrv,
     };
-    let Some(be_id) = select_backend(sh, fe, &ctx) else {
+    let Some(be_id) = sh.route(fe, &ctx) else {
         return reply(
             cli,
             error_page(fe, None, 503, close || body != BodyKind::None),
@@ -215,8 +215,8 @@ async fn handle_request(
         let reused = srv_conn.is_some();
         let mut srv = match srv_conn.take() {
             Some(c) => c,
-            None => match connect_with_retries(sh, be_id, &mut slot, dst).await {
-                Some(c) => c,
+            None => match crate::connect::connect_with_retries(sh, be_id, &mut slot, dst).await {
+                Some(s) => Conn::new(s, sh.rt.global.bufsize),
                 None => {
                     let page = error_page(fe, Some(be), 503, close || body != BodyKind::None);
                     return reply(cli, page, &mut close, body, cto).await;
@@ -514,78 +514,6 @@ async fn tunnel(cli: &mut Conn, srv: &mut Conn, fe: &Frontend, be_id: BackendId,
             let _ = copy.await;
         }
     }
-}
-
-fn select_backend(sh: &Shared, fe: &Frontend, ctx: &FetchCtx) -> Option<BackendId> {
-    for rule in &fe.switching {
-        if !eval_cond(rule.cond.as_ref(), &fe.acls, ctx) {
-            continue;
-        }
-        match &rule.target {
-            BackendTarget::Static(id) => return Some(*id),
-            // A computed name that is no backend leaves the rule ignored.
-            BackendTarget::Dynamic(pieces) => {
-                let name = crate::sample::eval_logformat(pieces, ctx);
-                if let Some(id) = sh.backend_by_name(&name) {
-                    return Some(id);
-                }
-            }
-        }
-    }
-    fe.default_backend
-}
-
-/// Connects to the slot's server, retrying `retries` times; with `option
-/// redispatch` the last retry takes a slot on another server.
-async fn connect_with_retries<'a>(
-    sh: &'a Shared,
-    be_id: BackendId,
-    slot: &mut crate::balance::Slot<'a>,
-    dst: SocketAddr,
-) -> Option<Conn> {
-    let be = sh.rt.backend(be_id);
-    let state = &sh.backends[be_id.0];
-    let mut tries = 0;
-    loop {
-        if let Some(s) = connect(&be.servers[slot.server].addr, dst, ms(be.timeouts.connect)).await
-        {
-            return Some(Conn::new(s, sh.rt.global.bufsize));
-        }
-        if tries >= be.retries {
-            return None;
-        }
-        tries += 1;
-        if tries == be.retries && be.options.has("redispatch") {
-            if let Some(other) = state.acquire_other(be, slot.server) {
-                *slot = other;
-            }
-        }
-    }
-}
-
-async fn connect(
-    addr: &ServerAddr,
-    dst: SocketAddr,
-    to: Option<std::time::Duration>,
-) -> Option<TcpStream> {
-    let target = match addr {
-        ServerAddr::Inet { addr, port_offset } => {
-            let mut a = *addr;
-            if a.port() == 0 {
-                let base = dst.port() as i32 + port_offset.unwrap_or(0);
-                a.set_port(base.clamp(0, 65535) as u16);
-            }
-            a
-        }
-        _ => return None,
-    };
-    let c = TcpStream::connect(target);
-    let s = match to {
-        Some(d) => timeout(d, c).await.ok()?.ok()?,
-        None => c.await.ok()?,
-    };
-    let _ = s.set_nodelay(true);
-    Some(s)
 }
 
 /// The request head as sent to the server: names lower-cased, order kept,

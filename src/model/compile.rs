@@ -184,6 +184,7 @@ fn global(g: &ast::Global) -> GlobalSettings {
         hard_stop_after_ms: g.hard_stop_after,
         nosplice: g.nosplice,
         maxpipes: g.maxpipes,
+        pipesize: tune("tune.pipesize", 0),
         bufsize: tune("tune.bufsize", DEFAULT_BUFSIZE),
         maxrewrite: tune("tune.maxrewrite", DEFAULT_MAXREWRITE),
         logs: g.logs.clone(),

@@ -54,6 +54,8 @@ pub struct GlobalSettings {
     pub hard_stop_after_ms: Option<u64>,
     pub nosplice: bool,
     pub maxpipes: Option<u32>,
+    /// `tune.pipesize` in bytes (0: the kernel's default).
+    pub pipesize: usize,
     pub bufsize: usize,
     pub maxrewrite: usize,
     pub logs: Vec<LogTarget>,

@@ -400,6 +400,18 @@ impl Proxy {
     }
 }
 
+impl Proxy {
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+    /// Open file descriptors of the proxy process.
+    pub fn open_fds(&self) -> usize {
+        std::fs::read_dir(format!("/proc/{}/fd", self.pid()))
+            .map(|d| d.count())
+            .unwrap_or(0)
+    }
+}
+
 impl Drop for Proxy {
     fn drop(&mut self) {
         let _ = self.child.kill();

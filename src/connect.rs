@@ -1,0 +1,70 @@
+//! Connecting to a backend's servers, shared by HTTP and TCP modes:
+//! `retries` attempts, and with `option redispatch` the last one on
+//! another server.
+use crate::balance::Slot;
+use crate::model::{BackendId, ServerAddr};
+use crate::worker::Shared;
+use std::net::SocketAddr;
+use std::time::Duration;
+use tokio::net::TcpStream;
+use tokio::time::timeout;
+
+/// Milliseconds as a timeout (0 = none).
+pub fn ms(v: u64) -> Option<Duration> {
+    (v > 0).then(|| Duration::from_millis(v))
+}
+
+/// Connects to the slot's server, retrying `retries` times; with `option
+/// redispatch` the last retry takes a slot on another server. `dst` is the
+/// client's destination (for servers without a port).
+pub async fn connect_with_retries<'a>(
+    sh: &'a Shared,
+    be_id: BackendId,
+    slot: &mut Slot<'a>,
+    dst: SocketAddr,
+) -> Option<TcpStream> {
+    let be = sh.rt.backend(be_id);
+    let state = &sh.backends[be_id.0];
+    let mut tries = 0;
+    loop {
+        if let Some(s) = connect(&be.servers[slot.server].addr, dst, ms(be.timeouts.connect)).await
+        {
+            return Some(s);
+        }
+        if tries >= be.retries {
+            return None;
+        }
+        tries += 1;
+        if tries == be.retries && be.options.has("redispatch") {
+            if let Some(other) = state.acquire_other(be, slot.server) {
+                *slot = other;
+            }
+        }
+    }
+}
+
+/// One connection attempt within `to`.
+pub async fn connect(
+    addr: &ServerAddr,
+    dst: SocketAddr,
+    to: Option<Duration>,
+) -> Option<TcpStream> {
+    let target = match addr {
+        ServerAddr::Inet { addr, port_offset } => {
+            let mut a = *addr;
+            if a.port() == 0 {
+                let base = dst.port() as i32 + port_offset.unwrap_or(0);
+                a.set_port(base.clamp(0, 65535) as u16);
+            }
+            a
+        }
+        _ => return None,
+    };
+    let c = TcpStream::connect(target);
+    let s = match to {
+        Some(d) => timeout(d, c).await.ok()?.ok()?,
+        None => c.await.ok()?,
+    };
+    let _ = s.set_nodelay(true);
+    Some(s)
+}
