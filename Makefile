@@ -33,6 +33,7 @@ compat: build
 bench:
 	bash tests/bench/check-bench.sh
 	bash tests/bench/http-bench.sh
+	bash tests/bench/tcp-bench.sh
 
 fmt:
 	$(CARGO) fmt --all
