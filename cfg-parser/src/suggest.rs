@@ -76,6 +76,88 @@ pub fn suggest<'a, I: IntoIterator<Item = &'a str>>(word: &str, candidates: I) -
     }
 }
 
+/// `candidates` in the order HAProxy 2.6 scans them, so that `suggest`
+/// resolves ties as 2.6 does: candidates listed in `order` first, by their
+/// place there, then the others in their given order.
+///
+/// 2.6 scans its registered keyword lists in registration order (the link
+/// order of its object files, each list in source order), then the
+/// section's built-in list of words it still parses by hand. The server,
+/// bind and rule-action tables keep that order themselves (each section has
+/// one scan in 2.6); `global` and proxy sections mix several of our tables,
+/// hence the explicit orders below.
+pub fn in_order<'a>(candidates: impl IntoIterator<Item = &'a str>, order: &[&str]) -> Vec<&'a str> {
+    let mut v: Vec<&'a str> = candidates.into_iter().collect();
+    // A stable sort keeps the given order among words absent from `order`.
+    v.sort_by_key(|c| order.iter().position(|o| o == c).unwrap_or(order.len()));
+    v
+}
+
+/// The order in which 2.6 scans `global` keywords for a suggestion.
+#[rustfmt::skip]
+pub const GLOBAL_ORDER: &[&str] = &[
+    // Registered keyword lists, in registration order.
+    "ca-base", "crt-base", "issuers-chain-path", "maxsslconn", "ssl-default-bind-options",
+    "ssl-default-server-options", "ssl-dh-param-file", "ssl-mode-async", "ssl-propquery",
+    "ssl-provider", "ssl-provider-path", "ssl-skip-self-issued-ca", "tune.ssl.cachesize",
+    "tune.ssl.default-dh-param", "tune.ssl.force-private-cache", "tune.ssl.lifetime",
+    "tune.ssl.maxrecord", "tune.ssl.hard-maxrecord", "tune.ssl.ssl-ctx-cache-size",
+    "tune.ssl.capture-cipherlist-size", "tune.ssl.capture-buffer-size", "tune.ssl.keylog",
+    "ssl-default-bind-ciphers", "ssl-default-server-ciphers", "ssl-default-bind-curves",
+    "ssl-default-bind-ciphersuites", "ssl-default-server-ciphersuites", "ssl-load-extra-files",
+    "ssl-load-extra-del-ext", "lua-prepend-path", "lua-load", "lua-load-per-thread",
+    "tune.lua.session-timeout", "tune.lua.task-timeout", "tune.lua.service-timeout",
+    "tune.lua.forced-yield", "tune.lua.maxmem", "tune.h2.header-table-size",
+    "tune.h2.initial-window-size", "tune.h2.max-concurrent-streams", "tune.h2.max-frame-size",
+    "h1-accept-payload-with-any-method", "h1-case-adjust", "h1-case-adjust-file",
+    "tune.idle-pool.shared", "tune.pool-high-fd-ratio", "tune.pool-low-fd-ratio", "default-path",
+    "tune.peers.max-updates-at-once", "stats", "pp2-never-send-local", "grace", "hard-stop-after",
+    "close-spread-time", "httpclient.resolvers.id", "httpclient.resolvers.prefer",
+    "httpclient.ssl.verify", "httpclient.ssl.ca-file", "tune.listener.multi-queue", "set-var",
+    "set-var-fmt", "tune.vars.global-max-size", "tune.vars.proc-max-size",
+    "tune.vars.sess-max-size", "tune.vars.txn-max-size", "tune.vars.reqres-max-size",
+    "tune.vars.check-max-size", "tune.sched.low-latency", "tune.fail-alloc", "no-memory-trimming",
+    "mworker-max-reloads", "tune.fd.edge-triggered", "profiling.tasks", "nbthread", "thread-group",
+    "thread-groups",
+    // Then the section's built-in list (cfgparse-global.c).
+    "global", "daemon", "master-worker", "noepoll", "nokqueue", "noevports", "nopoll",
+    "busy-polling", "set-dumpable", "insecure-fork-wanted", "insecure-setuid-wanted", "nosplice",
+    "nogetaddrinfo", "noreuseport", "quiet", "zero-warning", "tune.runqueue-depth",
+    "tune.maxpollevents", "tune.maxaccept", "tune.recv_enough", "tune.buffers.limit",
+    "tune.buffers.reserve", "tune.bufsize", "tune.maxrewrite", "tune.idletimer",
+    "tune.rcvbuf.client", "tune.rcvbuf.server", "tune.sndbuf.client", "tune.sndbuf.server",
+    "tune.pipesize", "tune.http.cookielen", "tune.http.logurilen", "tune.http.maxhdr",
+    "tune.comp.maxlevel", "tune.pattern.cache-size", "uid", "gid", "external-check", "user",
+    "group", "nbproc", "maxconn", "ssl-server-verify", "maxconnrate", "maxsessrate", "maxsslrate",
+    "maxcomprate", "maxpipes", "maxzlibmem", "maxcompcpuusage", "ulimit-n", "chroot",
+    "description", "node", "pidfile", "unix-bind", "log", "log-send-hostname", "server-state-base",
+    "server-state-file", "log-tag", "spread-checks", "max-spread-checks", "cpu-map", "setenv",
+    "presetenv", "unsetenv", "resetenv", "strict-limits", "localpeer", "numa-cpu-mapping",
+    "defaults", "listen", "frontend", "backend", "peers", "resolvers", "cluster-secret",
+];
+
+/// The order in which 2.6 scans proxy keywords (all four proxy kinds).
+#[rustfmt::skip]
+pub const PROXY_ORDER: &[&str] = &[
+    // Registered keyword lists, in registration order.
+    "http-check", "tcp-check", "timeout", "clitimeout", "contimeout", "srvtimeout", "rate-limit",
+    "max-keep-alive-queue", "declare", "retry-on", "clitcpka-cnt", "srvtcpka-cnt", "clitcpka-idle",
+    "srvtcpka-idle", "clitcpka-intvl", "srvtcpka-intvl", "errorloc", "errorloc302", "errorloc303",
+    "errorfile", "errorfiles", "http-error", "tcp-request", "tcp-response", "filter",
+    "use-fcgi-app", "compression", "external-check",
+    // Then the section's built-in list (cfgparse-listen.c).
+    "listen", "frontend", "backend", "defaults", "server", "default-server", "server-template",
+    "bind", "monitor-net", "monitor-uri", "mode", "id", "description", "disabled", "enabled",
+    "bind-process", "acl", "dynamic-cookie-key", "cookie", "email-alert", "persist", "appsession",
+    "load-server-state-from-file", "server-state-file-name", "max-session-srv-conns", "capture",
+    "retries", "http-request", "http-response", "http-after-response", "http-send-name-header",
+    "block", "redirect", "use_backend", "use-server", "force-persist", "ignore-persist",
+    "stick-table", "stick", "stats", "option", "default_backend", "http-reuse", "monitor",
+    "transparent", "maxconn", "backlog", "fullconn", "dispatch", "balance", "hash-type",
+    "hash-balance-factor", "unique-id-format", "unique-id-header", "log-format", "log-format-sd",
+    "log-tag", "log", "source", "usesrc", "error-log-format",
+];
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -198,5 +280,26 @@ mod tests {
     #[test]
     fn no_candidates() {
         assert_eq!(suggest("check", std::iter::empty()), None);
+    }
+
+    // `in_order` puts candidates in 2.6's scan order, unknown words last.
+    // Ties as real 2.6.12 resolved them: "id" -> 'uid' (not 'gid'), "unse"
+    // -> 'user' (not 'unsetenv'), "back" -> 'backend' (not 'backlog'),
+    // "monitor-nt" -> 'monitor-net' (not 'monitor').
+    #[test]
+    fn in_order_follows_26() {
+        assert_eq!(
+            in_order(["zz", "gid", "yy", "uid", "ca-base"], GLOBAL_ORDER),
+            ["ca-base", "uid", "gid", "zz", "yy"]
+        );
+        let g = |w: &str, c: &[&'static str]| suggest(w, in_order(c.iter().copied(), GLOBAL_ORDER));
+        assert_eq!(g("id", &["gid", "uid"]), Some("uid"));
+        assert_eq!(g("unse", &["unsetenv", "user"]), Some("user"));
+        let p = |w: &str, c: &[&'static str]| suggest(w, in_order(c.iter().copied(), PROXY_ORDER));
+        assert_eq!(p("back", &["backlog", "backend"]), Some("backend"));
+        assert_eq!(
+            p("monitor-nt", &["monitor", "monitor-net"]),
+            Some("monitor-net")
+        );
     }
 }

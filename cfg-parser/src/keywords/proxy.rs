@@ -7,6 +7,7 @@ use crate::addr::{parse_address, AddrError, AddrRules, Address, Host};
 use crate::ast::*;
 use crate::diag::{Diagnostic, Loc};
 use crate::resolve::resolve_host;
+use crate::suggest::{in_order, PROXY_ORDER};
 use crate::values::{atol, parse_time_ms, TimeError};
 
 type Kw = Keyword<Proxy>;
@@ -23,13 +24,11 @@ const FE_BE: Caps = Caps::FE_BE;
 pub fn apply(p: &mut Proxy, d: &Directive, diags: &mut Vec<Diagnostic>) {
     let name = d.word(0);
     let Some(kw) = super::lookup(PROXY_KEYWORDS, name) else {
-        let hint = did_you_mean(
-            name,
-            PROXY_KEYWORDS
-                .iter()
-                .map(|k| k.name)
-                .chain(SECTION_NAMES.iter().copied()),
-        );
+        let candidates = PROXY_KEYWORDS
+            .iter()
+            .map(|k| k.name)
+            .chain(SECTION_NAMES.iter().copied());
+        let hint = did_you_mean(name, in_order(candidates, PROXY_ORDER));
         diags.push(Diagnostic::alert(
             Loc::Parsing(d.span.clone()),
             format!(
