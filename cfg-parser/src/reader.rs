@@ -57,7 +57,6 @@ struct Frame {
     /// skipped one), so later branches are skipped.
     taken: bool,
     else_seen: bool,
-    span: Span,
 }
 
 /// Parses `files` in order as one configuration.
@@ -87,6 +86,9 @@ pub fn parse_files(files: &[SourceFile], opts: &ParseOptions) -> Parsed {
     }
 }
 
+/// After this many failed lines HAProxy stops reading a file.
+const MAX_FATAL: u32 = 50;
+
 fn read_file(b: &mut Builder, f: &SourceFile, opts: &ParseOptions) {
     let file: Arc<str> = Arc::from(f.name.as_str());
     b.start_file();
@@ -98,9 +100,25 @@ fn read_file(b: &mut Builder, f: &SourceFile, opts: &ParseOptions) {
         lines.pop(); // the empty piece after the final LF
     }
     let nlines = lines.len();
+    // Lines that failed (2.6 counts one per line whatever the number of
+    // messages, and not `.notice` & co's errors); 2.6 gives up on the file
+    // when reaching the next line after the 50th, whatever that line holds,
+    // and goes on with the next file.
+    let mut fatal = 0;
+    // The last line read: 2.6 reports an open `.if` there.
+    let mut lineno = 0;
     for (i, raw) in lines.into_iter().enumerate() {
-        let lineno = i as u32 + 1;
+        lineno = i as u32 + 1;
         let span = Span::new(&file, lineno);
+        if fatal >= MAX_FATAL {
+            b.diags.push(Diagnostic::alert(
+                Loc::ParsingTight(span),
+                format!("too many fatal errors ({fatal}), stopping now."),
+            ));
+            break; // an open `.if` is still reported
+        }
+        let before = b.diags.len();
+        let mut counted = true;
         let line = raw.strip_suffix(b"\r").unwrap_or(raw);
         let text = String::from_utf8_lossy(line);
         let section = b.section_name();
@@ -109,18 +127,20 @@ fn read_file(b: &mut Builder, f: &SourceFile, opts: &ParseOptions) {
             file: &file,
             section: &section,
         };
-        let stop = match lex_line(line, &env) {
+        let flow = match lex_line(line, &env) {
             Err(e) => {
                 b.diags.push(Diagnostic::alert(
                     Loc::ParsingTight(span.clone()),
                     e.render(&text),
                 ));
-                false
+                Flow::Next
             }
-            Ok(words) if words.is_empty() => false,
+            Ok(words) if words.is_empty() => Flow::Next,
             Ok(words) => {
                 let active = frames.iter().all(|f| f.current);
                 if words[0].text.starts_with('.') {
+                    // 2.6 does not count these (it stops at an unknown one).
+                    counted = false;
                     directive(b, &mut frames, words, &text, span.clone(), active, opts)
                 } else {
                     if active {
@@ -129,12 +149,18 @@ fn read_file(b: &mut Builder, f: &SourceFile, opts: &ParseOptions) {
                             span: span.clone(),
                         });
                     }
-                    b.diags.last().is_some_and(|d| d.outcome == Outcome::Abort)
+                    match b.diags.last() {
+                        Some(d) if d.outcome == Outcome::Abort => Flow::Abort,
+                        _ => Flow::Next,
+                    }
                 }
             }
         };
-        if stop {
+        if flow == Flow::Abort {
             return;
+        }
+        if counted && b.diags[before..].iter().any(Diagnostic::is_fatal) {
+            fatal += 1;
         }
         if missing_lf && i + 1 == nlines {
             b.diags.push(Diagnostic::alert(
@@ -145,16 +171,30 @@ fn read_file(b: &mut Builder, f: &SourceFile, opts: &ParseOptions) {
                 ),
             ));
         }
+        if flow == Flow::Break {
+            break;
+        }
     }
-    if let Some(f) = frames.first() {
+    if !frames.is_empty() {
         b.diags.push(Diagnostic::abort(
-            Loc::ParsingTight(f.span.clone()),
+            Loc::ParsingTight(Span::new(&file, lineno)),
             "non-terminated '.if' block.",
         ));
     }
 }
 
-/// Handles a line starting with `.`; returns true when reading must stop.
+/// What the reader does after a line.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Flow {
+    Next,
+    /// Stop reading this file, still reporting an open `.if` block, and go
+    /// on with the next file.
+    Break,
+    /// Stop reading: nothing after the current file is read.
+    Abort,
+}
+
+/// Handles a line starting with `.`.
 fn directive(
     b: &mut Builder,
     frames: &mut Vec<Frame>,
@@ -163,7 +203,7 @@ fn directive(
     span: Span,
     active: bool,
     opts: &ParseOptions,
-) -> bool {
+) -> Flow {
     let name = words[0].text.as_str();
     let tight = |msg: String| Diagnostic::abort(Loc::ParsingTight(span.clone()), msg);
     match name {
@@ -173,12 +213,12 @@ fn directive(
                     None => {
                         b.diags
                             .push(tight("lone '.elif' with no matching '.if'.".into()));
-                        return true;
+                        return Flow::Abort;
                     }
                     Some(f) if f.else_seen => {
                         b.diags
                             .push(tight("'.elif' after '.else' is not permitted.".into()));
-                        return true;
+                        return Flow::Abort;
                     }
                     _ => {}
                 }
@@ -205,7 +245,7 @@ fn directive(
                             &text[lead..],
                             " ".repeat(caret)
                         )));
-                        return true;
+                        return Flow::Abort;
                     }
                 }
             } else {
@@ -216,41 +256,40 @@ fn directive(
                     current: value,
                     taken: value || !enclosing_active,
                     else_seen: false,
-                    span,
                 });
             } else if let Some(f) = frames.last_mut() {
                 f.current = value;
                 f.taken |= value;
             }
-            false
+            Flow::Next
         }
         ".else" => match frames.last_mut() {
             None => {
                 b.diags
                     .push(tight("lone '.else' with no matching '.if'.".into()));
-                true
+                Flow::Abort
             }
             Some(f) if f.else_seen => {
                 b.diags
                     .push(tight("'.else' after '.else' is not permitted.".into()));
-                true
+                Flow::Abort
             }
             Some(f) => {
                 f.current = !f.taken;
                 f.taken = true;
                 f.else_seen = true;
-                false
+                Flow::Next
             }
         },
         ".endif" => {
             if frames.pop().is_none() {
                 b.diags
                     .push(tight("lone '.endif' with no matching '.if'.".into()));
-                return true;
+                return Flow::Abort;
             }
-            false
+            Flow::Next
         }
-        _ if !active => false,
+        _ if !active => Flow::Next,
         ".notice" | ".warning" | ".alert" | ".diag" => {
             if let Some(extra) = words.get(2) {
                 b.diags.push(Diagnostic::alert(
@@ -260,7 +299,7 @@ fn directive(
                         extra.text
                     ),
                 ));
-                return false;
+                return Flow::Next;
             }
             let msg = format!("'{}'.", words.get(1).map_or("", |w| w.text.as_str()));
             let loc = Loc::ParsingTight(span);
@@ -271,17 +310,18 @@ fn directive(
                 ".diag" => {}
                 _ => {
                     b.diags.push(Diagnostic::abort(loc, msg));
-                    return true;
+                    return Flow::Abort;
                 }
             }
-            false
+            Flow::Next
         }
         _ => {
             b.diags.push(Diagnostic::alert(
                 Loc::ParsingTight(span),
-                format!("unknown directive '{name}'"),
+                format!("unknown directive '{name}'."),
             ));
-            false
+            // 2.6 stops reading the file, but goes on with the next one.
+            Flow::Break
         }
     }
 }

@@ -59,16 +59,29 @@ pub fn distance(a: &Fingerprint, b: &Fingerprint) -> u32 {
 /// candidates is returned. The best one is rejected when its distance exceeds
 /// twice the byte length of `word` or twice its own byte length.
 pub fn suggest<'a, I: IntoIterator<Item = &'a str>>(word: &str, candidates: I) -> Option<&'a str> {
+    suggest_action(word, candidates.into_iter().map(|c| (c, false)))
+}
+
+/// `suggest` for rule actions, where each candidate says whether it is a
+/// prefix keyword (an action written with an argument in parentheses or a
+/// numeric suffix, `set-var(txn.x)`, `track-sc0`). 2.6's `action_suggest`
+/// is more tolerant when the best candidate is one: the limit is three
+/// times the lengths instead of twice (`add` -> `add-acl` at 7 <= 9).
+pub fn suggest_action<'a, I: IntoIterator<Item = (&'a str, bool)>>(
+    word: &str,
+    candidates: I,
+) -> Option<&'a str> {
     let target = fingerprint(word);
-    let mut best: Option<(u32, &'a str)> = None;
-    for cand in candidates {
+    let mut best: Option<(u32, &'a str, bool)> = None;
+    for (cand, prefix) in candidates {
         let d = distance(&target, &fingerprint(cand));
-        if best.is_none_or(|(bd, _)| d < bd) {
-            best = Some((d, cand));
+        if best.is_none_or(|(bd, _, _)| d < bd) {
+            best = Some((d, cand, prefix));
         }
     }
-    let (d, cand) = best?;
-    let limit = |s: &str| 2 * s.len() as u64;
+    let (d, cand, prefix) = best?;
+    let factor = if prefix { 3 } else { 2 };
+    let limit = |s: &str| factor * s.len() as u64;
     if d as u64 > limit(word) || d as u64 > limit(cand) {
         None
     } else {
@@ -76,26 +89,20 @@ pub fn suggest<'a, I: IntoIterator<Item = &'a str>>(word: &str, candidates: I) -
     }
 }
 
-/// `candidates` in the order HAProxy 2.6 scans them, so that `suggest`
-/// resolves ties as 2.6 does: candidates listed in `order` first, by their
-/// place there, then the others in their given order.
-///
-/// 2.6 scans its registered keyword lists in registration order (the link
-/// order of its object files, each list in source order), then the
-/// section's built-in list of words it still parses by hand. The server,
-/// bind and rule-action tables keep that order themselves (each section has
-/// one scan in 2.6); `global` and proxy sections mix several of our tables,
-/// hence the explicit orders below.
-pub fn in_order<'a>(candidates: impl IntoIterator<Item = &'a str>, order: &[&str]) -> Vec<&'a str> {
-    let mut v: Vec<&'a str> = candidates.into_iter().collect();
-    // A stable sort keeps the given order among words absent from `order`.
-    v.sort_by_key(|c| order.iter().position(|o| o == c).unwrap_or(order.len()));
-    v
-}
+// The words 2.6 offers as suggestions, in the order it scans them (ties
+// go to the first). They are 2.6's own lists, read from its binary: they
+// differ from the keywords we parse (we accept words 2.6 would not suggest,
+// such as `tune.quic.*` or 1.5's `reqadd`, and 2.6 suggests words it parses
+// elsewhere, such as `peers`), so callers use them instead of their tables.
+//
+// 2.6 scans its registered keyword lists in registration order (the link
+// order of its object files, each list in source order), then the section's
+// built-in list of words it parses by hand. The server, bind and rule-action
+// tables hold 2.6's words in 2.6's order themselves.
 
-/// The order in which 2.6 scans `global` keywords for a suggestion.
+/// The words 2.6 suggests for an unknown `global` keyword.
 #[rustfmt::skip]
-pub const GLOBAL_ORDER: &[&str] = &[
+pub const GLOBAL_CANDIDATES: &[&str] = &[
     // Registered keyword lists, in registration order.
     "ca-base", "crt-base", "issuers-chain-path", "maxsslconn", "ssl-default-bind-options",
     "ssl-default-server-options", "ssl-dh-param-file", "ssl-mode-async", "ssl-propquery",
@@ -136,9 +143,10 @@ pub const GLOBAL_ORDER: &[&str] = &[
     "defaults", "listen", "frontend", "backend", "peers", "resolvers", "cluster-secret",
 ];
 
-/// The order in which 2.6 scans proxy keywords (all four proxy kinds).
+/// The words 2.6 suggests for an unknown keyword in a proxy section (all
+/// four proxy kinds).
 #[rustfmt::skip]
-pub const PROXY_ORDER: &[&str] = &[
+pub const PROXY_CANDIDATES: &[&str] = &[
     // Registered keyword lists, in registration order.
     "http-check", "tcp-check", "timeout", "clitimeout", "contimeout", "srvtimeout", "rate-limit",
     "max-keep-alive-queue", "declare", "retry-on", "clitcpka-cnt", "srvtcpka-cnt", "clitcpka-idle",
@@ -156,6 +164,38 @@ pub const PROXY_ORDER: &[&str] = &[
     "transparent", "maxconn", "backlog", "fullconn", "dispatch", "balance", "hash-type",
     "hash-balance-factor", "unique-id-format", "unique-id-header", "log-format", "log-format-sd",
     "log-tag", "log", "source", "usesrc", "error-log-format",
+];
+
+/// Words 2.6 suggests for an unknown server keyword after its registered
+/// ones (`srv_find_best_kw`'s extra list: words it parses by hand or used to).
+pub const SERVER_EXTRA: &[&str] = &[
+    "ipv4",
+    "ipv6",
+    "legacy",
+    "octet-count",
+    "fail-check",
+    "sudden-death",
+    "mark-down",
+];
+
+/// The words 2.6 suggests for an unknown `option`: its `cfg_opts` and
+/// `cfg_opts2` tables, then the options it parses by hand.
+#[rustfmt::skip]
+pub const OPTION_CANDIDATES: &[&str] = &[
+    // cfg_opts
+    "abortonclose", "allbackups", "checkcache", "clitcpka", "contstats", "dontlognull",
+    "http-buffer-request", "http-ignore-probes", "idle-close-on-response", "prefer-last-server",
+    "logasap", "nolinger", "persist", "srvtcpka", "transparent",
+    // cfg_opts2
+    "splice-request", "splice-response", "splice-auto", "accept-invalid-http-request",
+    "accept-invalid-http-response", "dontlog-normal", "log-separate-errors", "log-health-checks",
+    "socket-stats", "tcp-smart-accept", "tcp-smart-connect", "independent-streams",
+    "http-use-proxy-header", "http-pretend-keepalive", "http-no-delay",
+    "h1-case-adjust-bogus-client", "h1-case-adjust-bogus-server", "disable-h2-upgrade",
+    // Parsed by hand (cfgparse-listen.c's common_options).
+    "httpclose", "http-server-close", "http-keep-alive", "redispatch", "httplog", "tcplog", "tcpka",
+    "httpchk", "ssl-hello-chk", "smtpchk", "pgsql-check", "redis-check", "mysql-check",
+    "ldap-check", "spop-check", "tcp-check", "external-check", "forwardfor", "original-to",
 ];
 
 #[cfg(test)]
@@ -282,24 +322,37 @@ mod tests {
         assert_eq!(suggest("check", std::iter::empty()), None);
     }
 
-    // `in_order` puts candidates in 2.6's scan order, unknown words last.
     // Ties as real 2.6.12 resolved them: "id" -> 'uid' (not 'gid'), "unse"
     // -> 'user' (not 'unsetenv'), "back" -> 'backend' (not 'backlog'),
-    // "monitor-nt" -> 'monitor-net' (not 'monitor').
+    // "monitor-nt" -> 'monitor-net' (not 'monitor'). Words we parse but 2.6
+    // does not offer are never suggested: "reqad" gets no hint, "tune.quic"
+    // is not matched to 'tune.quic.*'; 2.6's 'usesrc' and 'peers' are.
+    // Options: real 2.6.12 said nothing for "forceclos".
     #[test]
-    fn in_order_follows_26() {
-        assert_eq!(
-            in_order(["zz", "gid", "yy", "uid", "ca-base"], GLOBAL_ORDER),
-            ["ca-base", "uid", "gid", "zz", "yy"]
-        );
-        let g = |w: &str, c: &[&'static str]| suggest(w, in_order(c.iter().copied(), GLOBAL_ORDER));
-        assert_eq!(g("id", &["gid", "uid"]), Some("uid"));
-        assert_eq!(g("unse", &["unsetenv", "user"]), Some("user"));
-        let p = |w: &str, c: &[&'static str]| suggest(w, in_order(c.iter().copied(), PROXY_ORDER));
-        assert_eq!(p("back", &["backlog", "backend"]), Some("backend"));
-        assert_eq!(
-            p("monitor-nt", &["monitor", "monitor-net"]),
-            Some("monitor-net")
-        );
+    fn candidate_lists_follow_26() {
+        let g = |w: &str| suggest(w, GLOBAL_CANDIDATES.iter().copied());
+        assert_eq!(g("id"), Some("uid"));
+        assert_eq!(g("unse"), Some("user"));
+        assert_eq!(g("peer"), Some("peers"));
+        assert_eq!(g("resolver"), Some("resolvers"));
+        assert_eq!(g("userlis"), Some("user"));
+        let p = |w: &str| suggest(w, PROXY_CANDIDATES.iter().copied());
+        assert_eq!(p("back"), Some("backend"));
+        assert_eq!(p("monitor-nt"), Some("monitor-net"));
+        assert_eq!(p("usesr"), Some("usesrc"));
+        assert_eq!(p("reqad"), None);
+        let o = |w: &str| suggest(w, OPTION_CANDIDATES.iter().copied());
+        assert_eq!(o("httpclos"), Some("httpclose"));
+        assert_eq!(o("forceclos"), None); // 1.5's forceclose is gone
+        assert_eq!(o("http-use-ht"), Some("httpclose"));
+    }
+
+    // 2.6's action_suggest: 3x the lengths when the best is a prefix action.
+    #[test]
+    fn prefix_actions_are_more_tolerant() {
+        let acts = [("add-header", false), ("add-acl", true), ("del-acl", true)];
+        assert_eq!(suggest_action("add", acts), Some("add-acl")); // 7 <= 9
+        assert_eq!(suggest("add", ["add-acl"]), None); // 7 > 6
+        assert_eq!(suggest_action("zz", acts), None);
     }
 }

@@ -3,7 +3,7 @@ use super::{did_you_mean, log::parse_log, support_diag, Cx, Keyword, Support};
 use crate::addr::{parse_address, AddrRules};
 use crate::ast::{Directive, Global, StatsSocket};
 use crate::diag::{Diagnostic, Loc};
-use crate::suggest::{in_order, GLOBAL_ORDER};
+use crate::suggest::GLOBAL_CANDIDATES;
 use crate::values::{atol, parse_time_ms, parse_u32, TimeError};
 
 type Kw = Keyword<Global>;
@@ -24,13 +24,8 @@ pub fn apply(g: &mut Global, d: &Directive, diags: &mut Vec<Diagnostic>) {
         })
         .filter(|k| k.name != "tune.*" || TUNE_KEYWORDS.contains(&name))
     else {
-        let candidates = GLOBAL_KEYWORDS
-            .iter()
-            .map(|k| k.name)
-            .filter(|n| *n != "tune.*")
-            .chain(TUNE_KEYWORDS.iter().copied())
-            .chain(super::proxy::SECTION_NAMES.iter().copied());
-        let hint = did_you_mean(name, in_order(candidates, GLOBAL_ORDER));
+        // 2.6's own list, not our table (see `crate::suggest`).
+        let hint = did_you_mean(name, GLOBAL_CANDIDATES.iter().copied());
         diags.push(Diagnostic::alert(
             Loc::Parsing(d.span.clone()),
             format!("unknown keyword '{name}' in 'global' section{hint}"),

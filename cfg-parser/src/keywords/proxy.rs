@@ -7,7 +7,7 @@ use crate::addr::{parse_address, AddrError, AddrRules, Address, Host};
 use crate::ast::*;
 use crate::diag::{Diagnostic, Loc};
 use crate::resolve::resolve_host;
-use crate::suggest::{in_order, PROXY_ORDER};
+use crate::suggest::{OPTION_CANDIDATES, PROXY_CANDIDATES};
 use crate::values::{atol, parse_time_ms, TimeError};
 
 type Kw = Keyword<Proxy>;
@@ -24,11 +24,8 @@ const FE_BE: Caps = Caps::FE_BE;
 pub fn apply(p: &mut Proxy, d: &Directive, diags: &mut Vec<Diagnostic>) {
     let name = d.word(0);
     let Some(kw) = super::lookup(PROXY_KEYWORDS, name) else {
-        let candidates = PROXY_KEYWORDS
-            .iter()
-            .map(|k| k.name)
-            .chain(SECTION_NAMES.iter().copied());
-        let hint = did_you_mean(name, in_order(candidates, PROXY_ORDER));
+        // 2.6's own list, not our table (see `crate::suggest`).
+        let hint = did_you_mean(name, PROXY_CANDIDATES.iter().copied());
         diags.push(Diagnostic::alert(
             Loc::Parsing(d.span.clone()),
             format!(
@@ -72,11 +69,6 @@ const RULES_IN_NAMED_DEFAULTS: &[&str] = &[
     "http-response",
     "tcp-request",
     "tcp-response",
-];
-
-/// Section names are suggested too (`backendz` -> `backend`), as HAProxy does.
-pub const SECTION_NAMES: &[&str] = &[
-    "backend", "defaults", "frontend", "global", "listen", "userlist",
 ];
 
 /// The message for a keyword used where its capability is missing.
@@ -413,6 +405,22 @@ const LEGACY_OPTIONS: &[(&str, &str)] = &[
     ("http_proxy", "http_proxy"),
 ];
 
+/// The options 2.6 lets `no` negate: its `cfg_opts` and `cfg_opts2` tables
+/// (the first 33 of its suggestion list), then those it parses by hand that
+/// take a `no`.
+#[rustfmt::skip]
+const NEGATABLE_OPTIONS: &[&str] = &[
+    "abortonclose", "allbackups", "checkcache", "clitcpka", "contstats", "dontlognull",
+    "http-buffer-request", "http-ignore-probes", "idle-close-on-response", "prefer-last-server",
+    "logasap", "nolinger", "persist", "srvtcpka", "transparent", "splice-request",
+    "splice-response", "splice-auto", "accept-invalid-http-request",
+    "accept-invalid-http-response", "dontlog-normal", "log-separate-errors", "log-health-checks",
+    "socket-stats", "tcp-smart-accept", "tcp-smart-connect", "independent-streams",
+    "http-use-proxy-header", "http-pretend-keepalive", "http-no-delay",
+    "h1-case-adjust-bogus-client", "h1-case-adjust-bogus-server", "disable-h2-upgrade",
+    "httpclose", "http-server-close", "http-keep-alive", "redispatch",
+];
+
 /// `[no] option <name> [args]`
 fn option(p: &mut Proxy, cx: &mut Cx) -> R {
     let (neg, at) = if cx.word(0) == "no" {
@@ -430,15 +438,22 @@ fn option(p: &mut Proxy, cx: &mut Cx) -> R {
         translated(cx, &format!("option {old}"), &format!("option {modern}"));
         name = modern.to_string();
     }
+    // 2.6 takes `no` only for its table options and a few it parses by hand
+    // (this is checked before it looks for unknown names).
+    if neg && !NEGATABLE_OPTIONS.contains(&name.as_str()) {
+        return Err(Diagnostic::alert(
+            Loc::ParsingTight(cx.d.span.clone()),
+            format!("negation/default is not supported for option '{name}'."),
+        ));
+    }
     let Some(&(_, caps, max)) = OPTIONS.iter().find(|(n, _, _)| *n == name) else {
-        let names = OPTIONS
-            .iter()
-            .map(|o| o.0)
-            .chain(LEGACY_OPTIONS.iter().map(|o| o.0));
-        return Err(match did_you_mean(&name, names) {
-            hint if hint.is_empty() => cx.alert(format!("unknown option '{name}'.")),
-            hint => cx.alert(format!("unknown option '{name}'{hint}")),
-        });
+        // 2.6's option list: we accept a few names it would not suggest.
+        return Err(
+            match did_you_mean(&name, OPTION_CANDIDATES.iter().copied()) {
+                hint if hint.is_empty() => cx.alert(format!("unknown option '{name}'.")),
+                hint => cx.alert(format!("unknown option '{name}'{hint}")),
+            },
+        );
     };
     if let Some(lacks) = missing_cap(caps, p.kind) {
         cx.warn(format!(

@@ -4,7 +4,6 @@
 //! knows for that rule set, and its arguments are checked as 2.6 parses them
 //! (counts, keywords, status codes, variable names, sample expressions and
 //! log-format strings); the rule engine runs them.
-use super::did_you_mean;
 use crate::diag::{Diagnostic, Loc};
 use crate::source::Span;
 
@@ -1225,14 +1224,13 @@ pub fn check_rule(
     let got = if action.is_empty() {
         "but got '' (missing argument).".to_string()
     } else {
-        let names = table.iter().map(|a| a.trim_end_matches("(*)"));
-        match did_you_mean(action, names) {
-            hint if hint.is_empty() => format!("but got '{action}'."),
-            _ => format!(
-                "but got '{action}'. Did you mean '{}' maybe ?",
-                crate::suggest::suggest(action, table.iter().map(|a| a.trim_end_matches("(*)")))
-                    .unwrap_or("")
-            ),
+        // `(*)` marks 2.6's prefix actions, which get a looser threshold.
+        let names = table
+            .iter()
+            .map(|a| (a.trim_end_matches("(*)"), a.ends_with("(*)")));
+        match crate::suggest::suggest_action(action, names) {
+            None => format!("but got '{action}'."),
+            Some(best) => format!("but got '{action}'. Did you mean '{best}' maybe ?"),
         }
     };
     // HAProxy stops reading the file after this one.

@@ -91,7 +91,11 @@ fn apply_params(
     while i < cx.nwords() {
         let kw = cx.word(i).to_string();
         let Some(param) = SERVER_PARAMS.iter().find(|k| k.name == kw) else {
-            let hint = did_you_mean(&kw, SERVER_PARAMS.iter().map(|k| k.name));
+            let names = SERVER_PARAMS.iter().map(|k| k.name);
+            let hint = did_you_mean(
+                &kw,
+                names.chain(crate::suggest::SERVER_EXTRA.iter().copied()),
+            );
             if who.is_empty() {
                 return Err(cx.alert_bracket(format!(
                     "unknown keyword '{kw}'{hint} Hint: no address was expected for this server."
