@@ -15,21 +15,37 @@ pub fn ms(v: u64) -> Option<Duration> {
 }
 
 /// Connects to the slot's server, retrying `retries` times; with `option
-/// redispatch` the last retry takes a slot on another server. `dst` is the
-/// client's destination (for servers without a port).
+/// redispatch` the last retry takes a slot on another server. `src` and
+/// `dst` are the client's addresses (a server without a port takes the
+/// destination's; `send-proxy` headers carry both).
 pub async fn connect_with_retries<'a>(
     sh: &'a Shared,
     be_id: BackendId,
     slot: &mut Slot<'a>,
+    src: SocketAddr,
     dst: SocketAddr,
 ) -> Option<TcpStream> {
     let be = sh.rt.backend(be_id);
     let state = &sh.backends[be_id.0];
     let mut tries = 0;
     loop {
-        if let Some(s) = connect(&be.servers[slot.server].addr, dst, ms(be.timeouts.connect)).await
-        {
-            return Some(s);
+        let server = &be.servers[slot.server];
+        if let Some(s) = connect(&server.addr, dst, ms(be.timeouts.connect)).await {
+            let header = if server.send_proxy_v2 {
+                Some(crate::tcp::proxy_proto::v2(src, dst))
+            } else if server.send_proxy {
+                Some(crate::tcp::proxy_proto::v1(src, dst))
+            } else {
+                None
+            };
+            match header {
+                None => return Some(s),
+                Some(h) => {
+                    if write_all(&s, &h).await.is_ok() {
+                        return Some(s);
+                    }
+                }
+            }
         }
         if tries >= be.retries {
             return None;
@@ -67,4 +83,16 @@ pub async fn connect(
     };
     let _ = s.set_nodelay(true);
     Some(s)
+}
+
+async fn write_all(s: &TcpStream, mut data: &[u8]) -> std::io::Result<()> {
+    while !data.is_empty() {
+        s.writable().await?;
+        match s.try_write(data) {
+            Ok(n) => data = &data[n..],
+            Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(())
 }

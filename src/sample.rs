@@ -266,6 +266,9 @@ pub fn compile_logformat(parts: &[Part]) -> Result<Vec<Piece>, String> {
             Part::Lit(s) => Ok(Piece::Lit(s.clone())),
             Part::Var { name, .. } => Err(format!("log-format variable '%{name}'")),
             Part::Sample(e) => {
+                if !crate::acl::RUNNABLE_FETCHES.contains(&e.fetch.as_str()) {
+                    return Err(format!("sample fetch '{}'", e.fetch));
+                }
                 let convs = e
                     .converters
                     .iter()

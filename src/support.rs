@@ -29,6 +29,8 @@ const PROXY_RUNNABLE: &[&str] = &[
     "server",
     "timeout",
     "use_backend",
+    // Actions without a runtime are refused when the rules are compiled.
+    "tcp-request",
     // 1.5 forms translated into runnable ones.
     "clitimeout",
     "contimeout",
@@ -80,7 +82,14 @@ const OBSERVABILITY_OPTIONS: &[&str] = &[
 
 /// Server parameters with a runtime (`check` and friends are warned about).
 const SERVER_RUNNABLE: &[&str] = &[
-    "backup", "cookie", "disabled", "enabled", "maxconn", "weight",
+    "backup",
+    "cookie",
+    "disabled",
+    "enabled",
+    "maxconn",
+    "weight",
+    "send-proxy",
+    "send-proxy-v2",
 ];
 const SERVER_CHECK_PARAMS: &[&str] = &[
     "check",
@@ -234,7 +243,7 @@ fn check_proxy(
             )),
             "bind" => {
                 if let Some(param) = d.rest(2).find(|w| {
-                    !matches!(*w, "backlog" | "v6only" | "v4v6")
+                    !matches!(*w, "backlog" | "v6only" | "v4v6" | "accept-proxy")
                         && !w.bytes().all(|b| b.is_ascii_digit())
                 }) {
                     out.push(not_yet(d, format!("'bind' parameter '{param}'")));
@@ -246,7 +255,14 @@ fn check_proxy(
                 while let Some(w) = words.next() {
                     let takes_value = !matches!(
                         w,
-                        "backup" | "disabled" | "enabled" | "check" | "no-check" | "no-backup"
+                        "backup"
+                            | "disabled"
+                            | "enabled"
+                            | "check"
+                            | "no-check"
+                            | "no-backup"
+                            | "send-proxy"
+                            | "send-proxy-v2"
                     );
                     if SERVER_CHECK_PARAMS.contains(&w) || w == "no-check" {
                         if !warned_checks {

@@ -51,6 +51,15 @@ impl Shared {
         fe.default_backend
     }
 
+    /// Whether an idle connection to this server may serve other clients:
+    /// not with `http-reuse never`, nor when a PROXY header on it names
+    /// the client it was opened for.
+    pub fn shares(&self, be: crate::model::BackendId, server: usize) -> bool {
+        let b = self.rt.backend(be);
+        let s = &b.servers[server];
+        b.reuse != crate::http::pool::Reuse::Never && !s.send_proxy && !s.send_proxy_v2
+    }
+
     /// Usable servers of backend `name` (`nbsrv`).
     pub fn nbsrv(&self, name: &str) -> Option<u32> {
         let i = self.rt.backends.iter().position(|b| b.name == name)?;
@@ -75,7 +84,7 @@ pub fn run(rt: Runtime, reuseport: bool) -> Result<(), Vec<StartError>> {
     let mut errors = Vec::new();
     for l in &rt.listeners {
         match crate::listener::bind(l, reuseport) {
-            Ok(s) => sockets.push((l.frontend, s)),
+            Ok(s) => sockets.push((l.frontend, l.has("accept-proxy"), s)),
             Err(e) => {
                 let fe = rt.frontend(l.frontend);
                 let who = if rt.backends.iter().any(|b| b.name == fe.name) {
@@ -138,12 +147,12 @@ pub fn run(rt: Runtime, reuseport: bool) -> Result<(), Vec<StartError>> {
             .global
             .maxconn
             .map(|m| Arc::new(Semaphore::new(m.max(1) as usize)));
-        for (fe, sock) in sockets {
+        for (fe, accept_proxy, sock) in sockets {
             let sh = shared.clone();
             let global = global_slots.clone();
             tokio::spawn(async move {
                 if let Ok(l) = tokio::net::TcpListener::from_std(sock) {
-                    accept_loop(sh, fe, l, global).await;
+                    accept_loop(sh, fe, l, accept_proxy, global).await;
                 }
             });
         }
@@ -159,6 +168,7 @@ async fn accept_loop(
     sh: Arc<Shared>,
     fe: FrontendId,
     l: tokio::net::TcpListener,
+    accept_proxy: bool,
     global: Option<Arc<Semaphore>>,
 ) {
     let fe_slots = sh
@@ -187,9 +197,17 @@ async fn accept_loop(
         let sh = sh.clone();
         tokio::spawn(async move {
             let _slots = (g, f);
+            // Connection rules, the PROXY header, session rules.
+            let Some((src, dst, initial)) =
+                crate::tcp::handshake(&sh, sh.rt.frontend(fe), &sock, src, dst, accept_proxy).await
+            else {
+                return;
+            };
             match sh.rt.frontend(fe).mode {
-                Mode::Http => crate::http::stream::serve(sh.clone(), fe, sock, src, dst).await,
-                Mode::Tcp => crate::tcp::serve(sh.clone(), fe, sock, src, dst).await,
+                Mode::Http => {
+                    crate::http::stream::serve(sh.clone(), fe, sock, src, dst, initial).await
+                }
+                Mode::Tcp => crate::tcp::serve(sh.clone(), fe, sock, src, dst, initial).await,
             }
         });
     }

@@ -315,10 +315,13 @@ fn dead_server_is_retried_then_redispatched() {
 fn configs_this_build_cannot_run_are_refused_with_the_reason() {
     let (code, err) = Proxy::run_to_exit(
         "refuse-tcp-rule",
-        "listen l\n mode tcp\n bind 127.0.0.1:1\n tcp-request inspect-delay 1s\n server s 127.0.0.1:1\n",
+        "listen l\n mode tcp\n bind 127.0.0.1:1\n tcp-request content set-var(sess.a) src\n server s 127.0.0.1:1\n",
     );
     assert_eq!(code, 1);
-    assert!(err.contains("'tcp-request' is not built yet"), "{err}");
+    assert!(
+        err.contains("'tcp-request content' with the tcp action 'set-var(sess.a)' is not built yet"),
+        "{err}"
+    );
     let (code, err) = Proxy::run_to_exit(
         "refuse-rule",
         &format!("{DEFAULTS}frontend fe\n bind 127.0.0.1:1\n http-request deny\n"),
@@ -684,4 +687,41 @@ fn forwardfor_except_and_header_name() {
         "loopback clients are excepted: {}",
         be.last_head()
     );
+}
+
+#[test]
+fn accept_proxy_gives_the_original_client_to_acls_and_forwardfor() {
+    let inside = Backend::http("inside");
+    let outside = Backend::http("outside");
+    let px = Proxy::start(
+        "http-accept-proxy",
+        &format!(
+            "{DEFAULTS}frontend fe\n bind {{fe}} accept-proxy\n option forwardfor\n\
+             use_backend in if {{ src 192.0.2.0/24 }}\n default_backend out\n\
+             backend in\n server i {}\nbackend out\n server o {}\n",
+            inside.addr, outside.addr
+        ),
+    );
+    let mut c = px.connect();
+    c.send(b"PROXY TCP4 192.0.2.9 198.51.100.1 4000 80\r\nGET / HTTP/1.1\r\nHost: h\r\nConnection: close\r\n\r\n");
+    let r = c.response().expect("response");
+    assert!(r.text().starts_with("inside\n"));
+    assert!(
+        inside
+            .last_head()
+            .contains("x-forwarded-for: 192.0.2.9\r\n"),
+        "{}",
+        inside.last_head()
+    );
+    let mut c = px.connect();
+    c.send(b"PROXY TCP4 10.9.9.9 198.51.100.1 4000 80\r\nGET / HTTP/1.1\r\nHost: h\r\nConnection: close\r\n\r\n");
+    assert!(c
+        .response()
+        .expect("response")
+        .text()
+        .starts_with("outside\n"));
+    // A request without the header is not served.
+    let mut c = px.connect();
+    c.send(b"GET / HTTP/1.1\r\nHost: h\r\n\r\n");
+    assert!(c.response().is_none());
 }

@@ -6,7 +6,7 @@ use common::Proxy;
 use std::io::{Read, Write};
 use std::net::{Shutdown, SocketAddr, TcpListener, TcpStream};
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::thread;
 use std::time::{Duration, Instant};
 
@@ -25,11 +25,15 @@ enum Role {
     AnswerAfterFin(usize),
     /// Reads and never answers.
     Silent,
+    /// Reads until the client's FIN, keeps the bytes, answers "ok".
+    Record,
 }
 
 struct Server {
     addr: SocketAddr,
     conns: Arc<AtomicUsize>,
+    /// What each connection sent (Role::Record).
+    got: Arc<Mutex<Vec<Vec<u8>>>>,
 }
 
 impl Server {
@@ -37,33 +41,55 @@ impl Server {
         let l = TcpListener::bind("127.0.0.1:0").expect("bind server");
         let addr = l.local_addr().expect("addr");
         let conns = Arc::new(AtomicUsize::new(0));
-        let c = conns.clone();
+        let got = Arc::new(Mutex::new(Vec::new()));
+        let (c, g) = (conns.clone(), got.clone());
         thread::spawn(move || {
             for s in l.incoming() {
                 let Ok(mut s) = s else { continue };
                 c.fetch_add(1, Ordering::SeqCst);
-                thread::spawn(move || serve(&mut s, name, role));
+                let g = g.clone();
+                thread::spawn(move || {
+                    if let Some(bytes) = serve(&mut s, name, role) {
+                        g.lock().expect("lock").push(bytes);
+                    }
+                });
             }
         });
-        Server { addr, conns }
+        Server { addr, conns, got }
     }
     fn connections(&self) -> usize {
         self.conns.load(Ordering::SeqCst)
     }
+    /// What the connections recorded so far sent, waiting briefly for the
+    /// last one to finish.
+    fn received(&self, n: usize) -> Vec<Vec<u8>> {
+        let start = Instant::now();
+        while self.got.lock().expect("lock").len() < n && start.elapsed() < Duration::from_secs(10)
+        {
+            thread::sleep(Duration::from_millis(10));
+        }
+        self.got.lock().expect("lock").clone()
+    }
 }
 
-fn serve(s: &mut TcpStream, name: &str, role: Role) {
+fn serve(s: &mut TcpStream, name: &str, role: Role) -> Option<Vec<u8>> {
     let mut buf = vec![0u8; 256 * 1024];
     match role {
+        Role::Record => {
+            let mut v = Vec::new();
+            let _ = s.read_to_end(&mut v);
+            let _ = s.write_all(b"ok");
+            return Some(v);
+        }
         Role::Echo => loop {
             match s.read(&mut buf) {
                 Ok(0) | Err(_) => {
                     let _ = s.shutdown(Shutdown::Write);
-                    return;
+                    return None;
                 }
                 Ok(n) => {
                     if s.write_all(&buf[..n]).is_err() {
-                        return;
+                        return None;
                     }
                 }
             }
@@ -85,6 +111,7 @@ fn serve(s: &mut TcpStream, name: &str, role: Role) {
         }
         Role::Silent => while matches!(s.read(&mut buf), Ok(k) if k > 0) {},
     }
+    None
 }
 
 /// Deterministic bytes: position `off`.. of an endless pseudo-random stream.
@@ -391,5 +418,199 @@ fn ten_thousand_connections_leak_no_descriptor_or_pipe() {
     assert!(
         after <= before + 4 * 2 * 2,
         "descriptors grew from {before} to {after} after 10,000 connections"
+    );
+}
+
+/// A TLS 1.2 ClientHello as browsers send it first, naming `sni`: a
+/// session id, several cipher suites and extensions around server_name.
+fn client_hello(sni: &str) -> Vec<u8> {
+    fn ext(ty: u16, body: &[u8]) -> Vec<u8> {
+        let mut e = ty.to_be_bytes().to_vec();
+        e.extend((body.len() as u16).to_be_bytes());
+        e.extend(body);
+        e
+    }
+    let name = sni.as_bytes();
+    let mut sn = ((name.len() + 3) as u16).to_be_bytes().to_vec();
+    sn.push(0); // host_name
+    sn.extend((name.len() as u16).to_be_bytes());
+    sn.extend(name);
+    let mut exts = Vec::new();
+    exts.extend(ext(0xff01, &[0])); // renegotiation_info
+    exts.extend(ext(0x0000, &sn)); // server_name
+    exts.extend(ext(0x000a, &[0, 4, 0, 0x1d, 0, 0x17])); // supported_groups
+    exts.extend(ext(0x0010, b"\x00\x0c\x02h2\x08http/1.1")); // ALPN
+    let mut hello = vec![0x03, 0x03];
+    hello.extend((0..32).map(|i| i as u8 * 7)); // random
+    hello.push(32);
+    hello.extend([0xab; 32]); // session id
+    let suites = [0x1301u16, 0x1302, 0xc02f, 0xc030, 0x009c];
+    hello.extend(((suites.len() * 2) as u16).to_be_bytes());
+    for c in suites {
+        hello.extend(c.to_be_bytes());
+    }
+    hello.extend([1, 0]); // compression: null
+    hello.extend((exts.len() as u16).to_be_bytes());
+    hello.extend(exts);
+    let mut hs = vec![0x01];
+    hs.extend(&(hello.len() as u32).to_be_bytes()[1..]);
+    hs.extend(hello);
+    let mut rec = vec![0x16, 0x03, 0x01];
+    rec.extend((hs.len() as u16).to_be_bytes());
+    rec.extend(hs);
+    rec
+}
+
+#[test]
+fn sni_routing_of_a_tls_client_hello_split_in_two_writes() {
+    let (a, b, other) = (
+        Server::start("a", Role::Echo),
+        Server::start("b", Role::Echo),
+        Server::start("other", Role::Echo),
+    );
+    let px = Proxy::start(
+        "tcp-sni",
+        &format!(
+            "{DEFAULTS}frontend tls\n bind {{fe}}\n tcp-request inspect-delay 5s\n\
+             tcp-request content accept if {{ req.ssl_hello_type 1 }}\n\
+             use_backend site_a if {{ req.ssl_sni -i a.example.com }}\n\
+             use_backend site_b if {{ req_ssl_sni -i b.example.com }}\n default_backend rest\n\
+             backend site_a\n server a {}\nbackend site_b\n server b {}\nbackend rest\n server o {}\n",
+            a.addr, b.addr, other.addr
+        ),
+    );
+    for (sni, want) in [
+        ("B.example.com", &b),
+        ("a.example.com", &a),
+        ("c.example.com", &other),
+    ] {
+        let hello = client_hello(sni);
+        let mut s = connect(&px);
+        // The hello arrives in two parts: the proxy waits for the rest.
+        s.write_all(&hello[..20]).expect("part 1");
+        thread::sleep(Duration::from_millis(150));
+        s.write_all(&hello[20..]).expect("part 2");
+        s.shutdown(Shutdown::Write).expect("fin");
+        assert_eq!(
+            read_all(&mut s),
+            hello,
+            "the inspected bytes are passed on untouched"
+        );
+        assert_eq!(want.connections(), 1, "{sni}");
+    }
+}
+
+#[test]
+fn tcp_request_rules_reject_by_source_and_payload() {
+    let srv = Server::start("srv", Role::Greet);
+    // Connection rules see the peer (127.0.0.1); content rules the bytes.
+    let px = Proxy::start(
+        "tcp-reject",
+        &format!(
+            "{DEFAULTS}frontend f\n bind {{fe}}\n tcp-request inspect-delay 2s\n\
+             tcp-request content reject if {{ req.payload(0,4) -m bin 44454e59 }}\n\
+             tcp-request content accept if {{ req.len ge 4 }}\n default_backend b\n\
+             backend b\n server s {}\n",
+            srv.addr
+        ),
+    );
+    let mut s = connect(&px);
+    s.write_all(b"DENY me").expect("send");
+    assert!(read_all(&mut s).is_empty(), "payload rule rejects");
+    let mut s = connect(&px);
+    s.write_all(b"HELLO").expect("send");
+    assert_eq!(read_all(&mut s), b"srv");
+    assert_eq!(srv.connections(), 1);
+
+    let px = Proxy::start(
+        "tcp-reject-src",
+        &format!(
+            "{DEFAULTS}frontend f\n bind {{fe}}\n tcp-request connection reject if {{ src 127.0.0.0/8 }}\n default_backend b\n\
+             backend b\n server s {}\n",
+            srv.addr
+        ),
+    );
+    assert!(read_all(&mut connect(&px)).is_empty());
+    let px = Proxy::start(
+        "tcp-reject-content-src",
+        &format!(
+            "{DEFAULTS}frontend f\n bind {{fe}}\n tcp-request content reject if {{ src 127.0.0.1 }}\n default_backend b\n\
+             backend b\n server s {}\n",
+            srv.addr
+        ),
+    );
+    assert!(read_all(&mut connect(&px)).is_empty());
+    assert_eq!(
+        srv.connections(),
+        1,
+        "rejected clients never reach the server"
+    );
+}
+
+#[test]
+fn proxy_protocol_v1_in_and_out() {
+    let rec = Server::start("rec", Role::Record);
+    let px = Proxy::start(
+        "tcp-proxy-v1",
+        &format!(
+            "{DEFAULTS}frontend f\n bind {{fe}} accept-proxy\n\
+             tcp-request session reject if {{ src 203.0.113.66 }}\n default_backend b\n\
+             backend b\n server s {} send-proxy\n",
+            rec.addr
+        ),
+    );
+    let mut s = connect(&px);
+    s.write_all(b"PROXY TCP4 192.0.2.1 198.51.100.7 5555 443\r\nhello")
+        .expect("send");
+    s.shutdown(Shutdown::Write).expect("fin");
+    assert_eq!(read_all(&mut s), b"ok");
+    assert_eq!(
+        rec.received(1)[0],
+        b"PROXY TCP4 192.0.2.1 198.51.100.7 5555 443\r\nhello",
+        "the server sees the original client, then the bytes after the header"
+    );
+    // Session rules see the address the header carried.
+    let mut s = connect(&px);
+    s.write_all(b"PROXY TCP4 203.0.113.66 198.51.100.7 5555 443\r\nhello")
+        .expect("send");
+    assert!(read_all(&mut s).is_empty());
+    // Something else than a PROXY header: closed.
+    let mut s = connect(&px);
+    s.write_all(b"GET / HTTP/1.1\r\n\r\n").expect("send");
+    assert!(read_all(&mut s).is_empty());
+    assert_eq!(rec.connections(), 1);
+}
+
+#[test]
+fn proxy_protocol_v2_in_and_out() {
+    let rec = Server::start("rec", Role::Record);
+    let px = Proxy::start(
+        "tcp-proxy-v2",
+        &format!(
+            "{DEFAULTS}listen l\n bind {{fe}} accept-proxy\n server s {} send-proxy-v2\n",
+            rec.addr
+        ),
+    );
+    // The spec's layout: signature, version 2 + PROXY, TCP over IPv6,
+    // 36 address bytes.
+    let mut hdr = b"\r\n\r\n\x00\r\nQUIT\n".to_vec();
+    hdr.extend([0x21, 0x21, 0x00, 36]);
+    let src: std::net::Ipv6Addr = "2001:db8::1".parse().expect("ip");
+    let dst: std::net::Ipv6Addr = "2001:db8::2".parse().expect("ip");
+    hdr.extend(src.octets());
+    hdr.extend(dst.octets());
+    hdr.extend(40000u16.to_be_bytes());
+    hdr.extend(8443u16.to_be_bytes());
+    let mut s = connect(&px);
+    s.write_all(&hdr).expect("header");
+    s.write_all(b"payload").expect("payload");
+    s.shutdown(Shutdown::Write).expect("fin");
+    assert_eq!(read_all(&mut s), b"ok");
+    let mut want = hdr.clone();
+    want.extend(b"payload");
+    assert_eq!(
+        rec.received(1)[0],
+        want,
+        "the same v2 header goes to the server"
     );
 }

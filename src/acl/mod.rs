@@ -3,6 +3,7 @@
 use crate::model::{Acl, AclItem, Cond};
 use cfg_parser::acl::{AclExpr, IpNet, Matcher, Patterns};
 use std::net::{IpAddr, SocketAddr};
+use std::sync::atomic::{AtomicBool, Ordering};
 
 /// What a fetch can see of the stream at this point.
 pub struct FetchCtx<'a> {
@@ -11,6 +12,40 @@ pub struct FetchCtx<'a> {
     pub req: Option<&'a crate::http::parse::RequestHead>,
     /// Live server count of a backend by name (`nbsrv`).
     pub nbsrv: &'a (dyn Fn(&str) -> Option<u32> + Sync),
+    /// Client bytes received so far (TCP content inspection).
+    pub payload: &'a [u8],
+    /// More client bytes may still arrive (inspection not final): a fetch
+    /// that lacks data then says its answer may change.
+    pub partial: bool,
+    /// Set by a fetch that could not decide with the data at hand.
+    pub may_change: AtomicBool,
+}
+
+impl<'a> FetchCtx<'a> {
+    /// A context without payload (HTTP mode, routing after inspection).
+    pub fn new(
+        src: SocketAddr,
+        dst: SocketAddr,
+        req: Option<&'a crate::http::parse::RequestHead>,
+        nbsrv: &'a (dyn Fn(&str) -> Option<u32> + Sync),
+    ) -> Self {
+        FetchCtx {
+            src,
+            dst,
+            req,
+            nbsrv,
+            payload: &[],
+            partial: false,
+            may_change: AtomicBool::new(false),
+        }
+    }
+
+    /// Records that the answer may change with more data, when it can.
+    fn lacking(&self) {
+        if self.partial {
+            self.may_change.store(true, Ordering::Relaxed);
+        }
+    }
 }
 
 /// A fetched sample.
@@ -22,28 +57,91 @@ pub enum Sample {
     Bool(bool),
 }
 
+/// HAProxy's three-valued ACL result: `Miss` is "not decidable yet, wait
+/// for more data" (only while inspecting a partial payload).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Verdict {
+    Fail,
+    Miss,
+    Pass,
+}
+
+impl Verdict {
+    fn and(self, o: Verdict) -> Verdict {
+        use Verdict::*;
+        match (self, o) {
+            (Fail, _) | (_, Fail) => Fail,
+            (Miss, _) | (_, Miss) => Miss,
+            _ => Pass,
+        }
+    }
+    fn or(self, o: Verdict) -> Verdict {
+        use Verdict::*;
+        match (self, o) {
+            (Pass, _) | (_, Pass) => Pass,
+            (Miss, _) | (_, Miss) => Miss,
+            _ => Fail,
+        }
+    }
+    fn not(self) -> Verdict {
+        match self {
+            Verdict::Pass => Verdict::Fail,
+            Verdict::Fail => Verdict::Pass,
+            Verdict::Miss => Verdict::Miss,
+        }
+    }
+}
+
 /// Evaluates a condition; `None` means "no condition" and holds.
 pub fn eval_cond(cond: Option<&Cond>, acls: &[Acl], ctx: &FetchCtx) -> bool {
-    let Some(c) = cond else { return true };
-    let hit = c.alternatives.iter().any(|and| {
-        and.iter()
-            .all(|(neg, id)| eval_acl(&acls[id.0], ctx) != *neg)
+    eval_cond_verdict(cond, acls, ctx) == Verdict::Pass
+}
+
+/// A condition's verdict, `if`/`unless` applied (`Miss` stays `Miss`).
+pub fn eval_cond_verdict(cond: Option<&Cond>, acls: &[Acl], ctx: &FetchCtx) -> Verdict {
+    let Some(c) = cond else { return Verdict::Pass };
+    let v = c.alternatives.iter().fold(Verdict::Fail, |any, and| {
+        let all = and.iter().fold(Verdict::Pass, |all, (neg, id)| {
+            let v = acl_verdict(&acls[id.0], ctx);
+            all.and(if *neg { v.not() } else { v })
+        });
+        any.or(all)
     });
-    hit != c.unless
+    if c.unless {
+        v.not()
+    } else {
+        v
+    }
 }
 
 /// An ACL holds when any of its lines matches.
 pub fn eval_acl(acl: &Acl, ctx: &FetchCtx) -> bool {
-    acl.exprs.iter().any(|e| eval_expr(e, ctx))
+    acl_verdict(acl, ctx) == Verdict::Pass
 }
 
-fn eval_expr(item: &AclItem, ctx: &FetchCtx) -> bool {
+fn acl_verdict(acl: &Acl, ctx: &FetchCtx) -> Verdict {
+    acl.exprs
+        .iter()
+        .fold(Verdict::Fail, |v, e| v.or(expr_verdict(e, ctx)))
+}
+
+/// A line matches when one of its samples matches; without a match, a
+/// fetch that lacked data makes it undecided.
+fn expr_verdict(item: &AclItem, ctx: &FetchCtx) -> Verdict {
     let e = &item.expr;
+    ctx.may_change.store(false, Ordering::Relaxed);
     let samples = fetch(&e.fetch, &e.fetch_args, ctx);
-    samples
+    let hit = samples
         .into_iter()
         .filter_map(|s| crate::sample::convert(s, &item.convs))
-        .any(|s| matches(e, &s))
+        .any(|s| matches(e, &s));
+    if hit {
+        Verdict::Pass
+    } else if ctx.may_change.load(Ordering::Relaxed) {
+        Verdict::Miss
+    } else {
+        Verdict::Fail
+    }
 }
 
 /// Fetches every value of a sample (several for multi-value headers, which
@@ -117,6 +215,59 @@ pub fn fetch(name: &str, args: &[String], ctx: &FetchCtx) -> Vec<Sample> {
         "req.cook_cnt" | "cook_cnt" => vec![Sample::Int(
             req.map_or(0, |r| cookies(r, args.first().map(String::as_str)).len()) as i64,
         )],
+        "req.len" | "req_len" => {
+            ctx.lacking();
+            vec![Sample::Int(ctx.payload.len() as i64)]
+        }
+        "req.payload" | "payload" => {
+            let off = int_arg(args, 0);
+            let len = int_arg(args, 1);
+            let p = ctx.payload;
+            // Length 0 means "everything from the offset on".
+            let end = if len == 0 {
+                p.len().max(off)
+            } else {
+                off + len
+            };
+            if p.len() < end || (len == 0 && p.len() <= off) {
+                ctx.lacking();
+                return vec![];
+            }
+            vec![Sample::Str(p[off..end].to_vec())]
+        }
+        "req.payload_lv" | "payload_lv" => {
+            match crate::tcp::tls::payload_lv(
+                ctx.payload,
+                int_arg(args, 0),
+                int_arg(args, 1),
+                args.get(2).map(String::as_str),
+            ) {
+                Ok(v) => vec![Sample::Str(v.to_vec())],
+                Err(crate::tcp::tls::Need::More) => {
+                    ctx.lacking();
+                    vec![]
+                }
+                Err(crate::tcp::tls::Need::Never) => vec![],
+            }
+        }
+        "req.ssl_hello_type" | "req_ssl_hello_type" => {
+            match crate::tcp::tls::hello_type(ctx.payload) {
+                Ok(t) => vec![Sample::Int(t as i64)],
+                Err(crate::tcp::tls::Need::More) => {
+                    ctx.lacking();
+                    vec![]
+                }
+                Err(crate::tcp::tls::Need::Never) => vec![],
+            }
+        }
+        "req.ssl_sni" | "req_ssl_sni" => match crate::tcp::tls::client_hello_sni(ctx.payload) {
+            Ok(name) => vec![Sample::Str(name.to_vec())],
+            Err(crate::tcp::tls::Need::More) => {
+                ctx.lacking();
+                vec![]
+            }
+            Err(crate::tcp::tls::Need::Never) => vec![],
+        },
         "nbsrv" => args
             .first()
             .and_then(|b| (ctx.nbsrv)(b))
@@ -124,6 +275,54 @@ pub fn fetch(name: &str, args: &[String], ctx: &FetchCtx) -> Vec<Sample> {
             .unwrap_or_default(),
         _ => vec![],
     }
+}
+
+/// Fetches this runtime implements; a config naming another one is
+/// refused at start-up (never silently evaluated as "no sample").
+pub const RUNNABLE_FETCHES: &[&str] = &[
+    "always_true",
+    "always_false",
+    "src",
+    "dst",
+    "src_port",
+    "dst_port",
+    "req.proto_http",
+    "wait_end",
+    "method",
+    "req.ver",
+    "path",
+    "url",
+    "query",
+    "base",
+    "url_param",
+    "urlp",
+    "req.hdr",
+    "hdr",
+    "req.fhdr",
+    "req.hdr_cnt",
+    "hdr_cnt",
+    "req.hdr_val",
+    "hdr_val",
+    "req.cook",
+    "cook",
+    "req.cook_cnt",
+    "cook_cnt",
+    "req.len",
+    "req_len",
+    "req.payload",
+    "payload",
+    "req.payload_lv",
+    "payload_lv",
+    "req.ssl_hello_type",
+    "req_ssl_hello_type",
+    "req.ssl_sni",
+    "req_ssl_sni",
+    "nbsrv",
+];
+
+/// An integer fetch argument (0 when absent or not a number).
+fn int_arg(args: &[String], i: usize) -> usize {
+    args.get(i).and_then(|a| a.trim().parse().ok()).unwrap_or(0)
 }
 
 fn path_of(uri: &str) -> &[u8] {
@@ -320,18 +519,18 @@ mod tests {
             .expect("expr");
         let (req, _) = parse_request(raw).unwrap().unwrap();
         let nbsrv = |_: &str| Some(2);
-        let ctx = FetchCtx {
-            src: "10.1.2.3:40000".parse().unwrap(),
-            dst: "127.0.0.1:80".parse().unwrap(),
-            req: Some(&req),
-            nbsrv: &nbsrv,
-        };
+        let ctx = FetchCtx::new(
+            "10.1.2.3:40000".parse().unwrap(),
+            "127.0.0.1:80".parse().unwrap(),
+            Some(&req),
+            &nbsrv,
+        );
         let convs = e
             .converters
             .iter()
             .filter_map(|(n, a)| crate::sample::compile_conv(n, a).ok().flatten())
             .collect();
-        eval_expr(&AclItem { expr: e, convs }, &ctx)
+        expr_verdict(&AclItem { expr: e, convs }, &ctx) == Verdict::Pass
     }
 
     const REQ: &[u8] = b"GET /api/v1/users?id=7&x=y HTTP/1.1\r\nHost: API.Example.com\r\nCookie: a=1; SRV=s2\r\nX-List: a, b\r\n\r\n";

@@ -36,12 +36,15 @@ pub async fn serve(
     sock: TcpStream,
     src: SocketAddr,
     dst: SocketAddr,
+    initial: Vec<u8>,
 ) {
     let _ = sock.set_nodelay(true);
     let fe = sh.rt.frontend(fe_id);
     let bufsize = sh.rt.global.bufsize;
     let head_limit = bufsize.saturating_sub(sh.rt.global.maxrewrite).max(1024);
     let mut cli = Conn::new(sock, bufsize);
+    // Bytes read after a PROXY header belong to the first request.
+    cli.buf.extend_from_slice(&initial);
     let mut attached: Option<Attached> = None;
     let mut first_request = true;
     let mut first = true;
@@ -102,7 +105,7 @@ pub async fn serve(
         // left for the others.
         if matches!(outcome, Outcome::Close | Outcome::Done { close: true }) {
             if let Some(a) = attached.take() {
-                if sh.rt.backend(a.backend).reuse != Reuse::Never {
+                if sh.shares(a.backend, a.server) {
                     sh.pools[a.backend.0].put(a.server, a.conn);
                 }
             }
@@ -139,12 +142,15 @@ async fn handle_request(
     let mut close = client_wants_close(&req) || fe.options.has("httpclose");
     let cto = ms(fe.timeouts.client);
     let nbsrv = |name: &str| sh.nbsrv(name);
-    let ctx = FetchCtx {
-        src,
-        dst,
-        req: Some(&req),
-        nbsrv: &nbsrv,
+    let ctx = FetchCtx::new(src, dst, Some(&req), &nbsrv);
+    // In HTTP mode `tcp-request content` rules see each request; a reject
+    // closes the connection without a response, as in HAProxy.
+    let rejected = |acls, rules| {
+        crate::tcp::rules::evaluate(rules, 0, acls, &ctx) == crate::tcp::rules::Outcome::Reject
     };
+    if rejected(&fe.acls, &fe.tcp.content) {
+        return Outcome::Close;
+    }
     let Some(be_id) = sh.route(fe, &ctx) else {
         return reply(
             cli,
@@ -156,6 +162,9 @@ async fn handle_request(
         .await;
     };
     let be = sh.rt.backend(be_id);
+    if rejected(&be.acls, &be.tcp.content) {
+        return Outcome::Close;
+    }
     let state = &sh.backends[be_id.0];
     let upgrade = parse::tokens(&req.headers, "connection")
         .iter()
@@ -198,7 +207,7 @@ async fn handle_request(
     if let Some(a) = attached.take() {
         if a.backend == be_id && a.server == slot.server {
             srv_conn = Some(a.conn);
-        } else if be.reuse != Reuse::Never {
+        } else if sh.shares(a.backend, a.server) {
             sh.pools[a.backend.0].put(a.server, a.conn);
         }
     }
@@ -215,13 +224,15 @@ async fn handle_request(
         let reused = srv_conn.is_some();
         let mut srv = match srv_conn.take() {
             Some(c) => c,
-            None => match crate::connect::connect_with_retries(sh, be_id, &mut slot, dst).await {
-                Some(s) => Conn::new(s, sh.rt.global.bufsize),
-                None => {
-                    let page = error_page(fe, Some(be), 503, close || body != BodyKind::None);
-                    return reply(cli, page, &mut close, body, cto).await;
+            None => {
+                match crate::connect::connect_with_retries(sh, be_id, &mut slot, src, dst).await {
+                    Some(s) => Conn::new(s, sh.rt.global.bufsize),
+                    None => {
+                        let page = error_page(fe, Some(be), 503, close || body != BodyKind::None);
+                        return reply(cli, page, &mut close, body, cto).await;
+                    }
                 }
-            },
+            }
         };
         let server = slot.server;
         let cookie = (
@@ -549,12 +560,7 @@ fn request_head(
         .or(be.options.forwardfor.as_ref())
     {
         let none = |_: &str| None;
-        let ctx = FetchCtx {
-            src,
-            dst: src,
-            req: None,
-            nbsrv: &none,
-        };
+        let ctx = FetchCtx::new(src, src, None, &none);
         if !ff
             .except
             .as_ref()

@@ -90,11 +90,7 @@ pub fn compile(cfg: &Config) -> Runtime {
             None if p.kind == ProxyKind::Listen => backend_of[i],
             None => None,
         };
-        for r in &p.rules {
-            if let Some(c) = &r.cond {
-                acls.cond(c);
-            }
-        }
+        let tcp = tcp_rules(p, &mut acls);
         frontends.push(Frontend {
             name: p.name.clone(),
             id: FIRST_PROXY_ID + i as u32,
@@ -106,6 +102,7 @@ pub fn compile(cfg: &Config) -> Runtime {
             switching,
             default_backend,
             rules: p.rules.clone(),
+            tcp,
             logs: p.logs.clone(),
             log_format: p.log_format.clone(),
             errorfiles: errorfiles(p, acls.unrunnable),
@@ -119,6 +116,38 @@ pub fn compile(cfg: &Config) -> Runtime {
         frontends,
         backends,
     }
+}
+
+/// The proxy's `tcp-request` rules, conditions compiled against its ACL
+/// table. Other rules keep only their conditions compiled (checked) until
+/// their engine exists.
+fn tcp_rules(p: &Proxy, acls: &mut AclTable) -> crate::tcp::rules::TcpRules {
+    use crate::tcp::rules::{action, TcpRule};
+    let mut t = crate::tcp::rules::TcpRules::default();
+    for r in &p.rules {
+        let cond = r.cond.as_ref().map(|c| acls.cond(c));
+        if r.keyword != "tcp-request" {
+            continue;
+        }
+        let set = r.words.first().map(String::as_str).unwrap_or("");
+        if set == "inspect-delay" {
+            let v = r.words.get(1).map(String::as_str).unwrap_or("");
+            t.inspect_delay = cfg_parser::values::parse_time_ms(v).unwrap_or(0);
+            continue;
+        }
+        let list = match set {
+            "connection" => &mut t.connection,
+            "session" => &mut t.session,
+            _ => &mut t.content,
+        };
+        match action(&r.words[1.min(r.words.len())..]) {
+            Ok(a) => list.push(TcpRule { action: a, cond }),
+            Err(what) => acls
+                .unrunnable
+                .push((r.span.clone(), format!("'tcp-request {set}' with {what}"))),
+        }
+    }
+    t
 }
 
 /// The proxy's `errorfile` pages, loaded once.
@@ -150,6 +179,9 @@ fn dynamic_target(text: &str) -> Result<Vec<crate::sample::Piece>, String> {
 /// Compiles an ACL line's converters; a converter without a runtime is
 /// recorded as unrunnable.
 fn acl_item(expr: &AclExpr, span: &Span, unrunnable: &mut Vec<(Span, String)>) -> AclItem {
+    if !crate::acl::RUNNABLE_FETCHES.contains(&expr.fetch.as_str()) {
+        unrunnable.push((span.clone(), format!("sample fetch '{}'", expr.fetch)));
+    }
     let mut convs = Vec::new();
     for (name, args) in &expr.converters {
         match crate::sample::compile_conv(name, args) {
@@ -283,11 +315,7 @@ fn options(p: &Proxy) -> ProxyOptions {
 
 fn compile_backend(p: &Proxy, id: u32, unrunnable: &mut Vec<(Span, String)>) -> Backend {
     let mut acls = AclTable::new(p, unrunnable);
-    for r in &p.rules {
-        if let Some(c) = &r.cond {
-            acls.cond(c);
-        }
-    }
+    let tcp = tcp_rules(p, &mut acls);
     Backend {
         name: p.name.clone(),
         id,
@@ -302,8 +330,9 @@ fn compile_backend(p: &Proxy, id: u32, unrunnable: &mut Vec<(Span, String)>) -> 
         retries: p.retries.unwrap_or(DEFAULT_RETRIES),
         fullconn: p.fullconn,
         options: options(p),
-        acls: acls.table,
         rules: p.rules.clone(),
+        tcp,
+        acls: acls.table,
         servers: p
             .servers
             .iter()

@@ -193,6 +193,8 @@ pub struct Frontend {
     pub default_backend: Option<BackendId>,
     /// Rule lines (`http-request`, `tcp-request`, ...) for the rule engine.
     pub rules: Vec<Rule>,
+    /// `tcp-request` rules, compiled.
+    pub tcp: crate::tcp::rules::TcpRules,
     pub logs: Vec<LogTarget>,
     pub log_format: Option<String>,
     /// `errorfile` pages by status code.
@@ -215,6 +217,8 @@ pub struct Backend {
     pub options: ProxyOptions,
     pub acls: Vec<Acl>,
     pub rules: Vec<Rule>,
+    /// `tcp-request content` rules run once the backend is chosen.
+    pub tcp: crate::tcp::rules::TcpRules,
     pub servers: Vec<Server>,
     pub cookie: Option<crate::http::cookie::CookieCfg>,
     /// `http-reuse`.

@@ -1,16 +1,87 @@
 //! TCP mode (layer 4): route the connection to a backend, pick a server,
 //! connect, and relay bytes both ways (see `relay`).
 pub mod pipes;
+pub mod proxy_proto;
 pub mod relay;
+pub mod rules;
+pub mod tls;
 
 use crate::acl::FetchCtx;
 use crate::model::{Backend, Frontend, FrontendId};
 use crate::worker::Shared;
 use relay::{RelayCfg, Timeouts};
+use rules::{Outcome, TcpRules};
 use std::net::SocketAddr;
 use std::sync::Arc;
 use tokio::net::TcpStream;
 use tokio::time::Instant;
+
+/// The start of every connection, whatever the mode: `tcp-request
+/// connection` rules on the peer's addresses, then the PROXY header when
+/// the `bind` has `accept-proxy` or a rule said `expect-proxy layer4`, then
+/// `tcp-request session` rules on the addresses it carried. None: the
+/// connection is rejected or its header is bad. Otherwise the addresses to
+/// use and the bytes read past the header.
+pub async fn handshake(
+    sh: &Shared,
+    fe: &Frontend,
+    sock: &TcpStream,
+    src: SocketAddr,
+    dst: SocketAddr,
+    accept_proxy: bool,
+) -> Option<(SocketAddr, SocketAddr, Vec<u8>)> {
+    let nbsrv = |name: &str| sh.nbsrv(name);
+    let expect = {
+        let ctx = FetchCtx::new(src, dst, None, &nbsrv);
+        match rules::evaluate(&fe.tcp.connection, 0, &fe.acls, &ctx) {
+            Outcome::Reject => return None,
+            o => o == Outcome::ExpectProxy,
+        }
+    };
+    let (mut src, mut dst, mut rest) = (src, dst, Vec::new());
+    if accept_proxy || expect {
+        let (hdr, buf) = read_proxy_header(sock, crate::connect::ms(fe.timeouts.client)).await?;
+        if let Some((s, d)) = hdr.addrs {
+            (src, dst) = (s, d);
+        }
+        rest = buf[hdr.len..].to_vec();
+    }
+    if !fe.tcp.session.is_empty() {
+        let ctx = FetchCtx::new(src, dst, None, &nbsrv);
+        if rules::evaluate(&fe.tcp.session, 0, &fe.acls, &ctx) == Outcome::Reject {
+            return None;
+        }
+    }
+    Some((src, dst, rest))
+}
+
+/// Reads until a complete PROXY header (v1 or v2) is in; None when what
+/// arrives is not one, the client leaves, or `timeout client` expires.
+async fn read_proxy_header(
+    sock: &TcpStream,
+    to: Option<std::time::Duration>,
+) -> Option<(proxy_proto::Header, Vec<u8>)> {
+    // A v2 header is at most 16 + 65535 bytes; in practice a few hundred.
+    const LIMIT: usize = 16 + 65535;
+    let deadline = to.map(|d| Instant::now() + d);
+    let mut buf = Vec::new();
+    loop {
+        match proxy_proto::parse(&buf) {
+            Ok(h) => return Some((h, buf)),
+            Err(proxy_proto::ParseError::Invalid) => return None,
+            Err(proxy_proto::ParseError::Incomplete) => {}
+        }
+        let limit = LIMIT.min(buf.len() + 4096);
+        let more = read_more(sock, &mut buf, limit);
+        let n = match deadline {
+            Some(d) => tokio::time::timeout_at(d, more).await.ok()?.ok()?,
+            None => more.await.ok()?,
+        };
+        if n == 0 {
+            return None;
+        }
+    }
+}
 
 /// Serves one client connection of a `mode tcp` frontend.
 pub async fn serve(
@@ -19,6 +90,7 @@ pub async fn serve(
     sock: TcpStream,
     src: SocketAddr,
     dst: SocketAddr,
+    initial: Vec<u8>,
 ) {
     let fe = sh.rt.frontend(fe_id);
     socket_options(
@@ -26,18 +98,27 @@ pub async fn serve(
         fe.options.has("tcpka") || fe.options.has("clitcpka"),
         fe.options.has("nolinger"),
     );
+    let bufsize = sh.rt.global.bufsize;
+    // Client bytes read so far (after a PROXY header, while inspecting);
+    // they go to the server first.
+    let mut buf = initial;
+    if !inspect(&sh, &sock, &fe.tcp, &fe.acls, src, dst, &mut buf).await {
+        return;
+    }
     let nbsrv = |name: &str| sh.nbsrv(name);
-    let ctx = FetchCtx {
-        src,
-        dst,
-        req: None,
-        nbsrv: &nbsrv,
+    let route = {
+        let mut ctx = FetchCtx::new(src, dst, None, &nbsrv);
+        ctx.payload = &buf;
+        sh.route(fe, &ctx)
     };
     // No backend: HAProxy closes the connection (there is no error page in TCP).
-    let Some(be_id) = sh.route(fe, &ctx) else {
+    let Some(be_id) = route else {
         return;
     };
     let be = sh.rt.backend(be_id);
+    if !inspect(&sh, &sock, &be.tcp, &be.acls, src, dst, &mut buf).await {
+        return;
+    }
     let state = &sh.backends[be_id.0];
     let key =
         crate::balance::hash::request_hash(&be.balance, &be.uri_opts, src.ip(), "", &|_| None);
@@ -50,7 +131,8 @@ pub async fn serve(
     let Some(mut slot) = state.acquire(be, key, None, deadline).await else {
         return;
     };
-    let Some(srv) = crate::connect::connect_with_retries(&sh, be_id, &mut slot, dst).await else {
+    let Some(srv) = crate::connect::connect_with_retries(&sh, be_id, &mut slot, src, dst).await
+    else {
         return;
     };
     socket_options(
@@ -59,8 +141,67 @@ pub async fn serve(
         be.options.has("nolinger"),
     );
     let cfg = relay_cfg(&sh, fe, be);
-    let _ = relay::relay(&sock, &srv, &[], &cfg).await;
+    debug_assert!(buf.len() <= bufsize);
+    let _ = relay::relay(&sock, &srv, &buf, &cfg).await;
     drop(slot);
+}
+
+/// Runs `tcp-request content` rules, reading client bytes into `buf` while
+/// a condition cannot be decided, until `inspect-delay` expires, the
+/// buffer is full or the client closes. False: rejected (or the client
+/// failed).
+async fn inspect(
+    sh: &Shared,
+    sock: &TcpStream,
+    rules: &TcpRules,
+    acls: &[crate::model::Acl],
+    src: SocketAddr,
+    dst: SocketAddr,
+    buf: &mut Vec<u8>,
+) -> bool {
+    if rules.content.is_empty() {
+        return true;
+    }
+    let bufsize = sh.rt.global.bufsize;
+    let deadline = crate::connect::ms(rules.inspect_delay).map(|d| Instant::now() + d);
+    let nbsrv = |name: &str| sh.nbsrv(name);
+    let (mut from, mut eof) = (0, false);
+    loop {
+        let partial = !eof && buf.len() < bufsize && deadline.is_some_and(|d| Instant::now() < d);
+        let outcome = {
+            let mut ctx = FetchCtx::new(src, dst, None, &nbsrv);
+            ctx.payload = buf;
+            ctx.partial = partial;
+            rules::evaluate(&rules.content, from, acls, &ctx)
+        };
+        let next = match outcome {
+            Outcome::Continue | Outcome::ExpectProxy => return true,
+            Outcome::Reject => return false,
+            Outcome::NeedMore { next } => next,
+        };
+        from = next;
+        let Some(d) = deadline else { return true };
+        match tokio::time::timeout_at(d, read_more(sock, buf, bufsize)).await {
+            Ok(Ok(0)) => eof = true,
+            Ok(Ok(_)) | Err(_) => {}
+            Ok(Err(_)) => return false,
+        }
+    }
+}
+
+/// Reads what the client sent next into `buf`, up to `limit` bytes in all.
+async fn read_more(sock: &TcpStream, buf: &mut Vec<u8>, limit: usize) -> std::io::Result<usize> {
+    loop {
+        sock.readable().await?;
+        let old = buf.len();
+        buf.resize(limit.max(old + 1), 0);
+        let r = sock.try_read(&mut buf[old..]);
+        buf.truncate(old + *r.as_ref().unwrap_or(&0));
+        match r {
+            Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => continue,
+            r => return r,
+        }
+    }
 }
 
 /// `option tcpka`/`clitcpka`/`srvtcpka` (SO_KEEPALIVE) and `option

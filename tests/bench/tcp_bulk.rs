@@ -16,9 +16,19 @@ fn main() {
     let arg = |i: usize| a.get(i).map(String::as_str).unwrap_or("");
     match arg(1) {
         "serve" => serve(arg(2)),
-        "pull" => pull(arg(2), arg(3).parse().unwrap_or(1 << 30), arg(4).parse().unwrap_or(1)),
-        "short" => short(arg(2), arg(3).parse().unwrap_or(5), arg(4).parse().unwrap_or(1)),
-        _ => eprintln!("usage: tcp_bulk serve ADDR | pull ADDR BYTES STREAMS | short ADDR SECONDS THREADS"),
+        "pull" => pull(
+            arg(2),
+            arg(3).parse().unwrap_or(1 << 30),
+            arg(4).parse().unwrap_or(1),
+        ),
+        "short" => short(
+            arg(2),
+            arg(3).parse().unwrap_or(5),
+            arg(4).parse().unwrap_or(1),
+        ),
+        _ => eprintln!(
+            "usage: tcp_bulk serve ADDR | pull ADDR BYTES STREAMS | short ADDR SECONDS THREADS"
+        ),
     }
 }
 
@@ -86,7 +96,9 @@ fn short(addr: &str, secs: u64, threads: u64) {
             std::thread::spawn(move || {
                 let mut n = 0u64;
                 while Instant::now() < end {
-                    let Ok(mut s) = TcpStream::connect(&addr) else { continue };
+                    let Ok(mut s) = TcpStream::connect(&addr) else {
+                        continue;
+                    };
                     let _ = s.set_nodelay(true);
                     if s.write_all(b"echo\n0123456789abcdef").is_err() {
                         continue;

@@ -365,20 +365,36 @@ impl Proxy {
         Proxy { addr, child, dir }
     }
 
-    /// Runs the proxy and expects it to exit by itself (a refused config).
+    /// Runs the proxy and expects it to exit by itself (a refused config);
+    /// one still running after 20 s is killed and fails the test.
     pub fn run_to_exit(name: &str, cfg: &str) -> (i32, String) {
         let dir = scratch(name);
         let path = dir.join("haproxy.cfg");
         std::fs::write(&path, cfg).expect("write cfg");
-        let out = Command::new(env!("CARGO_BIN_EXE_haproxy"))
+        let mut child = Command::new(env!("CARGO_BIN_EXE_haproxy"))
             .args(["-db", "-f"])
             .arg(&path)
-            .output()
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
             .expect("run");
-        (
-            out.status.code().unwrap_or(-1),
-            String::from_utf8_lossy(&out.stderr).into_owned(),
-        )
+        let start = std::time::Instant::now();
+        let status = loop {
+            if let Some(st) = child.try_wait().expect("wait") {
+                break st;
+            }
+            if start.elapsed() > Duration::from_secs(20) {
+                let _ = child.kill();
+                let _ = child.wait();
+                panic!("{name}: the proxy kept running; this config was expected to be refused");
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        };
+        let mut err = String::new();
+        if let Some(mut e) = child.stderr.take() {
+            let _ = e.read_to_string(&mut err);
+        }
+        (status.code().unwrap_or(-1), err)
     }
 
     pub fn connect(&self) -> Client {
