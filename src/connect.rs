@@ -30,7 +30,14 @@ pub async fn connect_with_retries<'a>(
     let mut tries = 0;
     loop {
         let server = &be.servers[slot.server];
-        if let Some(s) = connect(&server.addr, dst, ms(be.timeouts.connect)).await {
+        if let Some(s) = connect(
+            &server.addr,
+            dst,
+            server.source_addr,
+            ms(be.timeouts.connect),
+        )
+        .await
+        {
             let header = if server.send_proxy_v2 {
                 Some(crate::tcp::proxy_proto::v2(src, dst))
             } else if server.send_proxy {
@@ -59,10 +66,11 @@ pub async fn connect_with_retries<'a>(
     }
 }
 
-/// One connection attempt within `to`.
+/// One connection attempt within `to`, from `source` when set.
 pub async fn connect(
     addr: &ServerAddr,
     dst: SocketAddr,
+    source: Option<SocketAddr>,
     to: Option<Duration>,
 ) -> Option<TcpStream> {
     let target = match addr {
@@ -76,7 +84,20 @@ pub async fn connect(
         }
         _ => return None,
     };
-    let c = TcpStream::connect(target);
+    let c = async {
+        match source {
+            None => TcpStream::connect(target).await,
+            Some(src) => {
+                let sock = if target.is_ipv4() {
+                    tokio::net::TcpSocket::new_v4()?
+                } else {
+                    tokio::net::TcpSocket::new_v6()?
+                };
+                sock.bind(src)?;
+                sock.connect(target).await
+            }
+        }
+    };
     let s = match to {
         Some(d) => timeout(d, c).await.ok()?.ok()?,
         None => c.await.ok()?,

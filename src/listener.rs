@@ -38,6 +38,23 @@ pub fn bind(l: &Listener, reuseport: bool) -> Result<std::net::TcpListener, Bind
             if sa.is_ipv6() {
                 let _ = s.set_only_v6(l.has("v6only"));
             }
+            if l.has("transparent") {
+                // Accepting for foreign addresses needs CAP_NET_ADMIN.
+                let (level, opt) = if sa.is_ipv6() {
+                    (libc::SOL_IPV6, libc::IPV6_TRANSPARENT)
+                } else {
+                    (libc::SOL_IP, libc::IP_TRANSPARENT)
+                };
+                setsockopt_int(&s, level, opt, 1).map_err(|_| BindError {
+                    addr: sa.to_string(),
+                    reason: "cannot make listening socket transparent".into(),
+                })?;
+            }
+            if l.has("defer-accept") {
+                // Wake the accept only once the client has sent data.
+                setsockopt_int(&s, libc::IPPROTO_TCP, libc::TCP_DEFER_ACCEPT, 1)
+                    .map_err(|e| fail(e, sa.to_string()))?;
+            }
             s.set_nonblocking(true)
                 .map_err(|e| fail(e, sa.to_string()))?;
             s.bind(&SockAddr::from(*sa))
@@ -69,5 +86,29 @@ pub fn bind(l: &Listener, reuseport: bool) -> Result<std::net::TcpListener, Bind
                 .map_err(|e| fail(e, format!("fd@{fd}")))?;
             Ok(l)
         }
+    }
+}
+
+fn setsockopt_int(
+    s: &Socket,
+    level: libc::c_int,
+    opt: libc::c_int,
+    v: libc::c_int,
+) -> io::Result<()> {
+    use std::os::fd::AsRawFd;
+    // SAFETY: setsockopt with a pointer to a live c_int and its size.
+    let r = unsafe {
+        libc::setsockopt(
+            s.as_raw_fd(),
+            level,
+            opt,
+            &v as *const libc::c_int as *const libc::c_void,
+            std::mem::size_of::<libc::c_int>() as libc::socklen_t,
+        )
+    };
+    if r == 0 {
+        Ok(())
+    } else {
+        Err(io::Error::last_os_error())
     }
 }

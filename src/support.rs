@@ -90,6 +90,7 @@ const SERVER_RUNNABLE: &[&str] = &[
     "weight",
     "send-proxy",
     "send-proxy-v2",
+    "source",
 ];
 const SERVER_CHECK_PARAMS: &[&str] = &[
     "check",
@@ -243,8 +244,15 @@ fn check_proxy(
             )),
             "bind" => {
                 if let Some(param) = d.rest(2).find(|w| {
-                    !matches!(*w, "backlog" | "v6only" | "v4v6" | "accept-proxy")
-                        && !w.bytes().all(|b| b.is_ascii_digit())
+                    !matches!(
+                        *w,
+                        "backlog"
+                            | "v6only"
+                            | "v4v6"
+                            | "accept-proxy"
+                            | "transparent"
+                            | "defer-accept"
+                    ) && !w.bytes().all(|b| b.is_ascii_digit())
                 }) {
                     out.push(not_yet(d, format!("'bind' parameter '{param}'")));
                 }

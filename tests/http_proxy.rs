@@ -319,7 +319,9 @@ fn configs_this_build_cannot_run_are_refused_with_the_reason() {
     );
     assert_eq!(code, 1);
     assert!(
-        err.contains("'tcp-request content' with the tcp action 'set-var(sess.a)' is not built yet"),
+        err.contains(
+            "'tcp-request content' with the tcp action 'set-var(sess.a)' is not built yet"
+        ),
         "{err}"
     );
     let (code, err) = Proxy::run_to_exit(

@@ -27,6 +27,8 @@ enum Role {
     Silent,
     /// Reads until the client's FIN, keeps the bytes, answers "ok".
     Record,
+    /// Sends the address the connection came from and closes.
+    PeerIp,
 }
 
 struct Server {
@@ -96,6 +98,11 @@ fn serve(s: &mut TcpStream, name: &str, role: Role) -> Option<Vec<u8>> {
         },
         Role::Greet => {
             let _ = s.write_all(name.as_bytes());
+        }
+        Role::PeerIp => {
+            if let Ok(peer) = s.peer_addr() {
+                let _ = s.write_all(peer.ip().to_string().as_bytes());
+            }
         }
         Role::AnswerAfterFin(n) => {
             let mut got = 0usize;
@@ -613,4 +620,43 @@ fn proxy_protocol_v2_in_and_out() {
         want,
         "the same v2 header goes to the server"
     );
+}
+
+#[test]
+fn source_address_defer_accept_and_transparent_bind() {
+    let srv = Server::start("peer", Role::PeerIp);
+    let echo = Server::start("echo", Role::Echo);
+    // A second listener on a port nobody else uses right now.
+    let port = TcpListener::bind("127.0.0.1:0")
+        .expect("bind")
+        .local_addr()
+        .expect("addr")
+        .port();
+    let px = Proxy::start(
+        "tcp-source",
+        &format!(
+            "{DEFAULTS}frontend f\n bind {{fe}}\n default_backend b\n\
+             backend b\n server s {} source 127.0.0.2\n\
+             listen deferred\n bind 127.0.0.1:{port} defer-accept transparent\n server e {}\n",
+            srv.addr, echo.addr
+        ),
+    );
+    assert_eq!(
+        read_all(&mut connect(&px)),
+        b"127.0.0.2",
+        "connections leave from the source address"
+    );
+    // defer-accept: the connection is handed over once data arrives.
+    let mut s = (0..50)
+        .find_map(|_| {
+            TcpStream::connect(("127.0.0.1", port)).ok().or_else(|| {
+                thread::sleep(Duration::from_millis(50));
+                None
+            })
+        })
+        .expect("deferred listener");
+    s.set_read_timeout(Some(Duration::from_secs(10))).ok();
+    s.write_all(b"late").expect("send");
+    s.shutdown(Shutdown::Write).expect("fin");
+    assert_eq!(read_all(&mut s), b"late");
 }

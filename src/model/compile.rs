@@ -316,6 +316,19 @@ fn options(p: &Proxy) -> ProxyOptions {
 fn compile_backend(p: &Proxy, id: u32, unrunnable: &mut Vec<(Span, String)>) -> Backend {
     let mut acls = AclTable::new(p, unrunnable);
     let tcp = tcp_rules(p, &mut acls);
+    for s in &p.servers {
+        if let Some(src) = s
+            .params
+            .source
+            .as_deref()
+            .filter(|v| source_addr(v).is_none())
+        {
+            acls.unrunnable.push((
+                s.span.clone(),
+                format!("'source {src}' (a port range or a name)"),
+            ));
+        }
+    }
     Backend {
         name: p.name.clone(),
         id,
@@ -413,6 +426,7 @@ fn compile_server(s: &ast::Server, id: u32) -> Server {
         on_marked_down: sp.on_marked_down.clone(),
         on_marked_up: sp.on_marked_up.clone(),
         source: sp.source.clone(),
+        source_addr: sp.source.as_deref().and_then(source_addr),
         span: s.span.clone(),
     }
 }
@@ -617,4 +631,18 @@ mod tests {
             assert!(predefined(name).is_some(), "{name}");
         }
     }
+}
+
+/// A `source` address (`1.2.3.4`, `1.2.3.4:5000`, `[::1]:5000`, `::1`); a
+/// port range or a name gives None (refused as not runnable).
+pub fn source_addr(text: &str) -> Option<std::net::SocketAddr> {
+    if let Ok(sa) = text.parse() {
+        return Some(sa);
+    }
+    let ip: IpAddr = text
+        .trim_start_matches('[')
+        .trim_end_matches(']')
+        .parse()
+        .ok()?;
+    Some(std::net::SocketAddr::new(ip, 0))
 }

@@ -272,5 +272,7 @@ pub struct Server {
     pub on_marked_down: Option<String>,
     pub on_marked_up: Option<String>,
     pub source: Option<String>,
+    /// `source <addr>[:<port>]`: the local address connections leave from.
+    pub source_addr: Option<SocketAddr>,
     pub span: Span,
 }
