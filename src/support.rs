@@ -31,6 +31,7 @@ const PROXY_RUNNABLE: &[&str] = &[
     "use_backend",
     // Actions without a runtime are refused when the rules are compiled.
     "tcp-request",
+    "tcp-response",
     // 1.5 forms translated into runnable ones.
     "clitimeout",
     "contimeout",

@@ -660,3 +660,27 @@ fn source_address_defer_accept_and_transparent_bind() {
     s.shutdown(Shutdown::Write).expect("fin");
     assert_eq!(read_all(&mut s), b"late");
 }
+
+#[test]
+fn tcp_response_content_rules_inspect_the_servers_first_bytes() {
+    let bad = Server::start("BAD-banner", Role::Greet);
+    let good = Server::start("good-banner", Role::Greet);
+    let cfg = |srv: SocketAddr| {
+        format!(
+            "{DEFAULTS}listen l\n bind {{fe}}\n tcp-response inspect-delay 2s\n\
+             tcp-response content reject if {{ res.payload(0,3) -m str BAD }}\n\
+             tcp-response content accept if {{ res.len ge 3 }}\n server s {srv}\n"
+        )
+    };
+    let px = Proxy::start("tcp-response-bad", &cfg(bad.addr));
+    assert!(
+        read_all(&mut connect(&px)).is_empty(),
+        "rejected on the server's banner"
+    );
+    let px = Proxy::start("tcp-response-good", &cfg(good.addr));
+    assert_eq!(
+        read_all(&mut connect(&px)),
+        b"good-banner",
+        "inspected bytes are passed on"
+    );
+}

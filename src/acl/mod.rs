@@ -14,6 +14,8 @@ pub struct FetchCtx<'a> {
     pub nbsrv: &'a (dyn Fn(&str) -> Option<u32> + Sync),
     /// Client bytes received so far (TCP content inspection).
     pub payload: &'a [u8],
+    /// Server bytes received so far (`tcp-response content` inspection).
+    pub res_payload: &'a [u8],
     /// More client bytes may still arrive (inspection not final): a fetch
     /// that lacks data then says its answer may change.
     pub partial: bool,
@@ -35,6 +37,7 @@ impl<'a> FetchCtx<'a> {
             req,
             nbsrv,
             payload: &[],
+            res_payload: &[],
             partial: false,
             may_change: AtomicBool::new(false),
         }
@@ -215,26 +218,26 @@ pub fn fetch(name: &str, args: &[String], ctx: &FetchCtx) -> Vec<Sample> {
         "req.cook_cnt" | "cook_cnt" => vec![Sample::Int(
             req.map_or(0, |r| cookies(r, args.first().map(String::as_str)).len()) as i64,
         )],
+        "res.len" => {
+            ctx.lacking();
+            vec![Sample::Int(ctx.res_payload.len() as i64)]
+        }
+        "res.payload" => payload(ctx.res_payload, args, ctx),
+        "res.ssl_hello_type" | "rep_ssl_hello_type" => {
+            match crate::tcp::tls::hello_type(ctx.res_payload) {
+                Ok(t) => vec![Sample::Int(t as i64)],
+                Err(crate::tcp::tls::Need::More) => {
+                    ctx.lacking();
+                    vec![]
+                }
+                Err(crate::tcp::tls::Need::Never) => vec![],
+            }
+        }
         "req.len" | "req_len" => {
             ctx.lacking();
             vec![Sample::Int(ctx.payload.len() as i64)]
         }
-        "req.payload" | "payload" => {
-            let off = int_arg(args, 0);
-            let len = int_arg(args, 1);
-            let p = ctx.payload;
-            // Length 0 means "everything from the offset on".
-            let end = if len == 0 {
-                p.len().max(off)
-            } else {
-                off + len
-            };
-            if p.len() < end || (len == 0 && p.len() <= off) {
-                ctx.lacking();
-                return vec![];
-            }
-            vec![Sample::Str(p[off..end].to_vec())]
-        }
+        "req.payload" | "payload" => payload(ctx.payload, args, ctx),
         "req.payload_lv" | "payload_lv" => {
             match crate::tcp::tls::payload_lv(
                 ctx.payload,
@@ -318,7 +321,27 @@ pub const RUNNABLE_FETCHES: &[&str] = &[
     "req.ssl_sni",
     "req_ssl_sni",
     "nbsrv",
+    "res.len",
+    "res.payload",
+    "res.ssl_hello_type",
+    "rep_ssl_hello_type",
 ];
+
+/// `payload(off,len)` of `p`: `len` 0 means "everything from `off` on".
+fn payload(p: &[u8], args: &[String], ctx: &FetchCtx) -> Vec<Sample> {
+    let off = int_arg(args, 0);
+    let len = int_arg(args, 1);
+    let end = if len == 0 {
+        p.len().max(off)
+    } else {
+        off + len
+    };
+    if p.len() < end || (len == 0 && p.len() <= off) {
+        ctx.lacking();
+        return vec![];
+    }
+    vec![Sample::Str(p[off..end].to_vec())]
+}
 
 /// An integer fetch argument (0 when absent or not a number).
 fn int_arg(args: &[String], i: usize) -> usize {

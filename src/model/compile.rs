@@ -122,29 +122,42 @@ pub fn compile(cfg: &Config) -> Runtime {
 /// table. Other rules keep only their conditions compiled (checked) until
 /// their engine exists.
 fn tcp_rules(p: &Proxy, acls: &mut AclTable) -> crate::tcp::rules::TcpRules {
-    use crate::tcp::rules::{action, TcpRule};
+    use crate::tcp::rules::{action, TcpAction, TcpRule};
     let mut t = crate::tcp::rules::TcpRules::default();
     for r in &p.rules {
         let cond = r.cond.as_ref().map(|c| acls.cond(c));
-        if r.keyword != "tcp-request" {
-            continue;
-        }
+        let response = match r.keyword.as_str() {
+            "tcp-request" => false,
+            "tcp-response" => true,
+            _ => continue,
+        };
         let set = r.words.first().map(String::as_str).unwrap_or("");
         if set == "inspect-delay" {
             let v = r.words.get(1).map(String::as_str).unwrap_or("");
-            t.inspect_delay = cfg_parser::values::parse_time_ms(v).unwrap_or(0);
+            let delay = cfg_parser::values::parse_time_ms(v).unwrap_or(0);
+            if response {
+                t.response_inspect_delay = delay;
+            } else {
+                t.inspect_delay = delay;
+            }
             continue;
         }
         let list = match set {
+            _ if response => &mut t.response,
             "connection" => &mut t.connection,
             "session" => &mut t.session,
             _ => &mut t.content,
         };
         match action(&r.words[1.min(r.words.len())..]) {
+            // expect-proxy only means something on the client side.
+            Ok(TcpAction::ExpectProxy) if response => acls.unrunnable.push((
+                r.span.clone(),
+                format!("'{} {set}' with the tcp action 'expect-proxy'", r.keyword),
+            )),
             Ok(a) => list.push(TcpRule { action: a, cond }),
             Err(what) => acls
                 .unrunnable
-                .push((r.span.clone(), format!("'tcp-request {set}' with {what}"))),
+                .push((r.span.clone(), format!("'{} {set}' with {what}", r.keyword))),
         }
     }
     t
@@ -316,6 +329,12 @@ fn options(p: &Proxy) -> ProxyOptions {
 fn compile_backend(p: &Proxy, id: u32, unrunnable: &mut Vec<(Span, String)>) -> Backend {
     let mut acls = AclTable::new(p, unrunnable);
     let tcp = tcp_rules(p, &mut acls);
+    if p.effective_mode() == ast::Mode::Http && !tcp.response.is_empty() {
+        acls.unrunnable.push((
+            p.span.clone(),
+            "'tcp-response content' rules in an HTTP backend".into(),
+        ));
+    }
     for s in &p.servers {
         if let Some(src) = s
             .params

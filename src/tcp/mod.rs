@@ -10,7 +10,7 @@ use crate::acl::FetchCtx;
 use crate::model::{Backend, Frontend, FrontendId};
 use crate::worker::Shared;
 use relay::{RelayCfg, Timeouts};
-use rules::{Outcome, TcpRules};
+use rules::Outcome;
 use std::net::SocketAddr;
 use std::sync::Arc;
 use tokio::net::TcpStream;
@@ -102,7 +102,19 @@ pub async fn serve(
     // Client bytes read so far (after a PROXY header, while inspecting);
     // they go to the server first.
     let mut buf = initial;
-    if !inspect(&sh, &sock, &fe.tcp, &fe.acls, src, dst, &mut buf).await {
+    let (fe_rules, addrs) = (&fe.tcp, (src, dst));
+    if !inspect(
+        &sh,
+        &sock,
+        &fe_rules.content,
+        fe_rules.inspect_delay,
+        Side::Request,
+        &fe.acls,
+        addrs,
+        &mut buf,
+    )
+    .await
+    {
         return;
     }
     let nbsrv = |name: &str| sh.nbsrv(name);
@@ -116,7 +128,18 @@ pub async fn serve(
         return;
     };
     let be = sh.rt.backend(be_id);
-    if !inspect(&sh, &sock, &be.tcp, &be.acls, src, dst, &mut buf).await {
+    if !inspect(
+        &sh,
+        &sock,
+        &be.tcp.content,
+        be.tcp.inspect_delay,
+        Side::Request,
+        &be.acls,
+        addrs,
+        &mut buf,
+    )
+    .await
+    {
         return;
     }
     let state = &sh.backends[be_id.0];
@@ -140,39 +163,68 @@ pub async fn serve(
         be.options.has("tcpka") || be.options.has("srvtcpka"),
         be.options.has("nolinger"),
     );
+    // The server's first bytes, when `tcp-response content` rules look at them.
+    let mut answer = Vec::new();
+    let t = &be.tcp;
+    if !inspect(
+        &sh,
+        &srv,
+        &t.response,
+        t.response_inspect_delay,
+        Side::Response,
+        &be.acls,
+        addrs,
+        &mut answer,
+    )
+    .await
+    {
+        return;
+    }
     let cfg = relay_cfg(&sh, fe, be);
     debug_assert!(buf.len() <= bufsize);
-    let _ = relay::relay(&sock, &srv, &buf, &cfg).await;
+    let _ = relay::relay(&sock, &srv, (&buf, &answer), &cfg).await;
     drop(slot);
 }
 
-/// Runs `tcp-request content` rules, reading client bytes into `buf` while
-/// a condition cannot be decided, until `inspect-delay` expires, the
-/// buffer is full or the client closes. False: rejected (or the client
-/// failed).
+/// Which bytes a content rule set inspects.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Side {
+    Request,
+    Response,
+}
+
+/// Runs content rules (`tcp-request content`, or `tcp-response content`
+/// on the server's bytes), reading from `sock` into `buf` while a condition
+/// cannot be decided, until the inspect delay expires, the buffer is full
+/// or the peer closes. False: rejected (or the peer failed).
+#[allow(clippy::too_many_arguments)]
 async fn inspect(
     sh: &Shared,
     sock: &TcpStream,
-    rules: &TcpRules,
+    rules: &[rules::TcpRule],
+    delay: u64,
+    side: Side,
     acls: &[crate::model::Acl],
-    src: SocketAddr,
-    dst: SocketAddr,
+    (src, dst): (SocketAddr, SocketAddr),
     buf: &mut Vec<u8>,
 ) -> bool {
-    if rules.content.is_empty() {
+    if rules.is_empty() {
         return true;
     }
     let bufsize = sh.rt.global.bufsize;
-    let deadline = crate::connect::ms(rules.inspect_delay).map(|d| Instant::now() + d);
+    let deadline = crate::connect::ms(delay).map(|d| Instant::now() + d);
     let nbsrv = |name: &str| sh.nbsrv(name);
     let (mut from, mut eof) = (0, false);
     loop {
         let partial = !eof && buf.len() < bufsize && deadline.is_some_and(|d| Instant::now() < d);
         let outcome = {
             let mut ctx = FetchCtx::new(src, dst, None, &nbsrv);
-            ctx.payload = buf;
+            match side {
+                Side::Request => ctx.payload = buf,
+                Side::Response => ctx.res_payload = buf,
+            }
             ctx.partial = partial;
-            rules::evaluate(&rules.content, from, acls, &ctx)
+            rules::evaluate(rules, from, acls, &ctx)
         };
         let next = match outcome {
             Outcome::Continue | Outcome::ExpectProxy => return true,

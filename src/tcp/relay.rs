@@ -96,11 +96,12 @@ impl Activity {
 }
 
 /// Relays between `cli` and `srv` until the session ends. `initial` are
-/// client bytes already read (content inspection) that go first.
+/// bytes already read (content inspection): client bytes for the server,
+/// then server bytes for the client; they go first.
 pub async fn relay(
     cli: &TcpStream,
     srv: &TcpStream,
-    initial: &[u8],
+    initial: (&[u8], &[u8]),
     cfg: &RelayCfg,
 ) -> (End, u64, u64) {
     let act = Activity {
@@ -108,11 +109,11 @@ pub async fn relay(
         last_ms: AtomicU64::new(0),
         client_fin: AtomicBool::new(false),
         server_fin: AtomicBool::new(false),
-        up: AtomicU64::new(initial.len() as u64),
-        down: AtomicU64::new(0),
+        up: AtomicU64::new(initial.0.len() as u64),
+        down: AtomicU64::new(initial.1.len() as u64),
     };
     let up = async {
-        if write_all(srv, initial).await.is_err() {
+        if write_all(srv, initial.0).await.is_err() {
             return Err(Side::Server);
         }
         pump(
@@ -130,6 +131,9 @@ pub async fn relay(
         Ok(())
     };
     let down = async {
+        if write_all(cli, initial.1).await.is_err() {
+            return Err(Side::Client);
+        }
         pump(
             Side::Server,
             srv,

@@ -32,6 +32,9 @@ pub struct TcpRules {
     pub connection: Vec<TcpRule>,
     pub session: Vec<TcpRule>,
     pub content: Vec<TcpRule>,
+    /// `tcp-response inspect-delay` and `tcp-response content` rules.
+    pub response_inspect_delay: u64,
+    pub response: Vec<TcpRule>,
 }
 
 /// Where evaluating a rule set got to.
