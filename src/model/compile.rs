@@ -557,6 +557,20 @@ fn predefined(name: &str) -> Option<AclExpr> {
     compile_expression(&words.iter().map(|w| w.to_string()).collect::<Vec<_>>()).ok()
 }
 
+/// A `source` address (`1.2.3.4`, `1.2.3.4:5000`, `[::1]:5000`, `::1`); a
+/// port range or a name gives None (refused as not runnable).
+pub fn source_addr(text: &str) -> Option<std::net::SocketAddr> {
+    if let Ok(sa) = text.parse() {
+        return Some(sa);
+    }
+    let ip: IpAddr = text
+        .trim_start_matches('[')
+        .trim_end_matches(']')
+        .parse()
+        .ok()?;
+    Some(std::net::SocketAddr::new(ip, 0))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -650,18 +664,4 @@ mod tests {
             assert!(predefined(name).is_some(), "{name}");
         }
     }
-}
-
-/// A `source` address (`1.2.3.4`, `1.2.3.4:5000`, `[::1]:5000`, `::1`); a
-/// port range or a name gives None (refused as not runnable).
-pub fn source_addr(text: &str) -> Option<std::net::SocketAddr> {
-    if let Ok(sa) = text.parse() {
-        return Some(sa);
-    }
-    let ip: IpAddr = text
-        .trim_start_matches('[')
-        .trim_end_matches(']')
-        .parse()
-        .ok()?;
-    Some(std::net::SocketAddr::new(ip, 0))
 }
