@@ -231,10 +231,7 @@ fn check_proxy(
                     out.push(not_yet(d, format!("'option {name}'")));
                 }
             }
-            "balance"
-                if matches!(d.word(1), "rdp-cookie" | "hash")
-                    || d.word(1).starts_with("rdp-cookie") =>
-            {
+            "balance" if d.word(1).starts_with("rdp-cookie") => {
                 out.push(not_yet(d, format!("'balance {}'", d.word(1))));
             }
             // Only the default map-based hashing with sdbm runs yet.

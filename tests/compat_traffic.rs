@@ -163,6 +163,10 @@ fn hash_based_balancing_picks_the_same_servers_as_haproxy() {
         ("source", "balance source"),
         ("static-rr", "balance static-rr"),
         ("roundrobin", "balance roundrobin"),
+        ("hash-src", "balance hash src"),
+        ("hash-hdr", "balance hash req.hdr(x-user)"),
+        ("first", "balance first"),
+        ("leastconn", "balance leastconn"),
     ];
     for (label, balance) in algos {
         let run = |bin: &str, who: &str| -> Vec<String> {

@@ -6,7 +6,7 @@ pub mod hash;
 use crate::model::Backend;
 use cfg_parser::ast::Balance;
 use fwrr::{Fwrr, StaticRr};
-use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};
 use std::sync::Mutex;
 
 /// A server's live state, shared by all threads.
@@ -16,6 +16,10 @@ pub struct ServerState {
     pub active: AtomicU32,
     /// Usable (not disabled, not marked down by health checks).
     pub up: AtomicBool,
+    /// When its load last changed: leastconn breaks ties in favour of the
+    /// server whose load changed least recently, as HAProxy's tree does
+    /// (a server re-inserted at a key goes after those already there).
+    pub requeued: AtomicU64,
 }
 
 /// A backend's live state.
@@ -28,6 +32,15 @@ pub struct BackendState {
     /// Woken each time a server slot frees: requests waiting because every
     /// server is at its `maxconn` wait here (HAProxy's backend queue).
     queue: tokio::sync::Notify,
+    /// Source of `requeued` stamps.
+    clock: AtomicU64,
+}
+
+impl BackendState {
+    fn requeue(&self, i: usize) {
+        let t = self.clock.fetch_add(1, Ordering::Relaxed);
+        self.servers[i].requeued.store(t, Ordering::Relaxed);
+    }
 }
 
 /// A place on a server (one of its `maxconn`), released on drop.
@@ -41,6 +54,7 @@ impl Drop for Slot<'_> {
         self.state.servers[self.server]
             .active
             .fetch_sub(1, Ordering::AcqRel);
+        self.state.requeue(self.server);
         self.state.queue.notify_one();
     }
 }
@@ -59,13 +73,16 @@ impl BackendState {
             servers: be
                 .servers
                 .iter()
-                .map(|s| ServerState {
+                .enumerate()
+                .map(|(i, s)| ServerState {
                     active: AtomicU32::new(0),
                     up: AtomicBool::new(!s.disabled),
+                    requeued: AtomicU64::new(i as u64),
                 })
                 .collect(),
             order: Mutex::new(order_for(be)),
             queue: tokio::sync::Notify::new(),
+            clock: AtomicU64::new(be.servers.len() as u64),
         }
     }
 
@@ -81,6 +98,7 @@ impl BackendState {
     /// Takes a slot on server `i` unless it is full.
     fn take(&self, be: &Backend, i: usize) -> Option<Slot<'_>> {
         let now = self.servers[i].active.fetch_add(1, Ordering::AcqRel) + 1;
+        self.requeue(i);
         let slot = Slot {
             state: self,
             server: i,
@@ -190,8 +208,9 @@ impl BackendState {
         match &be.balance {
             Balance::LeastConn => cands.iter().copied().filter(|i| !full(i)).min_by_key(|i| {
                 let s = &be.servers[*i];
-                (self.servers[*i].active.load(Ordering::Relaxed) as u64 * 256)
-                    / s.weight.max(1) as u64
+                let load = (self.servers[*i].active.load(Ordering::Relaxed) as u64 * 256)
+                    / s.weight.max(1) as u64;
+                (load, self.servers[*i].requeued.load(Ordering::Relaxed))
             }),
             Balance::First => cands.iter().copied().find(|i| !full(i)),
             Balance::Source

@@ -187,8 +187,19 @@ async fn handle_request(
             .next()
             .map(<[u8]>::to_vec)
     };
-    let key =
-        crate::balance::hash::request_hash(&be.balance, &be.uri_opts, src.ip(), &req.uri, &header);
+    let key = match &be.hash_expr {
+        Some(e) => {
+            let ctx = FetchCtx::new(src, dst, Some(&req), &nbsrv);
+            crate::balance::hash::expr_hash(e, &ctx)
+        }
+        None => crate::balance::hash::request_hash(
+            &be.balance,
+            &be.uri_opts,
+            src.ip(),
+            &req.uri,
+            &header,
+        ),
+    };
     // A server at its maxconn makes the request wait for a slot, up to
     // `timeout queue` (else `timeout connect`), then 503.
     let queue_ms = if be.timeouts.queue > 0 {

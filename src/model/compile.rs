@@ -335,6 +335,22 @@ fn compile_backend(p: &Proxy, id: u32, unrunnable: &mut Vec<(Span, String)>) -> 
             "'tcp-response content' rules in an HTTP backend".into(),
         ));
     }
+    let hash_expr = match &p.balance {
+        Some(ast::Balance::Hash { expr }) => {
+            let part = cfg_parser::logformat::parse_sample_expr(expr)
+                .map(cfg_parser::logformat::Part::Sample)
+                .and_then(|part| crate::sample::compile_logformat(&[part]));
+            match part {
+                Ok(mut pieces) => pieces.pop(),
+                Err(what) => {
+                    acls.unrunnable
+                        .push((p.span.clone(), format!("'balance hash {expr}' ({what})")));
+                    None
+                }
+            }
+        }
+        _ => None,
+    };
     for s in &p.servers {
         if let Some(src) = s
             .params
@@ -358,6 +374,7 @@ fn compile_backend(p: &Proxy, id: u32, unrunnable: &mut Vec<(Span, String)>) -> 
             _ => Default::default(),
         },
         hash_type: p.hash_type.clone(),
+        hash_expr,
         timeouts: timeouts(p),
         retries: p.retries.unwrap_or(DEFAULT_RETRIES),
         fullconn: p.fullconn,

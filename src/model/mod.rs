@@ -211,6 +211,8 @@ pub struct Backend {
     /// `balance uri` options.
     pub uri_opts: crate::balance::hash::UriOpts,
     pub hash_type: Option<Vec<String>>,
+    /// `balance hash <expr>`, compiled.
+    pub hash_expr: Option<crate::sample::Piece>,
     pub timeouts: Timeouts,
     pub retries: u32,
     pub fullconn: Option<u32>,

@@ -143,8 +143,16 @@ pub async fn serve(
         return;
     }
     let state = &sh.backends[be_id.0];
-    let key =
-        crate::balance::hash::request_hash(&be.balance, &be.uri_opts, src.ip(), "", &|_| None);
+    let key = match &be.hash_expr {
+        Some(e) => {
+            let mut ctx = FetchCtx::new(src, dst, None, &nbsrv);
+            ctx.payload = &buf;
+            crate::balance::hash::expr_hash(e, &ctx)
+        }
+        None => {
+            crate::balance::hash::request_hash(&be.balance, &be.uri_opts, src.ip(), "", &|_| None)
+        }
+    };
     let queue_ms = if be.timeouts.queue > 0 {
         be.timeouts.queue
     } else {
