@@ -119,6 +119,26 @@ pub fn request_hash(
     }
 }
 
+/// `balance hash <expr>`: the expression's sample, as the binary HAProxy
+/// hashes (addresses in network order, integers as 8 big-endian bytes),
+/// through sdbm (the default `hash-type map-based`).
+pub fn expr_hash(expr: &crate::sample::Piece, ctx: &crate::acl::FetchCtx) -> Option<u32> {
+    use crate::acl::Sample;
+    let crate::sample::Piece::Expr { fetch, args, convs } = expr else {
+        return None;
+    };
+    let s = crate::acl::fetch(fetch, args, ctx).into_iter().next()?;
+    let s = crate::sample::convert(s, convs)?;
+    let bin = match s {
+        Sample::Str(v) => v,
+        Sample::Int(i) => i.to_be_bytes().to_vec(),
+        Sample::Ip(IpAddr::V4(a)) => a.octets().to_vec(),
+        Sample::Ip(IpAddr::V6(a)) => a.octets().to_vec(),
+        Sample::Bool(b) => (b as i64).to_be_bytes().to_vec(),
+    };
+    Some(sdbm(&bin))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -173,24 +193,4 @@ mod tests {
     fn source_folds_the_address() {
         assert_eq!(source("10.0.0.1".parse().unwrap()), 0x0a00_0001);
     }
-}
-
-/// `balance hash <expr>`: the expression's sample, as the binary HAProxy
-/// hashes (addresses in network order, integers as 8 big-endian bytes),
-/// through sdbm (the default `hash-type map-based`).
-pub fn expr_hash(expr: &crate::sample::Piece, ctx: &crate::acl::FetchCtx) -> Option<u32> {
-    use crate::acl::Sample;
-    let crate::sample::Piece::Expr { fetch, args, convs } = expr else {
-        return None;
-    };
-    let s = crate::acl::fetch(fetch, args, ctx).into_iter().next()?;
-    let s = crate::sample::convert(s, convs)?;
-    let bin = match s {
-        Sample::Str(v) => v,
-        Sample::Int(i) => i.to_be_bytes().to_vec(),
-        Sample::Ip(IpAddr::V4(a)) => a.octets().to_vec(),
-        Sample::Ip(IpAddr::V6(a)) => a.octets().to_vec(),
-        Sample::Bool(b) => (b as i64).to_be_bytes().to_vec(),
-    };
-    Some(sdbm(&bin))
 }
