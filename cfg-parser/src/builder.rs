@@ -42,7 +42,56 @@ const SECTIONS: &[(&str, Option<&str>)] = &[
 pub struct Builder {
     pub config: Config,
     pub diags: Vec<Diagnostic>,
+    /// Fatal errors of the last line beyond the one the reader counts for
+    /// any failed line: 2.6 counts a refused `no`/`default` prefix on its
+    /// own, then the keyword's error.
+    pub extra_fatal: u32,
     cur: Current,
+}
+
+/// The keywords 2.6 lets `no` and `default` prefix (any section).
+const MODIFIABLE: &[&str] = &[
+    "option",
+    "log",
+    "busy-polling",
+    "set-dumpable",
+    "strict-limits",
+    "insecure-fork-wanted",
+    "numa-cpu-mapping",
+];
+
+/// A line's `no`/`default` prefix (2.6's `kwm`).
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum Modifier {
+    Std,
+    No,
+    Default,
+}
+
+/// 2.6 drops a leading `no` (the line ends with an empty word when nothing
+/// followed it), and drops a leading `default` by shifting the words left,
+/// which leaves the last word twice (`default log` reads `log log`).
+fn strip_modifier(d: &Directive) -> (Modifier, Directive) {
+    let mut out = d.clone();
+    match d.word(0) {
+        "no" => {
+            out.words.remove(0);
+            if out.words.is_empty() {
+                let mut w = d.words[0].clone();
+                w.text.clear();
+                out.words.push(w);
+            }
+            (Modifier::No, out)
+        }
+        "default" => {
+            if d.len() > 1 {
+                out.words.remove(0);
+                out.words.push(d.words[d.len() - 1].clone());
+            }
+            (Modifier::Default, out)
+        }
+        _ => (Modifier::Std, out),
+    }
 }
 
 impl Default for Builder {
@@ -50,6 +99,7 @@ impl Default for Builder {
         Builder {
             config: Config::default(),
             diags: Vec::new(),
+            extra_fatal: 0,
             cur: Current::None,
         }
     }
@@ -96,19 +146,67 @@ impl Builder {
     }
 
     /// Applies one directive (a line that is not a `.` directive).
-    pub fn line(&mut self, d: Directive) {
+    pub fn line(&mut self, orig: Directive) {
+        let (kwm, d) = strip_modifier(&orig);
+        if kwm == Modifier::Std {
+            self.line_kwm(Modifier::Std, orig);
+            return;
+        }
+        if !MODIFIABLE.contains(&d.word(0)) {
+            self.diags.push(Diagnostic::alert(
+                Loc::ParsingTight(d.span.clone()),
+                "negation/default currently supported only for options, log, busy-polling, set-dumpable, strict-limits, insecure-fork-wanted and numa-cpu-mapping.",
+            ));
+            let before = self.diags.len();
+            self.line_kwm(Modifier::Std, d);
+            if self.diags[before..].iter().any(Diagnostic::is_fatal) {
+                self.extra_fatal += 1;
+            }
+            return;
+        }
+        // The keywords that look at the prefix see it as their first word
+        // (`no option x`, `default option x x`); the others read the line
+        // as 2.6 left it.
+        let keeps_prefix = match (&self.cur, d.word(0)) {
+            (Current::Proxy(_), "option") => true,
+            (Current::Proxy(_) | Current::Global, "log") => kwm == Modifier::No,
+            (Current::Global, "option") => false,
+            (Current::Global, _) => kwm == Modifier::No,
+            _ => false,
+        };
+        if keeps_prefix {
+            let mut words = vec![orig.words[0].clone()];
+            words.extend(d.words);
+            self.line_kwm(
+                kwm,
+                Directive {
+                    words,
+                    span: d.span,
+                },
+            );
+        } else {
+            self.line_kwm(Modifier::Std, d);
+        }
+    }
+
+    /// Applies a line whose first word is its keyword, or (`kwm` not `Std`)
+    /// the `no`/`default` prefix of a keyword that takes it.
+    fn line_kwm(&mut self, kwm: Modifier, d: Directive) {
         let kw = d.word(0);
         if let Some((name, unsupported)) = SECTIONS.iter().find(|(n, _)| *n == kw) {
             self.close_section();
             self.start_section(name, *unsupported, d);
             return;
         }
+        let modified = kwm != Modifier::Std;
         match &mut self.cur {
             Current::None => self.diags.push(Diagnostic::alert(
                 Loc::ParsingTight(d.span.clone()),
                 format!("unknown keyword '{kw}' out of section."),
             )),
-            Current::Global => global::apply(&mut self.config.global, &d, &mut self.diags),
+            Current::Global => {
+                global::apply_kwm(&mut self.config.global, &d, modified, &mut self.diags)
+            }
             Current::Proxy(_)
                 if is_experimental(&d)
                     && !self
@@ -125,7 +223,7 @@ impl Builder {
                 ));
             }
             Current::Proxy(p) => {
-                proxy::apply(p, &d, &mut self.diags);
+                proxy::apply_kwm(p, &d, modified, &mut self.diags);
                 if d.word(0) == "id" {
                     // Custom ids are unique among all proxies.
                     let clash = p.custom_id.and_then(|id| {

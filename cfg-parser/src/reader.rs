@@ -101,7 +101,8 @@ fn read_file(b: &mut Builder, f: &SourceFile, opts: &ParseOptions) {
     }
     let nlines = lines.len();
     // Lines that failed (2.6 counts one per line whatever the number of
-    // messages, and not `.notice` & co's errors); 2.6 gives up on the file
+    // messages, and not `.notice` & co's errors, but two when a refused
+    // `no`/`default` prefix comes before a failing keyword); 2.6 gives up on the file
     // when reaching the next line after the 50th, whatever that line holds,
     // and goes on with the next file.
     let mut fatal = 0;
@@ -162,6 +163,8 @@ fn read_file(b: &mut Builder, f: &SourceFile, opts: &ParseOptions) {
         if counted && b.diags[before..].iter().any(Diagnostic::is_fatal) {
             fatal += 1;
         }
+        // A refused `no`/`default` prefix counts on its own.
+        fatal += std::mem::take(&mut b.extra_fatal);
         if missing_lf && i + 1 == nlines {
             b.diags.push(Diagnostic::alert(
                 Loc::ParsingTight(span),

@@ -52,7 +52,10 @@ pub fn parse_bind(cx: &mut Cx, section: &str) -> Result<Bind, Diagnostic> {
     while i < cx.nwords() {
         let kw = cx.word(i).to_string();
         let Some(param) = BIND_PARAMS.iter().find(|k| k.name == kw) else {
-            let hint = did_you_mean(&kw, BIND_PARAMS.iter().map(|k| k.name));
+            let mut hint = did_you_mean(&kw, BIND_PARAMS.iter().map(|k| k.name));
+            if hint.is_empty() {
+                hint.push('.');
+            }
             return Err(cx.alert(format!("{head}: unknown keyword '{kw}'{hint}")));
         };
         if let Some(d) = super::support_diag(param.support, &kw, cx.d) {

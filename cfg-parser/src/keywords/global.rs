@@ -15,6 +15,35 @@ const LUA: Support = Support::Unsupported("Lua");
 
 /// Applies one line of a `global` section.
 pub fn apply(g: &mut Global, d: &Directive, diags: &mut Vec<Diagnostic>) {
+    apply_kwm(g, d, false, diags)
+}
+
+/// Applies one line of the global section; `modified`: its first word is a
+/// `no` prefix the builder kept for a keyword that takes it (`no log`,
+/// `no busy-polling`, ...), and the line is stored with it.
+pub fn apply_kwm(g: &mut Global, d: &Directive, modified: bool, diags: &mut Vec<Diagnostic>) {
+    if modified {
+        let bare = Directive {
+            words: d.words[1..].to_vec(),
+            span: d.span.clone(),
+        };
+        let cx = Cx { d: &bare, diags };
+        let res = if bare.word(0) == "log" {
+            if bare.len() > 1 {
+                Err(cx.alert("log : 'no log' does not expect arguments"))
+            } else {
+                g.logs.clear();
+                Ok(())
+            }
+        } else {
+            cx.max_args(0)
+        };
+        match res {
+            Ok(()) => g.directives.push(d.clone()),
+            Err(e) => diags.push(e),
+        }
+        return;
+    }
     let name = d.word(0);
     let Some(kw) = super::lookup(GLOBAL_KEYWORDS, name)
         .or_else(|| {

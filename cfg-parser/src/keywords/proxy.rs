@@ -22,8 +22,20 @@ const FE_BE: Caps = Caps::FE_BE;
 
 /// Applies one line of a proxy or defaults section.
 pub fn apply(p: &mut Proxy, d: &Directive, diags: &mut Vec<Diagnostic>) {
+    apply_kwm(p, d, false, diags)
+}
+
+/// Applies one line of a proxy or defaults section; `modified`: its first
+/// word is a `no`/`default` prefix the builder kept for `option` or `log`.
+/// Otherwise `no` and `default` are unknown keywords, as in 2.6.
+pub fn apply_kwm(p: &mut Proxy, d: &Directive, modified: bool, diags: &mut Vec<Diagnostic>) {
     let name = d.word(0);
-    let Some(kw) = super::lookup(PROXY_KEYWORDS, name) else {
+    let entry = match (modified, name) {
+        (true, _) => super::lookup(PROXY_KEYWORDS, "no"),
+        (false, "no" | "default") => None,
+        (false, _) => super::lookup(PROXY_KEYWORDS, name),
+    };
+    let Some(kw) = entry else {
         // 2.6's own list, not our table (see `crate::suggest`).
         let hint = did_you_mean(name, PROXY_CANDIDATES.iter().copied());
         diags.push(Diagnostic::alert(
@@ -150,6 +162,10 @@ fn retries(p: &mut Proxy, cx: &mut Cx) -> R {
 
 /// `balance <algorithm> [<arguments>]`
 fn balance(p: &mut Proxy, cx: &mut Cx) -> R {
+    // 2.6 takes a bare `balance` (what `no balance` leaves) and changes nothing.
+    if cx.nwords() < 2 {
+        return Ok(());
+    }
     let algo = cx.word(1);
     let arg = |i: usize| cx.word(i).to_string();
     let paren = |prefix: &str| {
@@ -357,7 +373,6 @@ const OPTIONS: &[(&str, Caps, usize)] = &[
     ("http-pretend-keepalive", ALL, 0),
     ("http-restrict-req-hdr-names", ALL, 1),
     ("http-server-close", ALL, 0),
-    ("http-use-htx", ALL, 0),
     ("http-use-proxy-header", FE_DEF, 0),
     ("httpslog", FE_DEF, 1),
     ("httpchk", BE_DEF, 3),
@@ -421,13 +436,21 @@ const NEGATABLE_OPTIONS: &[&str] = &[
     "httpclose", "http-server-close", "http-keep-alive", "redispatch",
 ];
 
-/// `[no] option <name> [args]`
+/// `[no|default] option <name> [args]`; the builder hands `default option`
+/// over with 2.6's shifted words, the last one twice (`default option x x`).
 fn option(p: &mut Proxy, cx: &mut Cx) -> R {
-    let (neg, at) = if cx.word(0) == "no" {
-        (true, 2)
-    } else {
-        (false, 1)
+    let (kwm, at) = match cx.word(0) {
+        "no" => (Some(false), 2),
+        "default" => (Some(true), 2),
+        _ => (None, 1),
     };
+    let neg = kwm.is_some();
+    if cx.nwords() <= at {
+        return Err(Diagnostic::alert(
+            Loc::ParsingTight(cx.d.span.clone()),
+            "'option' expects an option name.",
+        ));
+    }
     let mut name = cx.word(at).to_string();
     if let Some(&(old, modern)) = LEGACY_OPTIONS.iter().find(|(o, _)| *o == name) {
         if old == "http_proxy" {
@@ -437,6 +460,45 @@ fn option(p: &mut Proxy, cx: &mut Cx) -> R {
         }
         translated(cx, &format!("option {old}"), &format!("option {modern}"));
         name = modern.to_string();
+    }
+    // 2.6's `cfg_opts`/`cfg_opts2` and HTTP modes: extra words are refused
+    // first (named without the prefix), then the capability is checked.
+    let is_mode = ["httpclose", "http-server-close", "http-keep-alive"].contains(&name.as_str());
+    if NEGATABLE_OPTIONS.contains(&name.as_str()) && name != "redispatch" {
+        if let Some(extra) = cx.d.words.get(at + 1) {
+            return Err(cx.alert(format!(
+                "'option {name}' cannot handle unexpected argument '{}'.",
+                extra.text
+            )));
+        }
+        if !is_mode {
+            if let Some(&(_, caps, _)) = OPTIONS.iter().find(|(n, _, _)| *n == name) {
+                if let Some(lacks) = missing_cap(caps, p.kind) {
+                    cx.warn(format!(
+                        "'{name}' ignored because {} '{}' has no {lacks} capability.",
+                        p.kind.label(),
+                        p.name
+                    ));
+                    return Ok(());
+                }
+            }
+        }
+    }
+    // `default option redispatch` (its argument is not read) and
+    // `default option <table option>`: back to the default value.
+    if kwm == Some(true) && NEGATABLE_OPTIONS.contains(&name.as_str()) && !is_mode {
+        if name == "redispatch" {
+            if let Some(lacks) = missing_cap(BE_DEF, p.kind) {
+                cx.warn(format!(
+                    "'{name}' ignored because {} '{}' has no {lacks} capability.",
+                    p.kind.label(),
+                    p.name
+                ));
+                return Ok(());
+            }
+        }
+        p.options.remove(&name);
+        return Ok(());
     }
     // 2.6 takes `no` only for its table options and a few it parses by hand
     // (this is checked before it looks for unknown names).
@@ -455,20 +517,23 @@ fn option(p: &mut Proxy, cx: &mut Cx) -> R {
             },
         );
     };
+    let mut args = words_from(cx, at + 1);
     if let Some(lacks) = missing_cap(caps, p.kind) {
         cx.warn(format!(
             "'{name}' ignored because {} '{}' has no {lacks} capability.",
             p.kind.label(),
             p.name
         ));
+        // 2.6 still reads the arguments of this one.
+        if name == "pgsql-check" {
+            check_pgsql(cx, &args)?;
+        }
         return Ok(());
     }
-    let args = words_from(cx, at + 1);
-    if neg && !args.is_empty() {
-        return Err(cx.alert(format!(
-            "'no option {name}' cannot handle unexpected argument '{}'.",
-            args[0]
-        )));
+    if neg {
+        // Only `no option redispatch` gets here with words after the name,
+        // and 2.6 does not read them.
+        args.clear();
     }
     match name.as_str() {
         "httplog" if args.first().is_some_and(|a| a != "clf") => {
@@ -489,6 +554,24 @@ fn option(p: &mut Proxy, cx: &mut Cx) -> R {
             return Ok(());
         }
         "forwardfor" => check_forwardfor(cx, &args)?,
+        "pgsql-check" => check_pgsql(cx, &args)?,
+        // 2.6 reads one number and ignores anything after it.
+        "redispatch" => {}
+        "http-restrict-req-hdr-names" => {
+            const WHAT: &str = "option 'http-restrict-req-hdr-names' expects 'preserve', 'reject' or 'delete' option.";
+            match args.as_slice() {
+                [_, extra, ..] => {
+                    return Err(cx.alert(format!(
+                        "'option' cannot handle unexpected argument '{extra}'."
+                    )))
+                }
+                [] => return Err(cx.alert(format!("missing parameter. {WHAT}"))),
+                [v] if !["preserve", "reject", "delete"].contains(&v.as_str()) => {
+                    return Err(cx.alert(format!("invalid parameter '{v}'. {WHAT}")))
+                }
+                _ => {}
+            }
+        }
         _ if args.len() > max => {
             return Err(cx.alert(format!(
                 "'option {name}' cannot handle unexpected argument '{}'.",
@@ -514,6 +597,18 @@ fn option(p: &mut Proxy, cx: &mut Cx) -> R {
     Ok(())
 }
 
+/// `option pgsql-check user <name>`
+fn check_pgsql(cx: &Cx, args: &[String]) -> R {
+    match args {
+        [_, _, extra, ..] => Err(cx.alert(format!(
+            "'option pgsql-check' cannot handle unexpected argument '{extra}'."
+        ))),
+        [user, _] if user == "user" => Ok(()),
+        [_, _] => Err(cx.alert("'option pgsql-check' only supports optional values: 'user'.")),
+        _ => Err(cx.alert("'option pgsql-check' expects 'user <username>' as argument.")),
+    }
+}
+
 /// `option forwardfor [except <net>] [header <name>] [if-none]`
 fn check_forwardfor(cx: &Cx, args: &[String]) -> R {
     let mut i = 0;
@@ -536,12 +631,15 @@ fn check_forwardfor(cx: &Cx, args: &[String]) -> R {
     Ok(())
 }
 
-/// `no option ...`, `no log`
+/// `no option ...`, `default option ...`, `no log` (the builder only
+/// hands these over).
 fn no(p: &mut Proxy, cx: &mut Cx) -> R {
     match cx.word(1) {
         "option" => option(p, cx),
         "log" => {
-            cx.max_args(1)?;
+            if cx.nwords() > 2 {
+                return Err(cx.alert("log : 'no log' does not expect arguments"));
+            }
             p.no_log = true;
             p.logs.clear();
             Ok(())
@@ -1628,7 +1726,7 @@ pub static PROXY_KEYWORDS: &[Kw] = &[
     Kw::new("contimeout", BE_DEF, legacy_timeout),
     Kw::new("cookie", BE_DEF, cookie).parse_when_ignored(),
     Kw::new("declare", ALL, declare),
-    Kw::new("default-server", BE_DEF, default_server),
+    Kw::new("default-server", BE_DEF, default_server).alert_cap(),
     Kw::new("default_backend", FE_DEF, default_backend),
     Kw::new("description", FE_BE, any),
     Kw::new("disabled", ALL, disabled),

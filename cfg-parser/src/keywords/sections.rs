@@ -47,8 +47,11 @@ fn group(u: &mut Userlist, cx: &Cx) -> Result<(), Diagnostic> {
                 );
                 i += 2;
             }
-            w => {
-                return Err(cx.alert(format!("'group' only supports 'users' option (got '{w}').")));
+            _ => {
+                return Err(Diagnostic::alert(
+                    Loc::ParsingTight(cx.d.span.clone()),
+                    "'group' only supports 'users' option.",
+                ));
             }
         }
     }

@@ -92,10 +92,13 @@ fn apply_params(
         let kw = cx.word(i).to_string();
         let Some(param) = SERVER_PARAMS.iter().find(|k| k.name == kw) else {
             let names = SERVER_PARAMS.iter().map(|k| k.name);
-            let hint = did_you_mean(
+            let mut hint = did_you_mean(
                 &kw,
                 names.chain(crate::suggest::SERVER_EXTRA.iter().copied()),
             );
+            if hint.is_empty() {
+                hint.push('.');
+            }
             if who.is_empty() {
                 return Err(cx.alert_bracket(format!(
                     "unknown keyword '{kw}'{hint} Hint: no address was expected for this server."
