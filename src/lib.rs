@@ -7,6 +7,7 @@ pub mod connect;
 pub mod features;
 pub mod http;
 pub mod listener;
+pub mod master;
 pub mod model;
 pub mod report;
 pub mod sample;
@@ -41,47 +42,53 @@ pub fn run(args: Vec<String>) -> i32 {
     run_with(opts)
 }
 
-fn run_with(opts: Options) -> i32 {
+fn run_with(mut opts: Options) -> i32 {
     if opts.check_only {
         return check::check_mode(&opts);
     }
-    // Load and check exactly as `-c` does; a configuration that does not
-    // pass never starts.
+    // A worker started by the master: its sockets come from the master,
+    // which already printed the configuration's warnings.
+    let from_master = master::worker_env();
+    let quiet = opts.quiet;
+    if from_master.is_some() {
+        opts.quiet = true;
+    }
     let mut out = report::Reporter::new(&opts);
-    let Some(loaded) = check::load(&opts, &mut out) else {
+    let Ok(runtime) = prepare(&opts, &mut out) else {
         return 1;
     };
-    let (true, Some(mut runtime)) = (loaded.ok, loaded.runtime) else {
-        return 1;
+    let global = runtime.global_flags();
+    let master_worker = opts.master_worker || opts.systemd || global.master_worker;
+    // `-db`/`-d` (and `-Ws`, run by systemd) keep the process in the
+    // foreground whatever `daemon` says.
+    let daemon = (opts.daemon || global.daemon) && !opts.foreground && !opts.systemd;
+    let mut ctl = worker::Control {
+        soft_finish: opts.soft_finish.clone(),
+        hard_terminate: opts.hard_terminate.clone(),
+        quiet,
+        ..Default::default()
     };
-    runtime.global.nosplice |= opts.no_splice;
-    let mut pending = support::check_runnable(&loaded.config);
-    pending.extend(
-        runtime
-            .unrunnable
-            .iter()
-            .map(|(span, what)| support::not_built(span, what)),
-    );
-    out.emit_all(&pending);
-    if pending.iter().any(|d| d.is_fatal()) {
-        out.alert("Fatal errors found in configuration.");
-        return 1;
+    match from_master {
+        Some((inherited, ready)) => {
+            ctl.inherited = inherited;
+            ctl.ready = ready;
+        }
+        None if master_worker => {
+            let args = std::env::args().skip(1).collect();
+            return master::run(opts, args, runtime, daemon, out);
+        }
+        None if daemon => {
+            // Standalone daemon: the launcher exits 0 once we listen; the
+            // pidfile holds this (the serving) process.
+            ctl.ready = master::daemonize();
+            ctl.detach = true;
+            if let Some(p) = &opts.pidfile {
+                let _ = std::fs::write(p, format!("{}\n", std::process::id()));
+            }
+        }
+        None => {}
     }
-    if runtime.listeners.is_empty() {
-        out.alert_plain(
-            "[haproxy.main()] No enabled listener found (check for 'bind' directives) ! Exiting.",
-        );
-        return 1;
-    }
-    // `-db`/`-d` keep the process in the foreground whatever `daemon` says.
-    let daemon = (opts.daemon || loaded.config.global.daemon) && !opts.foreground;
-    if daemon || opts.master_worker || loaded.config.global.master_worker {
-        out.alert_plain(
-            "daemon and master-worker modes are not built yet in haproxy-rs: run in the foreground (-db) for now.",
-        );
-        return 1;
-    }
-    match worker::run(runtime, !opts.no_reuseport) {
+    match worker::run(runtime, !opts.no_reuseport, ctl) {
         Ok(()) => 0,
         Err(errors) => {
             for e in &errors {
@@ -93,4 +100,40 @@ fn run_with(opts: Options) -> i32 {
             1
         }
     }
+}
+
+/// The configuration cannot start; its alerts were printed.
+#[derive(Debug)]
+pub struct NotStarting;
+
+/// Loads and checks the configuration exactly as `-c` does, then refuses
+/// what this build cannot run; a configuration that does not pass never
+/// starts.
+pub fn prepare(opts: &Options, out: &mut report::Reporter) -> Result<model::Runtime, NotStarting> {
+    let loaded = check::load(opts, out).ok_or(NotStarting)?;
+    let (true, Some(mut runtime)) = (loaded.ok, loaded.runtime) else {
+        return Err(NotStarting);
+    };
+    runtime.global.nosplice |= opts.no_splice;
+    runtime.global.daemon |= loaded.config.global.daemon;
+    runtime.global.master_worker |= loaded.config.global.master_worker;
+    let mut pending = support::check_runnable(&loaded.config);
+    pending.extend(
+        runtime
+            .unrunnable
+            .iter()
+            .map(|(span, what)| support::not_built(span, what)),
+    );
+    out.emit_all(&pending);
+    if pending.iter().any(|d| d.is_fatal()) {
+        out.alert("Fatal errors found in configuration.");
+        return Err(NotStarting);
+    }
+    if runtime.listeners.is_empty() {
+        out.alert_plain(
+            "[haproxy.main()] No enabled listener found (check for 'bind' directives) ! Exiting.",
+        );
+        return Err(NotStarting);
+    }
+    Ok(runtime)
 }

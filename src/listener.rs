@@ -15,6 +15,24 @@ pub struct BindError {
     pub reason: String,
 }
 
+/// A listener's identity across reloads: the master hands a socket to the
+/// new worker for every `bind` address that is still configured.
+pub fn key(addr: &ListenAddr) -> String {
+    match addr {
+        ListenAddr::Inet(sa) => sa.to_string(),
+        ListenAddr::Unix(p) => format!("unix@{}", p.display()),
+        ListenAddr::Abns(n) => format!("abns@{n}"),
+        ListenAddr::Fd(fd) => format!("fd@{fd}"),
+    }
+}
+
+/// Takes a listening socket inherited from the master.
+pub fn adopt(fd: std::os::fd::OwnedFd) -> io::Result<std::net::TcpListener> {
+    let l = std::net::TcpListener::from(fd);
+    l.set_nonblocking(true)?;
+    Ok(l)
+}
+
 /// Opens one listener's socket.
 pub fn bind(l: &Listener, reuseport: bool) -> Result<std::net::TcpListener, BindError> {
     let fail = |e: io::Error, addr: String| BindError {

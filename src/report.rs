@@ -70,6 +70,29 @@ impl Reporter {
         self.emit(&Diagnostic::alert(Loc::None, msg));
     }
 
+    /// A NOTICE of the process (`New worker (N) forked`); no banner.
+    pub fn notice_plain(&mut self, msg: &str) {
+        if self.quiet {
+            return;
+        }
+        let _ = writeln!(
+            std::io::stderr().lock(),
+            "{:<10} ({}) : {msg}",
+            "[NOTICE]",
+            self.pid
+        );
+    }
+
+    /// A WARNING of the process (not of the configuration).
+    pub fn warning_plain(&mut self, msg: &str) {
+        if self.quiet {
+            return;
+        }
+        let mut err = std::io::stderr().lock();
+        self.banner(&mut err);
+        let _ = writeln!(err, "{:<10} ({}) : {msg}", "[WARNING]", self.pid);
+    }
+
     /// An ALERT without the `config :` context (start-up, not parsing).
     pub fn alert_plain(&mut self, msg: &str) {
         if self.quiet {

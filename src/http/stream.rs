@@ -165,6 +165,10 @@ async fn handle_request(
     if rejected(&be.acls, &be.tcp.content) {
         return Outcome::Close;
     }
+    sh.be_conns[be_id.0].fetch_add(1, Ordering::Relaxed);
+    // A stopping worker answers this request, then closes the connection:
+    // never an idle keep-alive connection closed under a client's feet.
+    close |= sh.stopping.load(Ordering::Relaxed);
     let state = &sh.backends[be_id.0];
     let upgrade = parse::tokens(&req.headers, "connection")
         .iter()

@@ -32,6 +32,10 @@ pub struct Runtime {
 }
 
 impl Runtime {
+    /// The global process flags (`daemon`, `master-worker`).
+    pub fn global_flags(&self) -> &GlobalSettings {
+        &self.global
+    }
     pub fn backend(&self, id: BackendId) -> &Backend {
         &self.backends[id.0]
     }

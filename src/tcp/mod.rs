@@ -128,6 +128,7 @@ pub async fn serve(
         return;
     };
     let be = sh.rt.backend(be_id);
+    sh.be_conns[be_id.0].fetch_add(1, std::sync::atomic::Ordering::Relaxed);
     if !inspect(
         &sh,
         &sock,

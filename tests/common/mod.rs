@@ -257,7 +257,7 @@ fn header_of(head: &str, name: &str) -> Option<String> {
 }
 
 /// Reads a body framed by Content-Length or chunked encoding.
-fn read_body(rd: &mut impl BufRead, head: &str) -> Vec<u8> {
+pub fn read_body(rd: &mut impl BufRead, head: &str) -> Vec<u8> {
     if header_of(head, "transfer-encoding").is_some_and(|t| t.eq_ignore_ascii_case("chunked")) {
         let mut out = Vec::new();
         loop {
@@ -334,6 +334,19 @@ impl Proxy {
     /// The same with another haproxy binary (the real HAProxy, for the
     /// differential tests).
     pub fn start_binary(bin: &str, name: &str, cfg: &str) -> Proxy {
+        Proxy::start_with(bin, name, cfg, &["-db"], &[])
+    }
+
+    /// Starts `bin ARGS -f cfg` (the config written to the scratch dir as
+    /// haproxy.cfg; `{fe}` becomes fd@3, a socket the test bound), with
+    /// extra environment variables.
+    pub fn start_with(
+        bin: &str,
+        name: &str,
+        cfg: &str,
+        args: &[&str],
+        env: &[(&str, &str)],
+    ) -> Proxy {
         let l = TcpListener::bind("127.0.0.1:0").expect("bind frontend");
         let addr = l.local_addr().expect("addr");
         let dir = scratch(name);
@@ -341,8 +354,10 @@ impl Proxy {
         std::fs::write(&path, cfg.replace("{fe}", "fd@3")).expect("write cfg");
         let fd = l.as_raw_fd();
         let mut cmd = Command::new(bin);
-        cmd.args(["-db", "-f"])
+        cmd.args(args)
+            .arg("-f")
             .arg(&path)
+            .envs(env.iter().copied())
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped());
@@ -417,6 +432,31 @@ impl Proxy {
 }
 
 impl Proxy {
+    /// Waits up to `limit` for the process to exit: its exit code (128 +
+    /// signal when killed) and its stderr.
+    pub fn wait_exit(&mut self, limit: Duration) -> Option<(i32, String)> {
+        let start = std::time::Instant::now();
+        loop {
+            if let Some(st) = self.child.try_wait().ok().flatten() {
+                use std::os::unix::process::ExitStatusExt;
+                let code = st.code().unwrap_or_else(|| 128 + st.signal().unwrap_or(0));
+                let mut err = String::new();
+                if let Some(mut e) = self.child.stderr.take() {
+                    let _ = e.read_to_string(&mut err);
+                }
+                return Some((code, err));
+            }
+            if start.elapsed() > limit {
+                return None;
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+    /// Sends `sig` to the process.
+    pub fn signal(&self, sig: i32) {
+        // SAFETY: kill(2) on the child this harness started.
+        unsafe { libc::kill(self.pid() as i32, sig) };
+    }
     pub fn pid(&self) -> u32 {
         self.child.id()
     }
@@ -430,6 +470,12 @@ impl Proxy {
 
 impl Drop for Proxy {
     fn drop(&mut self) {
+        // SIGTERM first: a master stops its workers (SIGKILL would orphan
+        // them); then make sure.
+        if self.child.try_wait().ok().flatten().is_none() {
+            self.signal(libc::SIGTERM);
+            let _ = self.wait_exit(Duration::from_secs(5));
+        }
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
