@@ -9,6 +9,7 @@ pub mod http;
 pub mod listener;
 pub mod master;
 pub mod model;
+pub mod privileges;
 pub mod report;
 pub mod sample;
 pub mod support;
@@ -88,15 +89,25 @@ fn run_with(mut opts: Options) -> i32 {
         }
         None => {}
     }
+    // Start-up failures are printed even when the configuration's
+    // warnings were not (a worker of the master).
+    let mut out = report::Reporter::new(&Options {
+        quiet,
+        ..opts.clone()
+    });
     match worker::run(runtime, !opts.no_reuseport, ctl) {
         Ok(()) => 0,
-        Err(errors) => {
+        Err(worker::RunError::Listeners(errors)) => {
             for e in &errors {
                 out.alert_plain(&e.message);
             }
             out.alert_plain(
                 "[haproxy.main()] Some protocols failed to start their listeners! Exiting.",
             );
+            1
+        }
+        Err(worker::RunError::Fatal(msg)) => {
+            out.alert_plain(&msg);
             1
         }
     }

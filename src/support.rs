@@ -165,12 +165,6 @@ pub fn check_runnable(cfg: &Config) -> Vec<Diagnostic> {
         if !GLOBAL_RUNNABLE.contains(&d.word(0)) {
             out.push(not_yet(d, format!("'{}'", d.word(0))));
         }
-        if matches!(d.word(0), "chroot" | "user" | "group" | "uid" | "gid") {
-            out.push(Diagnostic::warning(
-                Loc::Parsing(d.span.clone()),
-                format!("'{}' is not applied yet by haproxy-rs: the process keeps its root directory and identity.", d.word(0)),
-            ));
-        }
         if d.word(0) == "stats" && d.word(1) == "socket" {
             out.push(Diagnostic::warning(
                 Loc::Parsing(d.span.clone()),

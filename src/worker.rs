@@ -89,6 +89,14 @@ pub struct StartError {
     pub message: String,
 }
 
+/// Why the worker could not start.
+pub enum RunError {
+    /// Listening sockets that failed to open.
+    Listeners(Vec<StartError>),
+    /// Anything else, as HAProxy's start-up alert.
+    Fatal(String),
+}
+
 /// How the process was started: by a master (inherited sockets, a
 /// readiness pipe) or on its own (`-sf`/`-st` old processes to stop).
 #[derive(Default)]
@@ -119,7 +127,7 @@ enum Listening {
 /// Binds every listener (or takes them from the master), then serves until
 /// a stop signal: SIGUSR1 stops softly (in-flight work finishes, then the
 /// process exits 0), SIGTERM/SIGINT at once.
-pub fn run(rt: Runtime, reuseport: bool, mut ctl: Control) -> Result<(), Vec<StartError>> {
+pub fn run(rt: Runtime, reuseport: bool, mut ctl: Control) -> Result<(), RunError> {
     let mut sockets = Vec::new();
     let mut errors = Vec::new();
     for l in &rt.listeners {
@@ -155,8 +163,9 @@ pub fn run(rt: Runtime, reuseport: bool, mut ctl: Control) -> Result<(), Vec<Sta
         }
     }
     if !errors.is_empty() {
-        return Err(errors);
+        return Err(RunError::Listeners(errors));
     }
+    crate::privileges::apply(&rt.global).map_err(RunError::Fatal)?;
     let threads = rt.global.nbthread.map(|n| n as usize).unwrap_or_else(|| {
         std::thread::available_parallelism()
             .map(|n| n.get())
@@ -203,11 +212,10 @@ pub fn run(rt: Runtime, reuseport: bool, mut ctl: Control) -> Result<(), Vec<Sta
         b.worker_threads(threads);
         b
     };
-    let runtime = builder.enable_all().build().map_err(|e| {
-        vec![StartError {
-            message: format!("cannot start the worker threads: {e}"),
-        }]
-    })?;
+    let runtime = builder
+        .enable_all()
+        .build()
+        .map_err(|e| RunError::Fatal(format!("cannot start the worker threads: {e}")))?;
     runtime.block_on(async move {
         let global_slots = shared
             .rt

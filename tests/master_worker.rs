@@ -447,3 +447,59 @@ fn session(addr: SocketAddr, keepalive: bool, stop: &AtomicBool) -> Result<usize
         }
     }
 }
+
+/// `chroot`, `user`/`group` and `ulimit-n` are applied by the worker once
+/// its sockets are open; it still serves.
+#[test]
+fn worker_drops_privileges_after_binding() {
+    // SAFETY: geteuid has no preconditions.
+    if unsafe { libc::geteuid() } != 0 {
+        println!("SKIP ***** not root: privilege dropping not tested *****");
+        assert!(
+            std::env::var("REQUIRE_ALL").as_deref() != Ok("1"),
+            "REQUIRE_ALL=1 and not root"
+        );
+        return;
+    }
+    let a = Backend::http("a");
+    let jail = common::scratch("mw-jail-root");
+    let text = cfg(a.addr).replace(
+        "defaults\n",
+        &format!(
+            "global\n chroot {}\n user nobody\n group nogroup\n ulimit-n 1000\ndefaults\n",
+            jail.display()
+        ),
+    );
+    let px = start_w("mw-privileges", &text, &[]);
+    assert!(
+        wait_for(px.addr, "a"),
+        "the worker serves after dropping privileges"
+    );
+    let worker = children(px.pid())[0];
+    let status = std::fs::read_to_string(format!("/proc/{worker}/status")).expect("status");
+    assert!(
+        status.lines().any(|l| l.starts_with("Uid:\t65534\t65534")),
+        "{status}"
+    );
+    assert!(
+        status.lines().any(|l| l.starts_with("Gid:\t65534\t65534")),
+        "{status}"
+    );
+    assert_eq!(
+        std::fs::read_link(format!("/proc/{worker}/root")).expect("root"),
+        jail
+    );
+    let limits = std::fs::read_to_string(format!("/proc/{worker}/limits")).expect("limits");
+    assert!(
+        limits
+            .lines()
+            .any(|l| l.starts_with("Max open files") && l.contains(" 1000 ")),
+        "{limits}"
+    );
+    // The master keeps its identity: it reloads the configuration.
+    let master = std::fs::read_to_string(format!("/proc/{}/status", px.pid())).expect("status");
+    assert!(
+        master.lines().any(|l| l.starts_with("Uid:\t0\t")),
+        "{master}"
+    );
+}

@@ -226,6 +226,14 @@ fn global(g: &ast::Global) -> GlobalSettings {
         chroot: g.chroot.clone(),
         user: g.user.clone(),
         group: g.group.clone(),
+        uid: g.uid,
+        gid: g.gid,
+        ulimit_n: g
+            .directives
+            .iter()
+            .rev()
+            .find(|d| d.word(0) == "ulimit-n")
+            .and_then(|d| d.word(1).parse().ok()),
         hard_stop_after_ms: g.hard_stop_after,
         nosplice: g.nosplice,
         maxpipes: g.maxpipes,

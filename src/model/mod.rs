@@ -55,6 +55,11 @@ pub struct GlobalSettings {
     pub chroot: Option<String>,
     pub user: Option<String>,
     pub group: Option<String>,
+    /// `uid` / `gid` (numeric forms of `user` / `group`).
+    pub uid: Option<u32>,
+    pub gid: Option<u32>,
+    /// `ulimit-n`.
+    pub ulimit_n: Option<u64>,
     pub hard_stop_after_ms: Option<u64>,
     pub nosplice: bool,
     pub maxpipes: Option<u32>,
