@@ -8,6 +8,7 @@ pub mod features;
 pub mod http;
 pub mod listener;
 pub mod master;
+pub mod master_cli;
 pub mod model;
 pub mod privileges;
 pub mod report;

@@ -54,6 +54,9 @@ pub fn worker_env() -> Option<Inherited> {
 /// A worker process.
 struct Worker {
     pid: libc::pid_t,
+    /// Reloads it has lived through (`show proc`).
+    reloads: u32,
+    started: std::time::Instant,
 }
 
 /// The master's state.
@@ -70,6 +73,11 @@ struct Master {
     reuseport: bool,
     /// `-D`: workers get /dev/null for stdio.
     detached: bool,
+    /// `-S` sockets.
+    cli: Vec<std::os::unix::net::UnixListener>,
+    reloads: u32,
+    failed: u32,
+    started: std::time::Instant,
 }
 
 /// Runs the master until it exits; returns the exit code. `runtime` is the
@@ -100,7 +108,18 @@ pub fn run(opts: Options, args: Vec<String>, runtime: Runtime, daemon: bool, out
         out,
         notify: Notify::from_env(),
         detached: parent.is_some(),
+        cli: Vec::new(),
+        reloads: 0,
+        failed: 0,
+        started: std::time::Instant::now(),
     };
+    match crate::master_cli::open(&m.opts.master_cli) {
+        Ok(l) => m.cli = l,
+        Err(msg) => {
+            m.out.alert_plain(&msg);
+            return 1;
+        }
+    }
     if let Err(msgs) = m.bind(&runtime) {
         for msg in &msgs {
             m.out.alert_plain(msg);
@@ -248,7 +267,11 @@ impl Master {
         // std's Child is not waited through: the master reaps with waitpid.
         std::mem::forget(child);
         if wait_ready(&r, READY_TIMEOUT) {
-            return Ok(Worker { pid });
+            return Ok(Worker {
+                pid,
+                reloads: 0,
+                started: std::time::Instant::now(),
+            });
         }
         // It exited (its alerts are on stderr) or hung: make sure it is gone.
         // SAFETY: kill/waitpid on the child we just started.
@@ -261,22 +284,64 @@ impl Master {
         Err(exit_code(status).0.max(1))
     }
 
-    /// The signal loop.
+    /// The signal and master CLI loop.
     fn serve(&mut self, set: &libc::sigset_t) -> i32 {
+        // SAFETY: a signalfd for the blocked set.
+        let sfd = unsafe { libc::signalfd(-1, set, libc::SFD_CLOEXEC | libc::SFD_NONBLOCK) };
+        if sfd < 0 {
+            self.out.alert_plain("cannot create the master's signalfd");
+            return 1;
+        }
+        // SAFETY: signalfd returned a new descriptor that we own.
+        let sfd = unsafe { OwnedFd::from_raw_fd(sfd) };
         loop {
-            let sig = wait_signal(set, Duration::from_secs(1));
-            match sig {
-                Some(libc::SIGUSR2) | Some(libc::SIGHUP) => self.reload(),
-                Some(libc::SIGUSR1) => return self.stop(libc::SIGUSR1),
-                Some(libc::SIGTERM) => return self.stop(libc::SIGTERM),
-                Some(libc::SIGINT) => return self.stop(libc::SIGINT),
-                Some(s @ (libc::SIGTTOU | libc::SIGTTIN)) => self.signal_all(s),
-                _ => {}
+            let mut fds: Vec<libc::pollfd> = [sfd.as_raw_fd()]
+                .into_iter()
+                .chain(self.cli.iter().map(|l| l.as_raw_fd()))
+                .map(|fd| libc::pollfd {
+                    fd,
+                    events: libc::POLLIN,
+                    revents: 0,
+                })
+                .collect();
+            // SAFETY: poll on a valid array of pollfds.
+            unsafe { libc::poll(fds.as_mut_ptr(), fds.len() as libc::nfds_t, 1000) };
+            while let Some(sig) = read_signal(&sfd) {
+                match sig {
+                    libc::SIGUSR2 | libc::SIGHUP => self.reload(),
+                    libc::SIGUSR1 | libc::SIGTERM | libc::SIGINT => return self.stop(sig),
+                    libc::SIGTTOU | libc::SIGTTIN => self.signal_all(sig),
+                    _ => {}
+                }
             }
             if let Some(code) = self.reap() {
                 return code;
             }
+            for i in 0..self.cli.len() {
+                while let Ok((stream, _)) = self.cli[i].accept() {
+                    if let crate::master_cli::Action::Reload = self.cli_command(stream) {
+                        self.reload();
+                    }
+                }
+            }
         }
+    }
+
+    fn cli_command(&self, stream: std::os::unix::net::UnixStream) -> crate::master_cli::Action {
+        use crate::master_cli::Proc;
+        let p = |w: &Worker| Proc {
+            pid: w.pid,
+            reloads: w.reloads,
+            started: w.started,
+        };
+        let master = Proc {
+            pid: std::process::id() as i32,
+            reloads: self.reloads,
+            started: self.started,
+        };
+        let current = self.current.as_ref().map(p);
+        let old: Vec<Proc> = self.old.iter().map(p).collect();
+        crate::master_cli::serve(stream, &master, self.failed, current.as_ref(), &old)
     }
 
     /// Reaps exited workers; a current worker that died ends everything
@@ -367,6 +432,10 @@ impl Master {
     /// nothing.
     fn reload(&mut self) {
         self.out.notice_plain("Reloading HAProxy");
+        self.reloads += 1;
+        for w in self.current.iter_mut().chain(self.old.iter_mut()) {
+            w.reloads += 1;
+        }
         if let Some(n) = &self.notify {
             n.send("RELOADING=1\n");
         }
@@ -397,7 +466,10 @@ impl Master {
                     self.old.push(old);
                 }
             }
-            None => self.out.warning_plain("Loading failure!"),
+            None => {
+                self.failed += 1;
+                self.out.warning_plain("Loading failure!");
+            }
         }
         if let Some(n) = &self.notify {
             n.send("READY=1\n");
@@ -428,15 +500,20 @@ fn master_sigset() -> libc::sigset_t {
     }
 }
 
-/// The next pending signal of `set`, or None after `timeout`.
-fn wait_signal(set: &libc::sigset_t, timeout: Duration) -> Option<libc::c_int> {
-    let ts = libc::timespec {
-        tv_sec: timeout.as_secs() as libc::time_t,
-        tv_nsec: timeout.subsec_nanos() as libc::c_long,
+/// The next signal queued on the signalfd, if any.
+fn read_signal(sfd: &OwnedFd) -> Option<libc::c_int> {
+    // SAFETY: an all-zero siginfo is a valid value to read into.
+    let mut info: libc::signalfd_siginfo = unsafe { std::mem::zeroed() };
+    let size = std::mem::size_of::<libc::signalfd_siginfo>();
+    // SAFETY: reading one siginfo into a buffer of its size.
+    let n = unsafe {
+        libc::read(
+            sfd.as_raw_fd(),
+            &mut info as *mut _ as *mut libc::c_void,
+            size,
+        )
     };
-    // SAFETY: sigtimedwait with a valid set and timespec; no siginfo wanted.
-    let s = unsafe { libc::sigtimedwait(set, std::ptr::null_mut(), &ts) };
-    (s > 0).then_some(s)
+    (n == size as isize).then_some(info.ssi_signo as libc::c_int)
 }
 
 /// Waits until the worker writes its ready byte; false if it closes the

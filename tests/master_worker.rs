@@ -503,3 +503,56 @@ fn worker_drops_privileges_after_binding() {
         "{master}"
     );
 }
+
+/// Talks to the master CLI: one command, the whole answer.
+fn master_cli(path: &std::path::Path, cmd: &str) -> String {
+    let mut s = std::os::unix::net::UnixStream::connect(path).expect("master CLI");
+    s.set_read_timeout(Some(Duration::from_secs(10))).ok();
+    s.write_all(format!("{cmd}\n").as_bytes()).expect("send");
+    let mut out = String::new();
+    let _ = s.read_to_string(&mut out);
+    out
+}
+
+#[test]
+fn master_cli_shows_processes_and_reloads() {
+    let a = Backend::http("a");
+    let b = Backend::http("b");
+    let sock = common::scratch("mw-cli-sock").join("master.sock");
+    let sock_s = sock.to_str().expect("path").to_string();
+    let px = start_w("mw-cli", &cfg(a.addr), &["-S", &sock_s]);
+    assert!(wait_for(px.addr, "a"));
+    let worker = children(px.pid())[0];
+    let proc_ = master_cli(&sock, "show proc");
+    let lines: Vec<&str> = proc_.lines().collect();
+    assert_eq!(
+        lines[0],
+        "#<PID>          <type>          <reloads>       <uptime>        <version>      "
+    );
+    assert!(
+        lines[1].starts_with(&format!(
+            "{:<15} master          0 [failed: 0]   0d00h00m0",
+            px.pid()
+        )),
+        "{proc_}"
+    );
+    assert_eq!(lines[2], "# workers");
+    assert!(
+        lines[3].starts_with(&format!("{worker:<15} worker          0               ")),
+        "{proc_}"
+    );
+    assert!(proc_.ends_with("# programs\n\n"), "{proc_:?}");
+    rewrite(&px, &cfg(b.addr));
+    assert_eq!(master_cli(&sock, "reload"), "", "reload answers nothing");
+    assert!(wait_for(px.addr, "b"), "and reloads");
+    let proc_ = master_cli(&sock, "show proc");
+    assert!(
+        proc_
+            .lines()
+            .nth(1)
+            .is_some_and(|l| l.contains(" 1 [failed: 0] ")),
+        "{proc_}"
+    );
+    assert!(master_cli(&sock, "bogus")
+        .starts_with("Unknown command, but maybe one of the following ones is a better match:\n"));
+}
