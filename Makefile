@@ -34,6 +34,7 @@ bench:
 	bash tests/bench/check-bench.sh
 	bash tests/bench/http-bench.sh
 	bash tests/bench/tcp-bench.sh
+	bash tests/bench/reload-bench.sh
 
 fmt:
 	$(CARGO) fmt --all
