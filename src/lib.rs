@@ -59,6 +59,13 @@ fn run_with(mut opts: Options) -> i32 {
     let Ok(runtime) = prepare(&opts, &mut out) else {
         return 1;
     };
+    if let Some(sock) = opts.sockets_from.as_ref().filter(|_| from_master.is_none()) {
+        // Without the stats socket's `expose-fd listeners`, the sockets are
+        // bound anew; SO_REUSEPORT lets them coexist with the old process's.
+        out.warning_plain(&format!(
+            "'-x {sock}' is not supported yet by haproxy-rs: the listening sockets are bound anew instead of being taken from the old process."
+        ));
+    }
     let global = runtime.global_flags();
     let master_worker = opts.master_worker || opts.systemd || global.master_worker;
     // `-db`/`-d` (and `-Ws`, run by systemd) keep the process in the

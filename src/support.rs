@@ -59,6 +59,9 @@ const OPTIONS_RUNNABLE: &[&str] = &[
     "clitcpka",
     "srvtcpka",
     "nolinger",
+    // What haproxy-rs always does on soft stop (an idle keep-alive
+    // connection is closed after its next response, never under a client).
+    "idle-close-on-response",
 ];
 
 /// Keywords that only change what is observed: warned, not refused.
