@@ -4,10 +4,22 @@
 use crate::model::GlobalSettings;
 use std::ffi::CString;
 
-/// Applies the global settings; Err is HAProxy's alert text.
-pub fn apply(g: &GlobalSettings) -> Result<(), String> {
-    if let Some(n) = g.ulimit_n {
-        raise_fd_limit(n)?;
+/// Applies the global settings for a worker with `listeners` sockets and
+/// `threads` threads; Err is HAProxy's alert text.
+pub fn apply(g: &GlobalSettings, listeners: usize, threads: usize) -> Result<(), String> {
+    match (g.ulimit_n, g.maxconn) {
+        (Some(n), _) => raise_fd_limit(n)?,
+        // Without `ulimit-n`, HAProxy raises the limit to what `maxconn`
+        // needs: two sockets per connection, two per pipe, the listeners,
+        // three per thread and ten spare.
+        (None, Some(maxconn)) => {
+            let pipes = g.maxpipes.unwrap_or(0) as u64;
+            let need = maxconn as u64 * 2 + pipes * 2 + listeners as u64 + threads as u64 * 3 + 10;
+            if need > current_fd_limit() {
+                raise_fd_limit(need)?;
+            }
+        }
+        (None, None) => {}
     }
     // Names are resolved before the chroot hides /etc.
     let gid = match (&g.group, g.gid) {
@@ -50,6 +62,16 @@ pub fn apply(g: &GlobalSettings) -> Result<(), String> {
         }
     }
     Ok(())
+}
+
+fn current_fd_limit() -> u64 {
+    let mut lim = libc::rlimit {
+        rlim_cur: 0,
+        rlim_max: 0,
+    };
+    // SAFETY: getrlimit with a valid struct.
+    unsafe { libc::getrlimit(libc::RLIMIT_NOFILE, &mut lim) };
+    lim.rlim_cur
 }
 
 fn raise_fd_limit(n: u64) -> Result<(), String> {

@@ -165,12 +165,12 @@ pub fn run(rt: Runtime, reuseport: bool, mut ctl: Control) -> Result<(), RunErro
     if !errors.is_empty() {
         return Err(RunError::Listeners(errors));
     }
-    crate::privileges::apply(&rt.global).map_err(RunError::Fatal)?;
     let threads = rt.global.nbthread.map(|n| n as usize).unwrap_or_else(|| {
         std::thread::available_parallelism()
             .map(|n| n.get())
             .unwrap_or(1)
     });
+    crate::privileges::apply(&rt.global, sockets.len(), threads).map_err(RunError::Fatal)?;
     // Two pipes per spliced TCP session; HAProxy's default bound is a
     // quarter of maxconn.
     let maxpipes = rt

@@ -556,3 +556,41 @@ fn master_cli_shows_processes_and_reloads() {
     assert!(master_cli(&sock, "bogus")
         .starts_with("Unknown command, but maybe one of the following ones is a better match:\n"));
 }
+
+/// Without `ulimit-n`, the FD limit `maxconn` needs is HAProxy's formula;
+/// above the hard limit, the start-up fails with its alert.
+#[test]
+fn maxconn_beyond_the_fd_limit_is_refused_at_start() {
+    let mut lim = libc::rlimit {
+        rlim_cur: 0,
+        rlim_max: 0,
+    };
+    // SAFETY: getrlimit with a valid struct.
+    unsafe { libc::getrlimit(libc::RLIMIT_NOFILE, &mut lim) };
+    if lim.rlim_max > 1 << 24 {
+        println!("SKIP ***** unlimited open files: nothing to exceed *****");
+        return;
+    }
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .expect("bind")
+        .local_addr()
+        .expect("addr")
+        .port();
+    let maxconn = lim.rlim_max; // twice this is beyond the hard limit
+    let (code, err) = Proxy::run_to_exit(
+        "maxconn-fd-limit",
+        &format!(
+            "global\n maxconn {maxconn}\n nbthread 1\ndefaults\n mode http\n timeout client 1s\n timeout server 1s\n timeout connect 1s\n\
+             frontend f\n bind 127.0.0.1:{port}\n"
+        ),
+    );
+    assert_eq!(code, 1, "{err}");
+    let need = maxconn * 2 + 1 + 3 + 10;
+    assert!(
+        err.contains(&format!(
+            "[haproxy.main()] Cannot raise FD limit to {need}, limit is {}.",
+            lim.rlim_max
+        )),
+        "{err}"
+    );
+}
