@@ -54,7 +54,8 @@ pub async fn connect_with_retries<'a>(
                 }
             }
         }
-        if tries >= be.retries {
+        // Connection failures are retried only when `retry-on` says so.
+        if tries >= be.retries || !be.retry_on.conn_failure {
             return None;
         }
         tries += 1;

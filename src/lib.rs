@@ -4,6 +4,7 @@ pub mod balance;
 pub mod check;
 pub mod cli;
 pub mod connect;
+pub mod cpumap;
 pub mod features;
 pub mod http;
 pub mod listener;

@@ -26,6 +26,7 @@ const PROXY_RUNNABLE: &[&str] = &[
     "maxconn",
     "mode",
     "retries",
+    "retry-on",
     "server",
     "timeout",
     "use_backend",
@@ -135,6 +136,7 @@ const GLOBAL_RUNNABLE: &[&str] = &[
     "hard-stop-after",
     "ulimit-n",
     "nosplice",
+    "cpu-map",
     "maxpipes",
     "tune.pipesize",
     "ssl-default-bind-ciphers",
@@ -232,7 +234,11 @@ fn check_proxy(
                 out.push(not_yet(d, format!("'balance {}'", d.word(1))));
             }
             // Only the default map-based hashing with sdbm runs yet.
-            "hash-type" if d.word(1) == "map-based" && matches!(d.word(2), "" | "sdbm") => {}
+            "hash-type"
+                if crate::balance::hash::HashType::from_words(Some(
+                    &d.rest(1).map(str::to_string).collect::<Vec<_>>(),
+                ))
+                .is_ok() => {}
             "hash-type" => out.push(not_yet(
                 d,
                 format!("'hash-type {}'", d.rest(1).collect::<Vec<_>>().join(" ")),

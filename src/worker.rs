@@ -205,11 +205,23 @@ pub fn run(rt: Runtime, reuseport: bool, mut ctl: Control) -> Result<(), RunErro
         active: AtomicUsize::new(0),
     });
     // One thread: a current-thread runtime, with no cross-thread wake-ups.
+    let cpu_map = shared.rt.global.cpu_map.clone();
     let mut builder = if threads <= 1 {
+        if let Some(cpus) = crate::cpumap::cpus_for(&cpu_map, 1, 1) {
+            crate::cpumap::bind_current_thread(&cpus);
+        }
         tokio::runtime::Builder::new_current_thread()
     } else {
         let mut b = tokio::runtime::Builder::new_multi_thread();
         b.worker_threads(threads);
+        // Worker threads take the CPUs `cpu-map` gives their number.
+        let started = Arc::new(AtomicUsize::new(0));
+        b.on_thread_start(move || {
+            let t = started.fetch_add(1, Ordering::Relaxed) + 1;
+            if let Some(cpus) = crate::cpumap::cpus_for(&cpu_map, t, threads) {
+                crate::cpumap::bind_current_thread(&cpus);
+            }
+        });
         b
     };
     let runtime = builder

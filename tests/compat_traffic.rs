@@ -150,11 +150,95 @@ fn cookie_persistence_matches_haproxy() {
     );
 }
 
+/// The first line each of 24 requests got back (the server's name): the
+/// requests vary the URI, an `id` and a numeric `n` parameter, `X-User`,
+/// `X-Host` (a three-label name),
+/// and the client address over 127.0.0.0/8. `section` is the `listen`
+/// body after `bind`, with `{a}`, `{b}`, `{c}` for the servers' addresses.
+fn hash_picks(bin: &str, who: &str, mode: &str, section: &str) -> Vec<String> {
+    let (a, b, c) = (Backend::http("a"), Backend::http("b"), Backend::http("c"));
+    let section = section
+        .replace("{a}", &a.addr.to_string())
+        .replace("{b}", &b.addr.to_string())
+        .replace("{c}", &c.addr.to_string());
+    let cfg = format!(
+        "defaults\n mode {mode}\n timeout connect 2s\n timeout client 5s\n timeout server 5s\n\
+         listen app\n bind {{fe}}\n{section}"
+    );
+    let px = Proxy::start_binary(bin, &format!("hash-{who}"), &cfg);
+    (0..24)
+        .map(|i| {
+            let req = format!(
+                "GET /p{i}/q{}/r?id=user{i}&z=1&n={} HTTP/1.1\r\nHost: x\r\nX-User: u{}\r\nX-Host: s{i}.dom{}.tld{}\r\nConnection: close\r\n\r\n",
+                i * 7,
+                i * 7919 + 3,
+                i * 13,
+                i * 11,
+                i % 3
+            );
+            // `source` varies the client address over 127.0.0.0/8.
+            let local = format!("127.0.{}.{}:0", i / 200, 2 + i % 200);
+            let sock =
+                socket2::Socket::new(socket2::Domain::IPV4, socket2::Type::STREAM, None).unwrap();
+            sock.bind(&local.parse::<std::net::SocketAddr>().unwrap().into())
+                .unwrap();
+            sock.connect(&px.addr.into())
+                .unwrap_or_else(|e| panic!("{who}: {e}"));
+            let mut s: std::net::TcpStream = sock.into();
+            use std::io::{Read, Write};
+            s.write_all(req.as_bytes()).unwrap();
+            // In TCP mode the server closes once the client has.
+            if mode == "tcp" {
+                let _ = s.shutdown(std::net::Shutdown::Write);
+            }
+            let mut out = String::new();
+            let _ = s.read_to_string(&mut out);
+            out.split("\r\n\r\n")
+                .nth(1)
+                .unwrap_or("")
+                .lines()
+                .next()
+                .unwrap_or("")
+                .to_string()
+        })
+        .collect()
+}
+
+/// Runs each case through both binaries: the same server for every request.
+fn same_hash_picks(mode: &str, cases: &[(&str, &str)]) {
+    let Some(real) = oracle() else { return };
+    let mut diffs = Vec::new();
+    for (label, section) in cases {
+        let ours = hash_picks(
+            env!("CARGO_BIN_EXE_haproxy"),
+            &format!("{label}-ours"),
+            mode,
+            section,
+        );
+        let theirs = hash_picks(&real, &format!("{label}-haproxy"), mode, section);
+        assert!(
+            theirs.iter().all(|s| !s.is_empty()),
+            "{label}: HAProxy did not serve: {theirs:?}"
+        );
+        if std::env::var("SHOW").is_ok() {
+            println!("{label}: {}", theirs.concat());
+        }
+        if ours != theirs {
+            diffs.push(format!(
+                "{label}: server sequence differs\n  haproxy: {theirs:?}\n  ours:    {ours:?}"
+            ));
+        }
+    }
+    assert!(diffs.is_empty(), "{}", diffs.join("\n"));
+}
+
+/// Servers of weights 1, 2 and 3.
+const WEIGHTED: &str = " server a {a} weight 1\n server b {b} weight 2\n server c {c} weight 3\n";
+
 /// For each hash-based algorithm, 24 requests with different keys: the
 /// server HAProxy picks must be the one we pick.
 #[test]
 fn hash_based_balancing_picks_the_same_servers_as_haproxy() {
-    let Some(real) = oracle() else { return };
     let algos = [
         ("uri", "balance uri"),
         ("uri-depth", "balance uri depth 2"),
@@ -168,44 +252,116 @@ fn hash_based_balancing_picks_the_same_servers_as_haproxy() {
         ("first", "balance first"),
         ("leastconn", "balance leastconn"),
     ];
-    for (label, balance) in algos {
-        let run = |bin: &str, who: &str| -> Vec<String> {
-            let (a, b, c) = (Backend::http("a"), Backend::http("b"), Backend::http("c"));
-            let cfg = format!(
-                "defaults\n mode http\n timeout connect 2s\n timeout client 5s\n timeout server 5s\n\
-                 listen app\n bind {{fe}}\n {balance}\n server a {} weight 1\n server b {} weight 2\n server c {} weight 3\n",
-                a.addr, b.addr, c.addr
-            );
-            let px = Proxy::start_binary(bin, &format!("hash-{label}-{who}"), &cfg);
-            (0..24)
-                .map(|i| {
-                    let req = format!(
-                        "GET /p{i}/q{}/r?id=user{i}&z=1 HTTP/1.1\r\nHost: x\r\nX-User: u{}\r\nConnection: close\r\n\r\n",
-                        i * 7,
-                        i * 13
-                    );
-                    // `source` varies the client address over 127.0.0.0/8.
-                    let local = format!("127.0.{}.{}:0", i / 200, 2 + i % 200);
-                    let sock = socket2::Socket::new(socket2::Domain::IPV4, socket2::Type::STREAM, None).unwrap();
-                    sock.bind(&local.parse::<std::net::SocketAddr>().unwrap().into()).unwrap();
-                    sock.connect(&px.addr.into()).unwrap();
-                    let mut s: std::net::TcpStream = sock.into();
-                    use std::io::{Read, Write};
-                    s.write_all(req.as_bytes()).unwrap();
-                    let mut out = String::new();
-                    let _ = s.read_to_string(&mut out);
-                    out.split("\r\n\r\n").nth(1).unwrap_or("").lines().next().unwrap_or("").to_string()
-                })
-                .collect()
-        };
-        let ours = run(env!("CARGO_BIN_EXE_haproxy"), "ours");
-        let theirs = run(&real, "haproxy");
-        assert!(
-            theirs.iter().all(|s| !s.is_empty()),
-            "{label}: HAProxy did not serve: {theirs:?}"
-        );
-        assert_eq!(ours, theirs, "{label}: server sequence differs");
-    }
+    let cases: Vec<(&str, String)> = algos
+        .iter()
+        .map(|(label, balance)| (*label, format!(" {balance}\n{WEIGHTED}")))
+        .collect();
+    let cases: Vec<(&str, &str)> = cases.iter().map(|(l, s)| (*l, s.as_str())).collect();
+    same_hash_picks("http", &cases);
+}
+
+/// `hash-type`: consistent hashing (HAProxy's ring of server nodes) and
+/// the hash functions and modifier, for map-based hashing too.
+#[test]
+fn hash_types_pick_the_same_servers_as_haproxy() {
+    let cases: Vec<(&str, String)> = [
+        ("c-source", "balance source\n hash-type consistent"),
+        (
+            "c-source-sdbm",
+            "balance source\n hash-type consistent sdbm",
+        ),
+        ("c-uri", "balance uri\n hash-type consistent"),
+        ("c-uri-whole", "balance uri whole\n hash-type consistent"),
+        ("c-url-param", "balance url_param id\n hash-type consistent"),
+        (
+            "c-hdr-djb2",
+            "balance hdr(x-user)\n hash-type consistent djb2",
+        ),
+        (
+            "c-hdr-djb2-av",
+            "balance hdr(x-user)\n hash-type consistent djb2 avalanche",
+        ),
+        ("c-uri-wt6", "balance uri\n hash-type consistent wt6"),
+        ("c-uri-crc32", "balance uri\n hash-type consistent crc32"),
+        ("c-uri-sdbm", "balance uri\n hash-type consistent sdbm"),
+        ("c-hash-src", "balance hash src\n hash-type consistent"),
+        (
+            "c-hash-hdr-wt6",
+            "balance hash req.hdr(x-user)\n hash-type consistent wt6 avalanche",
+        ),
+        (
+            "c-url-param-crc32-av",
+            "balance url_param n\n hash-type consistent crc32 avalanche",
+        ),
+        (
+            "m-uri-crc32-av",
+            "balance uri\n hash-type map-based crc32 avalanche",
+        ),
+        ("m-uri-djb2", "balance uri\n hash-type map-based djb2"),
+        ("m-hdr-wt6", "balance hdr(x-user)\n hash-type map-based wt6"),
+        (
+            "m-source-av",
+            "balance source\n hash-type map-based sdbm avalanche",
+        ),
+        (
+            "m-param-wt6-av",
+            "balance url_param n\n hash-type map-based wt6 avalanche",
+        ),
+        ("m-sdbm", "balance uri\n hash-type map-based sdbm"),
+        // Nothing to hash: round robin over the map, or along the ring.
+        ("m-param-missing", "balance url_param nosuch"),
+        (
+            "c-hdr-missing",
+            "balance hdr(x-nosuch)\n hash-type consistent",
+        ),
+    ]
+    .iter()
+    .map(|(label, lines)| (*label, format!(" {lines}\n{WEIGHTED}")))
+    .collect();
+    let mut cases: Vec<(&str, &str)> = cases.iter().map(|(l, s)| (*l, s.as_str())).collect();
+    // Node counts: a disabled server, a weight-0 server, large weights, a
+    // backup taking over, and `hash-type` inherited from `defaults`.
+    let more = [
+        (
+            "c-disabled",
+            " balance uri\n hash-type consistent\n server a {a} weight 10\n server b {b} disabled\n server c {c} weight 30\n",
+        ),
+        (
+            "c-weight0",
+            " balance hdr(x-user)\n hash-type consistent\n server a {a} weight 0\n server b {b} weight 256\n server c {c} weight 100\n",
+        ),
+        (
+            "c-backups",
+            " balance uri\n hash-type consistent\n option allbackups\n server a {a} disabled\n server b {b} backup weight 5\n server c {c} backup weight 7\n",
+        ),
+        (
+            "c-first-backup",
+            " balance uri\n hash-type consistent\n server a {a} disabled\n server b {b} backup\n server c {c} backup\n",
+        ),
+    ];
+    cases.extend(more);
+    same_hash_picks("http", &cases);
+}
+
+/// Consistent hashing in TCP mode.
+#[test]
+fn tcp_hash_types_pick_the_same_servers_as_haproxy() {
+    let cases: Vec<(&str, String)> = [
+        ("tcp-c-source", "balance source\n hash-type consistent"),
+        (
+            "tcp-c-hash-src-crc32",
+            "balance hash src\n hash-type consistent crc32",
+        ),
+        (
+            "tcp-m-source-av",
+            "balance source\n hash-type map-based djb2 avalanche",
+        ),
+    ]
+    .iter()
+    .map(|(label, lines)| (*label, format!(" {lines}\n{WEIGHTED}")))
+    .collect();
+    let cases: Vec<(&str, &str)> = cases.iter().map(|(l, s)| (*l, s.as_str())).collect();
+    same_hash_picks("tcp", &cases);
 }
 
 /// Server connection reuse across clients (`http-reuse safe`): the number

@@ -727,3 +727,28 @@ fn accept_proxy_gives_the_original_client_to_acls_and_forwardfor() {
     c.send(b"GET / HTTP/1.1\r\nHost: h\r\n\r\n");
     assert!(c.response().is_none());
 }
+
+#[test]
+fn retry_on_empty_response_goes_again_then_redispatches() {
+    let broken = Backend::start("broken", Behaviour::Close);
+    let good = Backend::http("good");
+    let cfg = |retry_on: &str| {
+        format!(
+            "{DEFAULTS}listen app\n bind {{fe}}\n balance first\n retries 2\n option redispatch\n {retry_on}\n\
+             server broken {}\n server good {}\n",
+            broken.addr, good.addr
+        )
+    };
+    let px = Proxy::start("retry-on", &cfg("retry-on empty-response"));
+    let r = px.get("/", "x");
+    assert_eq!(r.status, 200);
+    assert!(r.text().starts_with("good\n"));
+    assert_eq!(
+        broken.connections(),
+        2,
+        "the first try and one retry on the same server"
+    );
+    // Without it, HAProxy's default (conn-failure only): the empty answer is a 502.
+    let px = Proxy::start("retry-on-default", &cfg(""));
+    assert_eq!(px.get("/", "x").status, 502);
+}

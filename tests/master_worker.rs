@@ -594,3 +594,36 @@ fn maxconn_beyond_the_fd_limit_is_refused_at_start() {
         "{err}"
     );
 }
+
+/// `cpu-map auto:1/1-2 0-1`: each worker thread runs on its own CPU.
+#[test]
+fn cpu_map_binds_worker_threads() {
+    if std::thread::available_parallelism().map_or(1, |n| n.get()) < 2 {
+        println!("SKIP ***** one CPU: cpu-map not tested *****");
+        return;
+    }
+    let a = Backend::http("a");
+    let text = cfg(a.addr).replace(
+        "defaults\n",
+        "global\n nbthread 2\n cpu-map auto:1/1-2 0-1\ndefaults\n",
+    );
+    let px = Proxy::start("cpu-map", &text);
+    assert!(wait_for(px.addr, "a"));
+    let mut per_thread: Vec<String> = std::fs::read_dir(format!("/proc/{}/task", px.pid()))
+        .expect("tasks")
+        .flatten()
+        .filter(|t| {
+            std::fs::read_to_string(t.path().join("comm"))
+                .is_ok_and(|c| c.starts_with("tokio-rt-worker"))
+        })
+        .filter_map(|t| {
+            let st = std::fs::read_to_string(t.path().join("status")).ok()?;
+            st.lines().find_map(|l| {
+                l.strip_prefix("Cpus_allowed_list:")
+                    .map(|v| v.trim().to_string())
+            })
+        })
+        .collect();
+    per_thread.sort();
+    assert_eq!(per_thread, ["0", "1"]);
+}

@@ -324,6 +324,8 @@ pub struct Proxy {
     pub cookie: Option<Vec<String>>,
     /// `http-reuse never|safe|aggressive|always`.
     pub http_reuse: Option<String>,
+    /// `retry-on <keywords>` as written (inherited from defaults).
+    pub retry_on: Option<Vec<String>>,
     /// `id <n>`: the custom proxy id.
     pub custom_id: Option<u32>,
     /// Every line of the section, as written.
@@ -359,6 +361,7 @@ impl Proxy {
             errorfiles: Vec::new(),
             cookie: None,
             http_reuse: None,
+            retry_on: None,
             custom_id: None,
             directives: Vec::new(),
             disabled: false,

@@ -1,8 +1,94 @@
-//! The inputs of the hash-based algorithms, hashed as HAProxy does for
-//! `hash-type map-based` (its default): sdbm over the bytes, or the folded
-//! address for `source`.
+//! The inputs of the hash-based algorithms, hashed as HAProxy 2.6 does:
+//! the bytes through the backend's `hash-type` function (sdbm by default,
+//! djb2, wt6 or crc32), optionally mixed by the avalanche modifier;
+//! `source` folds the address instead. (`none` is a later HAProxy's: 2.6
+//! refuses it.)
 use cfg_parser::ast::Balance;
 use std::net::IpAddr;
+
+/// The hash function of `hash-type <method> <function>`.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum HashFn {
+    #[default]
+    Sdbm,
+    Djb2,
+    Wt6,
+    Crc32,
+}
+
+/// `hash-type <method> [<function> [<modifier>]]`, compiled.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct HashType {
+    /// `consistent` (a tree of server nodes) rather than `map-based`.
+    pub consistent: bool,
+    pub func: HashFn,
+    /// The `avalanche` modifier (implied by a bare `hash-type consistent`).
+    pub avalanche: bool,
+}
+
+impl HashType {
+    /// The words after `hash-type`; None (no line) is map-based sdbm.
+    /// Err names what is not understood.
+    pub fn from_words(words: Option<&[String]>) -> Result<HashType, String> {
+        let Some(words) = words else {
+            return Ok(HashType::default());
+        };
+        let word = |i: usize| words.get(i).map_or("", String::as_str);
+        let consistent = match word(0) {
+            "map-based" => false,
+            "consistent" => true,
+            other => return Err(format!("hash method '{other}'")),
+        };
+        if word(1).is_empty() {
+            // A bare `consistent` also mixes the hash.
+            return Ok(HashType {
+                consistent,
+                func: HashFn::Sdbm,
+                avalanche: consistent,
+            });
+        }
+        let func = match word(1) {
+            "sdbm" => HashFn::Sdbm,
+            "djb2" => HashFn::Djb2,
+            "wt6" => HashFn::Wt6,
+            "crc32" => HashFn::Crc32,
+            other => return Err(format!("hash function '{other}'")),
+        };
+        let avalanche = match word(2) {
+            "" => false,
+            "avalanche" => true,
+            other => return Err(format!("hash modifier '{other}'")),
+        };
+        // Further words are ignored, as by HAProxy.
+        Ok(HashType {
+            consistent,
+            func,
+            avalanche,
+        })
+    }
+
+    /// The hash of `key` by the function, then the modifier.
+    pub fn hash(&self, key: &[u8]) -> u32 {
+        let h = match self.func {
+            HashFn::Sdbm => sdbm(key),
+            HashFn::Djb2 => djb2(key),
+            HashFn::Wt6 => wt6(key),
+            HashFn::Crc32 => crc32(key),
+        };
+        if self.avalanche {
+            full_hash(h)
+        } else {
+            h
+        }
+    }
+}
+
+/// `balance hash <expr>` compiled, with the backend's hash type.
+#[derive(Debug)]
+pub struct HashExpr {
+    pub expr: crate::sample::Piece,
+    pub hash: HashType,
+}
 
 /// `balance uri` options, compiled from the config words.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -11,6 +97,9 @@ pub struct UriOpts {
     pub depth: Option<usize>,
     pub whole: bool,
     pub path_only: bool,
+    /// The backend's `hash-type` (for every hash-based algorithm, not only
+    /// `uri`: this is what the request hashing is given).
+    pub hash: HashType,
 }
 
 impl UriOpts {
@@ -40,27 +129,92 @@ impl UriOpts {
 
 /// The sdbm hash, HAProxy's default hash function.
 pub fn sdbm(key: &[u8]) -> u32 {
-    key.iter().fold(0u32, |h, b| {
-        (*b as u32)
-            .wrapping_add(h << 6)
-            .wrapping_add(h << 16)
-            .wrapping_sub(h)
+    key.iter().fold(0u32, |h, b| sdbm_step(h, *b))
+}
+
+fn sdbm_step(h: u32, b: u8) -> u32 {
+    (b as u32)
+        .wrapping_add(h << 6)
+        .wrapping_add(h << 16)
+        .wrapping_sub(h)
+}
+
+/// Bernstein's hash: h * 33 + byte, from 5381.
+pub fn djb2(key: &[u8]) -> u32 {
+    key.iter()
+        .fold(5381u32, |h, b| h.wrapping_mul(33).wrapping_add(*b as u32))
+}
+
+/// Willy Tarreau's wt6: two 32-bit halves mixed by data-dependent
+/// rotations.
+pub fn wt6(key: &[u8]) -> u32 {
+    let (mut a, mut b) = (0xa53c_965au32, 0x5ca6_953au32);
+    let (mut ra, mut rb) = (6u32, 18u32);
+    for byte in key {
+        let v = *byte as u32;
+        let na = !(a ^ v);
+        let nb = !(b.wrapping_add(v));
+        // A rotation by 0 leaves the word as it is (as x86 does for the
+        // C shifts by 32).
+        a = nb.rotate_left(ra);
+        b = na.rotate_left(rb);
+        let t = ((a >> 16) ^ b) & 0xffff;
+        ra = t & 0x1f;
+        rb = t >> 11;
+    }
+    a ^ b
+}
+
+/// The CRC-32 of IEEE 802.3 (reflected polynomial 0xedb88320).
+pub fn crc32(key: &[u8]) -> u32 {
+    !key.iter().fold(!0u32, |mut c, b| {
+        c ^= *b as u32;
+        for _ in 0..8 {
+            c = (c >> 1) ^ if c & 1 != 0 { 0xedb8_8320 } else { 0 };
+        }
+        c
     })
 }
 
-/// `balance source`: the address folded into 32 bits.
-pub fn source(ip: IpAddr) -> u32 {
+/// Bob Jenkins' 32-bit integer avalanche, then a multiplication by a large
+/// prime: the `avalanche` modifier, and the keys of consistent hashing's
+/// server nodes.
+pub fn full_hash(a: u32) -> u32 {
+    let mut a = a;
+    a = a.wrapping_add(0x7ed5_5d16).wrapping_add(a << 12);
+    a = (a ^ 0xc761_c23c) ^ (a >> 19);
+    a = a.wrapping_add(0x1656_67b1).wrapping_add(a << 5);
+    a = a.wrapping_add(0xd3a2_646c) ^ (a << 9);
+    a = a.wrapping_add(0xfd70_46c5).wrapping_add(a << 3);
+    a = (a ^ 0xb55a_4f09) ^ (a >> 16);
+    a.wrapping_mul(3_221_225_473)
+}
+
+/// `balance source`: the address folded into 32 bits (XOR of its 32-bit
+/// words). The hash function of `hash-type` is not used; the avalanche
+/// modifier is.
+pub fn source(ip: IpAddr, ht: &HashType) -> u32 {
     let bytes: Vec<u8> = match ip {
         IpAddr::V4(a) => a.octets().to_vec(),
         IpAddr::V6(a) => a.octets().to_vec(),
     };
-    bytes.chunks(4).fold(0u32, |h, c| {
+    let h = bytes.chunks(4).fold(0u32, |h, c| {
         h ^ u32::from_be_bytes([c[0], c[1], c[2], c[3]])
-    })
+    });
+    if ht.avalanche {
+        full_hash(h)
+    } else {
+        h
+    }
 }
 
-/// `balance uri`: the part of the URI the options select.
+/// `balance uri`: the part of the URI the options select, hashed.
 pub fn uri(uri: &str, o: &UriOpts) -> u32 {
+    o.hash.hash(uri_part(uri, o))
+}
+
+/// The part of the URI `balance uri` hashes.
+fn uri_part<'a>(uri: &'a str, o: &UriOpts) -> &'a [u8] {
     let mut s = uri.as_bytes();
     if o.path_only {
         if let Some(i) = uri.find("://") {
@@ -82,10 +236,34 @@ pub fn uri(uri: &str, o: &UriOpts) -> u32 {
         }
         end += 1;
     }
-    sdbm(&s[..end])
+    &s[..end]
 }
 
-/// The request's hash for the backend's algorithm, when it has one.
+/// `balance url_param <name>`: the value of the first `<name>=` parameter
+/// of the query string (up to the next `&`).
+fn url_param<'a>(uri: &'a str, name: &str) -> Option<&'a [u8]> {
+    let (_, query) = uri.split_once('?')?;
+    query.split('&').find_map(|kv| {
+        let kv = kv.as_bytes();
+        (kv.len() > name.len() && kv[name.len()] == b'=' && kv.starts_with(name.as_bytes()))
+            .then(|| &kv[name.len() + 1..])
+    })
+}
+
+/// `hdr(<name>) use_domain_only`: the label before the last dot (the
+/// domain without its TLD or host part); the whole value when it has no
+/// dot. The first byte is never taken for a dot, as in HAProxy's scan.
+fn domain_only(v: &[u8]) -> &[u8] {
+    let Some(end) = (1..v.len()).rev().find(|&i| v[i] == b'.') else {
+        return v;
+    };
+    let start = (1..end).rev().find(|&p| v[p - 1] == b'.').unwrap_or(0);
+    &v[start..end]
+}
+
+/// The request's hash for the backend's algorithm, when it has one; None
+/// when the hashed input is missing (the algorithm then falls back to
+/// round robin).
 pub fn request_hash(
     balance: &Balance,
     uri_opts: &UriOpts,
@@ -93,26 +271,19 @@ pub fn request_hash(
     uri_text: &str,
     header: &dyn Fn(&str) -> Option<Vec<u8>>,
 ) -> Option<u32> {
+    let ht = &uri_opts.hash;
     match balance {
-        Balance::Source => Some(source(src)),
+        Balance::Source => Some(source(src, ht)),
         Balance::Uri { .. } => Some(uri(uri_text, uri_opts)),
-        Balance::UrlParam { param, .. } => uri_text.split_once('?').and_then(|(_, q)| {
-            q.split('&').find_map(|kv| {
-                let (k, v) = kv.split_once('=').unwrap_or((kv, ""));
-                (k == param).then(|| sdbm(v.as_bytes()))
-            })
-        }),
+        Balance::UrlParam { param, .. } => url_param(uri_text, param).map(|v| ht.hash(v)),
         Balance::Hdr {
             name,
             use_domain_only,
-        } => header(name).map(|v| {
+        } => header(name).filter(|v| !v.is_empty()).map(|v| {
             if *use_domain_only {
-                // The last two labels of the host name.
-                let labels: Vec<&[u8]> = v.split(|b| *b == b'.').collect();
-                let keep = labels.len().min(2);
-                sdbm(&labels[labels.len() - keep..].join(&b"."[..]))
+                ht.hash(domain_only(&v))
             } else {
-                sdbm(&v)
+                ht.hash(&v)
             }
         }),
         _ => None,
@@ -121,10 +292,10 @@ pub fn request_hash(
 
 /// `balance hash <expr>`: the expression's sample, as the binary HAProxy
 /// hashes (addresses in network order, integers as 8 big-endian bytes),
-/// through sdbm (the default `hash-type map-based`).
-pub fn expr_hash(expr: &crate::sample::Piece, ctx: &crate::acl::FetchCtx) -> Option<u32> {
+/// through the backend's hash type.
+pub fn expr_hash(expr: &HashExpr, ctx: &crate::acl::FetchCtx) -> Option<u32> {
     use crate::acl::Sample;
-    let crate::sample::Piece::Expr { fetch, args, convs } = expr else {
+    let crate::sample::Piece::Expr { fetch, args, convs } = &expr.expr else {
         return None;
     };
     let s = crate::acl::fetch(fetch, args, ctx).into_iter().next()?;
@@ -136,7 +307,7 @@ pub fn expr_hash(expr: &crate::sample::Piece, ctx: &crate::acl::FetchCtx) -> Opt
         Sample::Ip(IpAddr::V6(a)) => a.octets().to_vec(),
         Sample::Bool(b) => (b as i64).to_be_bytes().to_vec(),
     };
-    Some(sdbm(&bin))
+    Some(expr.hash.hash(&bin))
 }
 
 #[cfg(test)]
@@ -189,8 +360,68 @@ mod tests {
         );
     }
 
+    /// Values HAProxy 2.6's converters of the same names return (`sdbm`,
+    /// `djb2`, `wt6`, `crc32`, and with `(1)` the avalanche modifier).
+    #[test]
+    fn hash_functions_match_haproxy() {
+        assert_eq!(sdbm(b"hello"), 684_824_882);
+        assert_eq!(full_hash(sdbm(b"hello")), 2_061_535_398);
+        assert_eq!(sdbm(b"\xe9\xff"), 15_284_822);
+        assert_eq!(djb2(b"hello"), 261_238_937);
+        assert_eq!(djb2(b""), 5381);
+        assert_eq!(djb2(b"\xe9\xff"), 5_867_853);
+        assert_eq!(wt6(b"hello"), 3_538_347_703);
+        assert_eq!(full_hash(wt6(b"hello")), 140_457_739);
+        assert_eq!(wt6(b"/p3/q21/r"), 1_797_763_941);
+        assert_eq!(wt6(b""), 4_187_620_192);
+        assert_eq!(wt6(b"\xe9\xff"), 3_988_370_829);
+        assert_eq!(crc32(b"123456789"), 0xcbf4_3926);
+        assert_eq!(crc32(b""), 0);
+        assert_eq!(full_hash(crc32(b"/p3/q21/r")), 985_791_919);
+    }
+
+    #[test]
+    fn hash_type_words() {
+        let ht = |w: &[&str]| {
+            HashType::from_words(Some(&w.iter().map(|s| s.to_string()).collect::<Vec<_>>()))
+        };
+        assert_eq!(HashType::from_words(None), Ok(HashType::default()));
+        let bare = ht(&["consistent"]).unwrap();
+        assert!(bare.consistent && bare.avalanche && bare.func == HashFn::Sdbm);
+        let plain = ht(&["consistent", "sdbm"]).unwrap();
+        assert!(plain.consistent && !plain.avalanche);
+        let m = ht(&["map-based", "crc32", "avalanche"]).unwrap();
+        assert!(!m.consistent && m.avalanche && m.func == HashFn::Crc32);
+        assert_eq!(m.hash(b"/p3/q21/r"), 985_791_919);
+        assert!(!ht(&["map-based"]).unwrap().avalanche);
+        // 2.6 has no `none` function, and only the `avalanche` modifier.
+        assert!(ht(&["consistent", "none"]).is_err());
+        assert!(ht(&["consistent", "sdbm", "x"]).is_err());
+        assert!(ht(&["avalanche"]).is_err());
+    }
+
+    #[test]
+    fn header_domain_only_keeps_the_label_before_the_tld() {
+        assert_eq!(domain_only(b"www.example.com"), b"example");
+        assert_eq!(domain_only(b"example.com"), b"example");
+        assert_eq!(domain_only(b"localhost"), b"localhost");
+        assert_eq!(domain_only(b"a.b.c.d"), b"c");
+    }
+
+    #[test]
+    fn url_param_needs_its_equal_sign() {
+        assert_eq!(url_param("/x?a=1&id=7&id=8", "id"), Some(&b"7"[..]));
+        assert_eq!(url_param("/x?id&id=2", "id"), Some(&b"2"[..]));
+        assert_eq!(url_param("/x?xid=1", "id"), None);
+        assert_eq!(url_param("/x?id=", "id"), Some(&b""[..]));
+        assert_eq!(url_param("/x", "id"), None);
+    }
+
     #[test]
     fn source_folds_the_address() {
-        assert_eq!(source("10.0.0.1".parse().unwrap()), 0x0a00_0001);
+        assert_eq!(
+            source("10.0.0.1".parse().unwrap(), &HashType::default()),
+            0x0a00_0001
+        );
     }
 }

@@ -1,10 +1,12 @@
 //! Server selection: the balance algorithms run against a backend's live
 //! state (which servers are usable, their current load).
+pub mod chash;
 pub mod fwrr;
 pub mod hash;
 
 use crate::model::Backend;
 use cfg_parser::ast::Balance;
+use chash::Chash;
 use fwrr::{Fwrr, StaticRr};
 use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};
 use std::sync::Mutex;
@@ -59,12 +61,14 @@ impl Drop for Slot<'_> {
     }
 }
 
-/// Server order state: HAProxy's fast weighted round robin, or its weight
-/// map (static-rr and hashing).
+/// Server order state: HAProxy's fast weighted round robin, its weight
+/// map (static-rr and map-based hashing), or its ring of server nodes
+/// (consistent hashing and random).
 #[derive(Debug)]
 enum Order {
     Dynamic(Fwrr),
     Map(StaticRr),
+    Chash(Chash),
 }
 
 impl BackendState {
@@ -219,22 +223,35 @@ impl BackendState {
             | Balance::Hdr { .. }
             | Balance::Hash { .. }
             | Balance::RdpCookie { .. } => {
-                let h = key.unwrap_or_else(random);
-                self.ordered(be, &cands, |o, usable| match o {
-                    Order::Map(m) => m.slot(usable, h),
-                    Order::Dynamic(f) => f.next(usable),
-                })
+                let accept = |i: usize| cands.contains(&i);
+                match key {
+                    Some(h) => self.ordered(be, &cands, |o, usable| match o {
+                        Order::Map(m) => m.slot(usable, h),
+                        Order::Chash(c) => c.lookup(usable, h, &accept),
+                        Order::Dynamic(f) => f.next(usable),
+                    }),
+                    // No input to hash: round robin over the map, or along
+                    // the ring.
+                    None => self.ordered(be, &cands, |o, usable| match o {
+                        Order::Map(m) => m.next(usable),
+                        Order::Chash(c) => c.next(usable, &accept),
+                        Order::Dynamic(f) => f.next(usable),
+                    }),
+                }
             }
-            Balance::Random { .. } => {
-                let h = random();
+            Balance::Random { draws } => {
+                let accept = |i: usize| cands.contains(&i);
+                let load = |i: usize| u64::from(self.servers[i].active.load(Ordering::Relaxed));
                 self.ordered(be, &cands, |o, usable| match o {
-                    Order::Map(m) => m.slot(usable, h),
+                    Order::Chash(c) => c.random(usable, *draws, &load, &accept, &mut random),
+                    Order::Map(m) => m.slot(usable, random()),
                     Order::Dynamic(f) => f.next(usable),
                 })
             }
             Balance::RoundRobin | Balance::StaticRr => {
                 self.ordered(be, &cands, |o, usable| match o {
                     Order::Map(m) => m.next(usable),
+                    Order::Chash(c) => c.next(usable, &|_| true),
                     Order::Dynamic(f) => f.next(usable),
                 })
             }
@@ -272,6 +289,19 @@ fn order_for(be: &Backend) -> Order {
     let backup: Vec<bool> = be.servers.iter().map(|s| s.backup).collect();
     let usable: Vec<bool> = be.servers.iter().map(|s| !s.disabled).collect();
     let allbackups = be.options.has("allbackups");
+    let hashing = matches!(
+        be.balance,
+        Balance::Source
+            | Balance::Uri { .. }
+            | Balance::UrlParam { .. }
+            | Balance::Hdr { .. }
+            | Balance::Hash { .. }
+            | Balance::RdpCookie { .. }
+    );
+    if matches!(be.balance, Balance::Random { .. }) || (hashing && be.hash_type.consistent) {
+        let puid: Vec<u32> = be.servers.iter().map(|s| s.id).collect();
+        return Order::Chash(Chash::new(&puid, &weights, &backup, &usable, allbackups));
+    }
     match be.balance {
         Balance::RoundRobin => {
             Order::Dynamic(Fwrr::with_options(&weights, &backup, &usable, allbackups))

@@ -12,7 +12,7 @@ use std::net::SocketAddr;
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use tokio::net::TcpStream;
-use tokio::time::{timeout, Instant};
+use tokio::time::Instant;
 
 /// A server connection kept between requests of the same client connection.
 struct Attached {
@@ -235,6 +235,8 @@ async fn handle_request(
         srv_conn = sh.pools[be_id.0].take(slot.server);
     }
     *first_request = false;
+    // `retry-on` retries, counted apart from connection retries.
+    let mut retried = 0;
     let result = loop {
         let reused = srv_conn.is_some();
         let mut srv = match srv_conn.take() {
@@ -268,11 +270,23 @@ async fn handle_request(
             close,
             reused,
             cookie,
+            (body == BodyKind::None && retried < be.retries).then_some(&be.retry_on),
         )
         .await;
         // An idle server connection the server closed meanwhile: a request
         // without a body is sent again on a new connection.
         if matches!(r, Exchange::Stale) && body == BodyKind::None {
+            continue;
+        }
+        if matches!(r, Exchange::Retry) {
+            // A new connection; the last retry goes elsewhere with `option
+            // redispatch`, as for connection retries.
+            retried += 1;
+            if retried == be.retries && be.options.has("redispatch") {
+                if let Some(other) = state.acquire_other(be, slot.server) {
+                    slot = other;
+                }
+            }
             continue;
         }
         break (r, srv);
@@ -304,7 +318,7 @@ async fn handle_request(
         }
         Exchange::Aborted => Outcome::Close,
         // With a body already sent, a stale connection cannot be replayed.
-        Exchange::Stale => {
+        Exchange::Stale | Exchange::Retry => {
             let _ = write_all(&mut cli.io, &error_page(fe, Some(be), 502, true).0, cto).await;
             Outcome::Close
         }
@@ -359,6 +373,8 @@ enum Exchange {
     Aborted,
     /// A reused server connection was closed before any response byte.
     Stale,
+    /// A `retry-on` condition: send the request again.
+    Retry,
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -376,6 +392,7 @@ async fn exchange(
     mut client_close: bool,
     reused: bool,
     (server_cookie, persisted): (Option<&str>, bool),
+    retry: Option<&crate::model::RetryOn>,
 ) -> Exchange {
     let be = sh.rt.backend(be_id);
     let limit = sh.rt.global.bufsize;
@@ -443,10 +460,26 @@ async fn exchange(
         let deadline = sto.map(|d| Instant::now() + d);
         let res = match srv.read_head(limit, deadline, parse::parse_response).await {
             HeadRead::Head(r) => r,
+            HeadRead::Timeout { .. } if retry.is_some_and(|r| r.response_timeout) => {
+                return Exchange::Retry
+            }
             HeadRead::Timeout { .. } => return Exchange::Error(504),
             HeadRead::Closed { partial: false } | HeadRead::Io if reused => return Exchange::Stale,
+            HeadRead::Closed { partial: false } | HeadRead::Io
+                if retry.is_some_and(|r| r.empty_response) =>
+            {
+                return Exchange::Retry
+            }
+            HeadRead::Closed { partial: true } | HeadRead::Bad(_) | HeadRead::TooLarge
+                if retry.is_some_and(|r| r.junk_response) =>
+            {
+                return Exchange::Retry
+            }
             _ => return Exchange::Error(502),
         };
+        if retry.is_some_and(|r| r.statuses.contains(&res.status)) {
+            return Exchange::Retry;
+        }
         if (100..200).contains(&res.status) && res.status != 101 {
             let interim = response_head(&res, req, false, cli_case);
             if write_all(&mut cli.io, &interim, cto).await.is_err() {
@@ -507,39 +540,15 @@ async fn exchange(
     }
 }
 
-/// After a 101, bytes flow both ways untouched until either side closes or
-/// `timeout tunnel` (else the client/server timeouts) expires.
+/// After a 101, bytes flow both ways untouched, through the TCP relay:
+/// `timeout tunnel` (else the client/server timeouts), `client-fin` /
+/// `server-fin` once a side has closed, half-close passed on.
 async fn tunnel(cli: &mut Conn, srv: &mut Conn, fe: &Frontend, be_id: BackendId, sh: &Shared) {
     let be = sh.rt.backend(be_id);
-    let t = if be.timeouts.tunnel > 0 {
-        be.timeouts.tunnel
-    } else {
-        fe.timeouts.client.max(be.timeouts.server)
-    };
+    let cfg = crate::tcp::relay_cfg(sh, fe, be);
     // Bytes already buffered on either side go first.
-    if !cli.buf.is_empty()
-        && write_all(&mut srv.io, &cli.buf.split(), None)
-            .await
-            .is_err()
-    {
-        return;
-    }
-    if !srv.buf.is_empty()
-        && write_all(&mut cli.io, &srv.buf.split(), None)
-            .await
-            .is_err()
-    {
-        return;
-    }
-    let copy = tokio::io::copy_bidirectional(&mut cli.io, &mut srv.io);
-    match ms(t) {
-        Some(d) => {
-            let _ = timeout(d, copy).await;
-        }
-        None => {
-            let _ = copy.await;
-        }
-    }
+    let (up, down) = (cli.buf.split(), srv.buf.split());
+    let _ = crate::tcp::relay::relay(&cli.io, &srv.io, (&up, &down), &cfg).await;
 }
 
 /// The request head as sent to the server: names lower-cased, order kept,

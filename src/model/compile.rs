@@ -109,9 +109,10 @@ pub fn compile(cfg: &Config) -> Runtime {
             span: p.span.clone(),
         });
     }
+    let global = global(&cfg.global, &mut unrunnable);
     Runtime {
         unrunnable,
-        global: global(&cfg.global),
+        global,
         listeners,
         frontends,
         backends,
@@ -209,7 +210,21 @@ fn acl_item(expr: &AclExpr, span: &Span, unrunnable: &mut Vec<(Span, String)>) -
     }
 }
 
-fn global(g: &ast::Global) -> GlobalSettings {
+/// The `cpu-map` lines; one this build cannot apply is refused.
+fn cpu_map(g: &ast::Global, unrunnable: &mut Vec<(Span, String)>) -> Vec<crate::cpumap::Entry> {
+    g.directives
+        .iter()
+        .filter(|d| d.word(0) == "cpu-map")
+        .filter_map(|d| {
+            let words: Vec<&str> = d.rest(1).collect();
+            crate::cpumap::parse(&words)
+                .map_err(|e| unrunnable.push((d.span.clone(), format!("'cpu-map' ({e})"))))
+                .ok()
+        })
+        .collect()
+}
+
+fn global(g: &ast::Global, unrunnable: &mut Vec<(Span, String)>) -> GlobalSettings {
     let tune = |k: &str, dflt: usize| {
         g.tune
             .get(k)
@@ -234,6 +249,7 @@ fn global(g: &ast::Global) -> GlobalSettings {
             .rev()
             .find(|d| d.word(0) == "ulimit-n")
             .and_then(|d| d.word(1).parse().ok()),
+        cpu_map: cpu_map(g, unrunnable),
         hard_stop_after_ms: g.hard_stop_after,
         nosplice: g.nosplice,
         maxpipes: g.maxpipes,
@@ -343,13 +359,19 @@ fn compile_backend(p: &Proxy, id: u32, unrunnable: &mut Vec<(Span, String)>) -> 
             "'tcp-response content' rules in an HTTP backend".into(),
         ));
     }
+    // Refused at start-up when not understood (src/support.rs).
+    let hash_type =
+        crate::balance::hash::HashType::from_words(p.hash_type.as_deref()).unwrap_or_default();
     let hash_expr = match &p.balance {
         Some(ast::Balance::Hash { expr }) => {
             let part = cfg_parser::logformat::parse_sample_expr(expr)
                 .map(cfg_parser::logformat::Part::Sample)
                 .and_then(|part| crate::sample::compile_logformat(&[part]));
             match part {
-                Ok(mut pieces) => pieces.pop(),
+                Ok(mut pieces) => pieces.pop().map(|expr| crate::balance::hash::HashExpr {
+                    expr,
+                    hash: hash_type,
+                }),
                 Err(what) => {
                     acls.unrunnable
                         .push((p.span.clone(), format!("'balance hash {expr}' ({what})")));
@@ -377,14 +399,18 @@ fn compile_backend(p: &Proxy, id: u32, unrunnable: &mut Vec<(Span, String)>) -> 
         id,
         mode: p.effective_mode(),
         balance: p.balance.clone().unwrap_or(ast::Balance::RoundRobin),
-        uri_opts: match &p.balance {
-            Some(ast::Balance::Uri { args }) => crate::balance::hash::UriOpts::from_words(args),
-            _ => Default::default(),
+        uri_opts: crate::balance::hash::UriOpts {
+            hash: hash_type,
+            ..match &p.balance {
+                Some(ast::Balance::Uri { args }) => crate::balance::hash::UriOpts::from_words(args),
+                _ => Default::default(),
+            }
         },
-        hash_type: p.hash_type.clone(),
+        hash_type,
         hash_expr,
         timeouts: timeouts(p),
         retries: p.retries.unwrap_or(DEFAULT_RETRIES),
+        retry_on: RetryOn::from_words(p.retry_on.as_deref()),
         fullconn: p.fullconn,
         options: options(p),
         rules: p.rules.clone(),

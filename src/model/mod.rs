@@ -60,6 +60,8 @@ pub struct GlobalSettings {
     pub gid: Option<u32>,
     /// `ulimit-n`.
     pub ulimit_n: Option<u64>,
+    /// `cpu-map` lines.
+    pub cpu_map: Vec<crate::cpumap::Entry>,
     pub hard_stop_after_ms: Option<u64>,
     pub nosplice: bool,
     pub maxpipes: Option<u32>,
@@ -219,11 +221,15 @@ pub struct Backend {
     pub balance: Balance,
     /// `balance uri` options.
     pub uri_opts: crate::balance::hash::UriOpts,
-    pub hash_type: Option<Vec<String>>,
+    /// `hash-type` (map-based sdbm without one). Copied into `uri_opts`
+    /// and `hash_expr`, which the request hashing is given.
+    pub hash_type: crate::balance::hash::HashType,
     /// `balance hash <expr>`, compiled.
-    pub hash_expr: Option<crate::sample::Piece>,
+    pub hash_expr: Option<crate::balance::hash::HashExpr>,
     pub timeouts: Timeouts,
     pub retries: u32,
+    /// `retry-on`: what makes a request go again.
+    pub retry_on: RetryOn,
     pub fullconn: Option<u32>,
     pub options: ProxyOptions,
     pub acls: Vec<Acl>,
@@ -286,4 +292,46 @@ pub struct Server {
     /// `source <addr>[:<port>]`: the local address connections leave from.
     pub source_addr: Option<SocketAddr>,
     pub span: Span,
+}
+
+/// `retry-on`: the failures after which a request is sent again (up to
+/// `retries` times). Requests with a body are never replayed: they stream
+/// through and are not kept.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RetryOn {
+    pub conn_failure: bool,
+    pub empty_response: bool,
+    pub junk_response: bool,
+    pub response_timeout: bool,
+    pub statuses: Vec<u16>,
+}
+
+impl RetryOn {
+    /// From the words after `retry-on`; HAProxy's default is `conn-failure`.
+    pub fn from_words(words: Option<&[String]>) -> RetryOn {
+        let mut r = RetryOn {
+            conn_failure: words.is_none(),
+            empty_response: false,
+            junk_response: false,
+            response_timeout: false,
+            statuses: Vec::new(),
+        };
+        for w in words.unwrap_or_default() {
+            match w.as_str() {
+                "conn-failure" => r.conn_failure = true,
+                "empty-response" => r.empty_response = true,
+                "junk-response" => r.junk_response = true,
+                "response-timeout" => r.response_timeout = true,
+                "all-retryable-errors" => {
+                    r.conn_failure = true;
+                    r.empty_response = true;
+                    r.junk_response = true;
+                    r.response_timeout = true;
+                    r.statuses.extend([500, 502, 503, 504]);
+                }
+                code => r.statuses.extend(code.parse::<u16>()),
+            }
+        }
+        r
+    }
 }

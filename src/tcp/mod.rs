@@ -280,7 +280,7 @@ fn socket_options(s: &TcpStream, keepalive: bool, nolinger: bool) {
 /// The relay's settings: the frontend's client-side timeouts, the
 /// backend's server-side ones (`timeout tunnel` is a backend setting), and
 /// splice unless `nosplice`/`-dS` turned it off.
-fn relay_cfg(sh: &Shared, fe: &Frontend, be: &Backend) -> RelayCfg {
+pub fn relay_cfg(sh: &Shared, fe: &Frontend, be: &Backend) -> RelayCfg {
     let splice = !sh.rt.global.nosplice;
     RelayCfg {
         timeouts: Timeouts {

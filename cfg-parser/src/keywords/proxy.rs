@@ -1615,6 +1615,7 @@ fn retry_on(p: &mut Proxy, cx: &mut Cx) -> R {
             return Err(cx.alert(format!("'retry-on': unknown keyword '{w}'")));
         }
     }
+    p.retry_on = Some(cx.d.rest(1).map(String::from).collect());
     Ok(())
 }
 
