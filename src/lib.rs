@@ -16,6 +16,7 @@ pub mod report;
 pub mod sample;
 pub mod support;
 pub mod tcp;
+pub mod vars;
 pub mod version;
 pub mod worker;
 

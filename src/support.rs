@@ -219,6 +219,15 @@ fn check_proxy(
             continue;
         }
         match kw {
+            "tcp-request" | "tcp-response" if d.word(2) == "capture" => {
+                if !warned_logs {
+                    warned_logs = true;
+                    out.push(Diagnostic::warning(
+                        Loc::Parsing(d.span.clone()),
+                        format!("logging is not built yet in haproxy-rs; '{kw} {} capture' has no effect.", d.word(1)),
+                    ));
+                }
+            }
             "option" | "no" => {
                 let name = if kw == "no" { d.word(2) } else { d.word(1) };
                 if OBSERVABILITY_OPTIONS.contains(&name) {

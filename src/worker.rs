@@ -446,17 +446,19 @@ async fn accept_loop(
         tokio::spawn(async move {
             let _slots = (g, f);
             let _active = Active(&sh.active);
+            let vars = crate::vars::Vars::default();
             // Connection rules, the PROXY header, session rules.
+            let fe_ref = sh.rt.frontend(fe);
             let Some((src, dst, initial)) =
-                crate::tcp::handshake(&sh, sh.rt.frontend(fe), &sock, src, dst, accept_proxy).await
+                crate::tcp::handshake(&sh, fe_ref, &sock, src, dst, accept_proxy, &vars).await
             else {
                 return;
             };
-            match sh.rt.frontend(fe).mode {
+            match fe_ref.mode {
                 Mode::Http => {
-                    crate::http::stream::serve(sh.clone(), fe, sock, src, dst, initial).await
+                    crate::http::stream::serve(sh.clone(), fe, sock, src, dst, initial, vars).await
                 }
-                Mode::Tcp => crate::tcp::serve(sh.clone(), fe, sock, src, dst, initial).await,
+                Mode::Tcp => crate::tcp::serve(sh.clone(), fe, sock, src, dst, initial, vars).await,
             }
         });
     }

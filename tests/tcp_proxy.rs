@@ -684,3 +684,44 @@ fn tcp_response_content_rules_inspect_the_servers_first_bytes() {
         "inspected bytes are passed on"
     );
 }
+
+#[test]
+fn variables_set_by_tcp_rules_route_the_connection() {
+    let (a, other) = (
+        Server::start("a", Role::Echo),
+        Server::start("other", Role::Echo),
+    );
+    let text = format!(
+        "{DEFAULTS}frontend tls\n bind {{fe}}\n tcp-request connection set-var(sess.origin) src\n\
+         tcp-request inspect-delay 5s\n\
+         tcp-request content set-var(txn.sni) req.ssl_sni,lower if {{ req.ssl_hello_type 1 }}\n\
+         tcp-request content set-var-fmt(txn.tag) \"%[var(txn.sni)]@%[var(sess.origin)]\"\n\
+         tcp-request content set-var(txn.drop) str(x)\n tcp-request content unset-var(txn.drop)\n\
+         tcp-request content capture req.ssl_sni len 50\n\
+         tcp-request content reject if {{ var(txn.drop) -m found }}\n\
+         use_backend site_a if {{ var(txn.tag) -m str a.example.com@127.0.0.1 }}\n default_backend rest\n\
+         backend site_a\n server a {}\nbackend rest\n server o {}\n",
+        a.addr, other.addr
+    );
+    // The configuration is one HAProxy 2.6 accepts as well.
+    if let Some(real) = common::oracle() {
+        let dir = common::scratch("tcp-vars-check");
+        let path = dir.join("c.cfg");
+        std::fs::write(&path, text.replace("{fe}", "127.0.0.1:1")).expect("cfg");
+        let st = std::process::Command::new(real)
+            .args(["-c", "-q", "-f"])
+            .arg(&path)
+            .status()
+            .expect("haproxy -c");
+        assert!(st.success());
+    }
+    let px = Proxy::start("tcp-vars", &text);
+    for (sni, want) in [("A.Example.com", &a), ("b.example.com", &other)] {
+        let hello = client_hello(sni);
+        let mut s = connect(&px);
+        s.write_all(&hello).expect("hello");
+        s.shutdown(Shutdown::Write).expect("fin");
+        assert_eq!(read_all(&mut s), hello);
+        assert_eq!(want.connections(), 1, "{sni}");
+    }
+}

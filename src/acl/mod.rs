@@ -21,6 +21,8 @@ pub struct FetchCtx<'a> {
     pub partial: bool,
     /// Set by a fetch that could not decide with the data at hand.
     pub may_change: AtomicBool,
+    /// The stream's variables (`var()`), when it has some.
+    pub vars: Option<&'a crate::vars::Vars>,
 }
 
 impl<'a> FetchCtx<'a> {
@@ -40,6 +42,7 @@ impl<'a> FetchCtx<'a> {
             res_payload: &[],
             partial: false,
             may_change: AtomicBool::new(false),
+            vars: None,
         }
     }
 
@@ -271,6 +274,24 @@ pub fn fetch(name: &str, args: &[String], ctx: &FetchCtx) -> Vec<Sample> {
             }
             Err(crate::tcp::tls::Need::Never) => vec![],
         },
+        // Constants.
+        "str" => vec![Sample::Str(
+            args.first().cloned().unwrap_or_default().into_bytes(),
+        )],
+        "int" => vec![Sample::Int(
+            args.first()
+                .and_then(|a| a.trim().parse().ok())
+                .unwrap_or(0),
+        )],
+        "bool" => vec![Sample::Bool(args.first().is_some_and(|a| a.trim() != "0"))],
+        "var" => {
+            let name = args.first().map(String::as_str).unwrap_or("");
+            let found = match ctx.vars {
+                Some(v) => crate::vars::store(name, v).get(name),
+                None => crate::vars::process().get(name),
+            };
+            found.into_iter().collect()
+        }
         "nbsrv" => args
             .first()
             .and_then(|b| (ctx.nbsrv)(b))
@@ -325,6 +346,10 @@ pub const RUNNABLE_FETCHES: &[&str] = &[
     "res.payload",
     "res.ssl_hello_type",
     "rep_ssl_hello_type",
+    "var",
+    "str",
+    "int",
+    "bool",
 ];
 
 /// `payload(off,len)` of `p`: `len` 0 means "everything from `off` on".

@@ -37,6 +37,7 @@ pub async fn serve(
     src: SocketAddr,
     dst: SocketAddr,
     initial: Vec<u8>,
+    vars: crate::vars::Vars,
 ) {
     let _ = sock.set_nodelay(true);
     let fe = sh.rt.frontend(fe_id);
@@ -91,6 +92,7 @@ pub async fn serve(
         };
         let outcome = handle_request(
             &sh,
+            &vars,
             fe,
             &mut cli,
             &mut attached,
@@ -130,6 +132,7 @@ fn client_wants_close(req: &RequestHead) -> bool {
 #[allow(clippy::too_many_arguments)]
 async fn handle_request(
     sh: &Shared,
+    vars: &crate::vars::Vars,
     fe: &Frontend,
     cli: &mut Conn,
     attached: &mut Option<Attached>,
@@ -142,7 +145,8 @@ async fn handle_request(
     let mut close = client_wants_close(&req) || fe.options.has("httpclose");
     let cto = ms(fe.timeouts.client);
     let nbsrv = |name: &str| sh.nbsrv(name);
-    let ctx = FetchCtx::new(src, dst, Some(&req), &nbsrv);
+    let mut ctx = FetchCtx::new(src, dst, Some(&req), &nbsrv);
+    ctx.vars = Some(vars);
     // In HTTP mode `tcp-request content` rules see each request; a reject
     // closes the connection without a response, as in HAProxy.
     let rejected = |acls, rules| {

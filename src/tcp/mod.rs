@@ -29,10 +29,12 @@ pub async fn handshake(
     src: SocketAddr,
     dst: SocketAddr,
     accept_proxy: bool,
+    vars: &crate::vars::Vars,
 ) -> Option<(SocketAddr, SocketAddr, Vec<u8>)> {
     let nbsrv = |name: &str| sh.nbsrv(name);
     let expect = {
-        let ctx = FetchCtx::new(src, dst, None, &nbsrv);
+        let mut ctx = FetchCtx::new(src, dst, None, &nbsrv);
+        ctx.vars = Some(vars);
         match rules::evaluate(&fe.tcp.connection, 0, &fe.acls, &ctx) {
             Outcome::Reject => return None,
             o => o == Outcome::ExpectProxy,
@@ -47,7 +49,8 @@ pub async fn handshake(
         rest = buf[hdr.len..].to_vec();
     }
     if !fe.tcp.session.is_empty() {
-        let ctx = FetchCtx::new(src, dst, None, &nbsrv);
+        let mut ctx = FetchCtx::new(src, dst, None, &nbsrv);
+        ctx.vars = Some(vars);
         if rules::evaluate(&fe.tcp.session, 0, &fe.acls, &ctx) == Outcome::Reject {
             return None;
         }
@@ -91,7 +94,9 @@ pub async fn serve(
     src: SocketAddr,
     dst: SocketAddr,
     initial: Vec<u8>,
+    vars: crate::vars::Vars,
 ) {
+    let vars = &vars;
     let fe = sh.rt.frontend(fe_id);
     socket_options(
         &sock,
@@ -112,6 +117,7 @@ pub async fn serve(
         &fe.acls,
         addrs,
         &mut buf,
+        vars,
     )
     .await
     {
@@ -121,6 +127,7 @@ pub async fn serve(
     let route = {
         let mut ctx = FetchCtx::new(src, dst, None, &nbsrv);
         ctx.payload = &buf;
+        ctx.vars = Some(vars);
         sh.route(fe, &ctx)
     };
     // No backend: HAProxy closes the connection (there is no error page in TCP).
@@ -138,6 +145,7 @@ pub async fn serve(
         &be.acls,
         addrs,
         &mut buf,
+        vars,
     )
     .await
     {
@@ -148,6 +156,7 @@ pub async fn serve(
         Some(e) => {
             let mut ctx = FetchCtx::new(src, dst, None, &nbsrv);
             ctx.payload = &buf;
+            ctx.vars = Some(vars);
             crate::balance::hash::expr_hash(e, &ctx)
         }
         None => {
@@ -184,6 +193,7 @@ pub async fn serve(
         &be.acls,
         addrs,
         &mut answer,
+        vars,
     )
     .await
     {
@@ -216,6 +226,7 @@ async fn inspect(
     acls: &[crate::model::Acl],
     (src, dst): (SocketAddr, SocketAddr),
     buf: &mut Vec<u8>,
+    vars: &crate::vars::Vars,
 ) -> bool {
     if rules.is_empty() {
         return true;
@@ -228,6 +239,7 @@ async fn inspect(
         let partial = !eof && buf.len() < bufsize && deadline.is_some_and(|d| Instant::now() < d);
         let outcome = {
             let mut ctx = FetchCtx::new(src, dst, None, &nbsrv);
+            ctx.vars = Some(vars);
             match side {
                 Side::Request => ctx.payload = buf,
                 Side::Response => ctx.res_payload = buf,

@@ -4,9 +4,10 @@
 //! three-valued ACLs say.
 use crate::acl::{eval_cond_verdict, FetchCtx, Verdict};
 use crate::model::{Acl, Cond};
+use crate::sample::Piece;
 
 /// What a rule does when its condition holds.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug)]
 pub enum TcpAction {
     /// Stop evaluating this rule set; the stream goes on.
     Accept,
@@ -14,6 +15,15 @@ pub enum TcpAction {
     Reject,
     /// `expect-proxy layer4`: the connection starts with a PROXY header.
     ExpectProxy,
+    /// `set-var(name) <expr>`: the sample, typed, when there is one.
+    SetVar { name: String, expr: Piece },
+    /// `set-var-fmt(name) <fmt>`: a string.
+    SetVarFmt { name: String, fmt: Vec<Piece> },
+    /// `unset-var(name)`.
+    UnsetVar { name: String },
+    /// `capture <sample> len N`: its only effect is on logs (warned about
+    /// until logging exists).
+    Capture,
 }
 
 #[derive(Clone, Debug)]
@@ -61,10 +71,34 @@ pub fn evaluate(rules: &[TcpRule], from: usize, acls: &[Acl], ctx: &FetchCtx) ->
             Verdict::Fail => continue,
             Verdict::Pass => {}
         }
-        match r.action {
+        match &r.action {
             TcpAction::Accept => break,
             TcpAction::Reject => return Outcome::Reject,
             TcpAction::ExpectProxy => expect_proxy = true,
+            TcpAction::SetVar { name, expr } => {
+                if let (Some(vars), Piece::Expr { fetch, args, convs }) = (ctx.vars, expr) {
+                    let value = crate::acl::fetch(fetch, args, ctx)
+                        .into_iter()
+                        .next()
+                        .and_then(|s| crate::sample::convert(s, convs));
+                    if let Some(v) = value {
+                        crate::vars::store(name, vars).set(name, v);
+                    }
+                }
+            }
+            TcpAction::SetVarFmt { name, fmt } => {
+                if let Some(vars) = ctx.vars {
+                    let text = crate::sample::eval_logformat(fmt, ctx);
+                    crate::vars::store(name, vars)
+                        .set(name, crate::acl::Sample::Str(text.into_bytes()));
+                }
+            }
+            TcpAction::UnsetVar { name } => {
+                if let Some(vars) = ctx.vars {
+                    crate::vars::store(name, vars).unset(name);
+                }
+            }
+            TcpAction::Capture => {}
         }
     }
     if expect_proxy {
@@ -77,11 +111,47 @@ pub fn evaluate(rules: &[TcpRule], from: usize, acls: &[Acl], ctx: &FetchCtx) ->
 /// Compiles one rule's action words (after `connection`/`content`); the
 /// error names what this build cannot run yet.
 pub fn action(words: &[String]) -> Result<TcpAction, String> {
-    match words.first().map(String::as_str) {
-        Some("accept") => Ok(TcpAction::Accept),
-        Some("reject") => Ok(TcpAction::Reject),
-        Some("expect-proxy") => Ok(TcpAction::ExpectProxy),
-        Some(other) => Err(format!("the tcp action '{other}'")),
-        None => Err("an empty tcp rule".into()),
+    let first = words.first().map(String::as_str).unwrap_or("");
+    let arg = words.get(1).map(String::as_str).unwrap_or("");
+    // `set-var(txn.x)`: the name; conditions (`,ifexists`...) are not run yet.
+    let var = |prefix: &str| {
+        let inner = first
+            .strip_prefix(prefix)?
+            .strip_prefix('(')?
+            .strip_suffix(')')?;
+        (!inner.contains(',')).then(|| inner.to_string())
+    };
+    let unsupported = || Err(format!("the tcp action '{first}'"));
+    match first {
+        "accept" => Ok(TcpAction::Accept),
+        "reject" => Ok(TcpAction::Reject),
+        "expect-proxy" => Ok(TcpAction::ExpectProxy),
+        "capture" => Ok(TcpAction::Capture),
+        "" => Err("an empty tcp rule".into()),
+        _ if first.starts_with("set-var-fmt(") => match var("set-var-fmt") {
+            Some(name) => {
+                let parts = cfg_parser::logformat::parse_logformat(arg)
+                    .map_err(|e| format!("'{first}' ({e})"))?;
+                let fmt = crate::sample::compile_logformat(&parts)?;
+                Ok(TcpAction::SetVarFmt { name, fmt })
+            }
+            None => unsupported(),
+        },
+        _ if first.starts_with("set-var(") => match var("set-var") {
+            Some(name) => {
+                let e = cfg_parser::logformat::parse_sample_expr(arg)
+                    .map_err(|e| format!("'{first}' ({e})"))?;
+                let mut pieces =
+                    crate::sample::compile_logformat(&[cfg_parser::logformat::Part::Sample(e)])?;
+                let expr = pieces.pop().ok_or_else(|| format!("'{first}'"))?;
+                Ok(TcpAction::SetVar { name, expr })
+            }
+            None => unsupported(),
+        },
+        _ if first.starts_with("unset-var(") => match var("unset-var") {
+            Some(name) => Ok(TcpAction::UnsetVar { name }),
+            None => unsupported(),
+        },
+        _ => unsupported(),
     }
 }
