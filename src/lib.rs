@@ -139,12 +139,15 @@ pub fn prepare(opts: &Options, out: &mut report::Reporter) -> Result<model::Runt
     runtime.global.daemon |= loaded.config.global.daemon;
     runtime.global.master_worker |= loaded.config.global.master_worker;
     let mut pending = support::check_runnable(&loaded.config);
-    pending.extend(
-        runtime
-            .unrunnable
-            .iter()
-            .map(|(span, what)| support::not_built(span, what)),
-    );
+    // A listen section is compiled as a frontend and as a backend: the same
+    // line may be reported twice.
+    let mut seen = Vec::new();
+    for (span, what) in &runtime.unrunnable {
+        if !seen.contains(&(span, what)) {
+            seen.push((span, what));
+            pending.push(support::not_built(span, what));
+        }
+    }
     out.emit_all(&pending);
     if pending.iter().any(|d| d.is_fatal()) {
         out.alert("Fatal errors found in configuration.");

@@ -315,13 +315,11 @@ fn dead_server_is_retried_then_redispatched() {
 fn configs_this_build_cannot_run_are_refused_with_the_reason() {
     let (code, err) = Proxy::run_to_exit(
         "refuse-tcp-rule",
-        "listen l\n mode tcp\n bind 127.0.0.1:1\n tcp-request content set-var(sess.a) src\n server s 127.0.0.1:1\n",
+        "listen l\n mode tcp\n bind 127.0.0.1:1\n tcp-request content silent-drop\n server s 127.0.0.1:1\n",
     );
     assert_eq!(code, 1);
     assert!(
-        err.contains(
-            "'tcp-request content' with the tcp action 'set-var(sess.a)' is not built yet"
-        ),
+        err.contains("'tcp-request content' with the tcp action 'silent-drop' is not built yet"),
         "{err}"
     );
     let (code, err) = Proxy::run_to_exit(
