@@ -29,6 +29,9 @@ enum Role {
     Record,
     /// Sends the address the connection came from and closes.
     PeerIp,
+    /// Sends "bye" and its FIN, then waits for the proxy to close; records
+    /// how many milliseconds that took.
+    FinThenWait,
 }
 
 struct Server {
@@ -98,6 +101,13 @@ fn serve(s: &mut TcpStream, name: &str, role: Role) -> Option<Vec<u8>> {
         },
         Role::Greet => {
             let _ = s.write_all(name.as_bytes());
+        }
+        Role::FinThenWait => {
+            let start = Instant::now();
+            let _ = s.write_all(b"bye");
+            let _ = s.shutdown(Shutdown::Write);
+            while matches!(s.read(&mut buf), Ok(k) if k > 0) {}
+            return Some(start.elapsed().as_millis().to_string().into_bytes());
         }
         Role::PeerIp => {
             if let Ok(peer) = s.peer_addr() {
@@ -724,4 +734,47 @@ fn variables_set_by_tcp_rules_route_the_connection() {
         assert_eq!(read_all(&mut s), hello);
         assert_eq!(want.connections(), 1, "{sni}");
     }
+}
+
+#[test]
+fn timeout_server_and_server_fin() {
+    // A silent server: `timeout server` closes the session.
+    let silent = Server::start("silent", Role::Silent);
+    let px = Proxy::start(
+        "tcp-timeout-server",
+        &format!(
+            "defaults\n mode tcp\n timeout connect 2s\n timeout client 30s\n timeout server 300ms\n\
+             listen l\n bind {{fe}}\n server s {}\n",
+            silent.addr
+        ),
+    );
+    let mut s = connect(&px);
+    s.write_all(b"hello?").expect("send");
+    let start = Instant::now();
+    assert!(read_all(&mut s).is_empty(), "closed by timeout server");
+    assert!(start.elapsed() < Duration::from_secs(10));
+    // The server half-closes and the client stays silent: `timeout
+    // server-fin` ends the session long before the 30 s timeouts.
+    let fin = Server::start("fin", Role::FinThenWait);
+    let px = Proxy::start(
+        "tcp-server-fin",
+        &format!(
+            "defaults\n mode tcp\n timeout connect 2s\n timeout client 30s\n timeout server 30s\n timeout server-fin 300ms\n\
+             listen l\n bind {{fe}}\n server s {}\n",
+            fin.addr
+        ),
+    );
+    let mut s = connect(&px);
+    let mut got = [0u8; 3];
+    s.read_exact(&mut got).expect("bye");
+    assert_eq!(&got, b"bye");
+    let waited: u64 = String::from_utf8(fin.received(1)[0].clone())
+        .expect("utf8")
+        .parse()
+        .expect("ms");
+    assert!(
+        waited < 10_000,
+        "the server side was closed after {waited} ms"
+    );
+    drop(s);
 }

@@ -63,6 +63,8 @@ struct Activity {
     /// Bytes client → server and server → client.
     up: AtomicU64,
     down: AtomicU64,
+    /// Woken when a side sends its FIN: the inactivity limit changes.
+    fin: tokio::sync::Notify,
 }
 
 impl Activity {
@@ -111,6 +113,7 @@ pub async fn relay(
         server_fin: AtomicBool::new(false),
         up: AtomicU64::new(initial.0.len() as u64),
         down: AtomicU64::new(initial.1.len() as u64),
+        fin: tokio::sync::Notify::new(),
     };
     let up = async {
         if write_all(srv, initial.0).await.is_err() {
@@ -128,6 +131,7 @@ pub async fn relay(
         .await?;
         act.client_fin.store(true, Ordering::Relaxed);
         act.touch();
+        act.fin.notify_one();
         Ok(())
     };
     let down = async {
@@ -146,6 +150,7 @@ pub async fn relay(
         .await?;
         act.server_fin.store(true, Ordering::Relaxed);
         act.touch();
+        act.fin.notify_one();
         Ok(())
     };
     // An error on either side ends the session (try_join drops the other).
@@ -168,6 +173,8 @@ pub async fn relay(
                     break End::Timeout(side);
                 }
             }
+            // A FIN may shorten the limit (`client-fin`/`server-fin`).
+            _ = act.fin.notified() => {}
         }
     };
     (
