@@ -33,6 +33,8 @@ const PROXY_RUNNABLE: &[&str] = &[
     // Actions without a runtime are refused when the rules are compiled.
     "tcp-request",
     "tcp-response",
+    "http-request",
+    "http-response",
     // 1.5 forms translated into runnable ones.
     "clitimeout",
     "contimeout",

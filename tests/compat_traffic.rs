@@ -433,3 +433,77 @@ fn header_case_adjust_matches_haproxy() {
     );
     assert_eq!(ours, theirs);
 }
+
+const RULES_CFG: &str = "global\n nbthread 1\ndefaults\n mode http\n timeout connect 2s\n timeout client 5s\n timeout server 5s\n\
+frontend fe\n bind {fe}\n\
+ http-request redirect location /new code 301 if { path /old }\n\
+ http-request redirect scheme https if { path_beg /secure }\n\
+ http-request redirect prefix /v2 code 307 if { path_beg /v1/ }\n\
+ http-request redirect location /q?from=%[path] if { path /fmt }\n\
+ http-request deny if { path_beg /admin } !{ src 10.0.0.0/8 }\n\
+ http-request deny deny_status 429 if { hdr(x-flood) -m found }\n\
+ http-request allow if { path /allowed }\n\
+ http-request set-header X-Forwarded-Proto http\n\
+ http-request add-header X-Client %[src]\n\
+ http-request del-header X-Secret\n\
+ http-request set-header X-Path %[path,lower]\n\
+ http-response set-header X-Frontend fe\n\
+ http-response del-header X-Powered-By\n\
+ default_backend be_web\n\
+backend be_web\n http-request set-header X-Backend web\n http-response add-header X-Backend-Resp web\n server w {web}\n\
+backend be_api\n server a {api}\n";
+
+const RULES_REQUESTS: &[&[u8]] = &[
+    b"GET /old HTTP/1.1\r\nHost: www.test\r\nConnection: close\r\n\r\n",
+    b"GET /secure/x?y=1 HTTP/1.1\r\nHost: www.test\r\nConnection: close\r\n\r\n",
+    b"GET /v1/users HTTP/1.1\r\nHost: www.test\r\nConnection: close\r\n\r\n",
+    b"GET /fmt HTTP/1.1\r\nHost: www.test\r\nConnection: close\r\n\r\n",
+    b"GET /admin/panel HTTP/1.1\r\nHost: www.test\r\nConnection: close\r\n\r\n",
+    b"GET /admin/panel HTTP/1.1\r\nHost: www.test\r\n\r\n",
+    b"GET / HTTP/1.1\r\nHost: www.test\r\nX-Flood: 1\r\nConnection: close\r\n\r\n",
+    b"GET /Some/Path HTTP/1.1\r\nHost: www.test\r\nX-Secret: s3cr3t\r\nX-Forwarded-Proto: https\r\nConnection: close\r\n\r\n",
+    b"GET /allowed HTTP/1.1\r\nHost: www.test\r\nX-Secret: kept\r\nConnection: close\r\n\r\n",
+    b"GET /old HTTP/1.0\r\nHost: www.test\r\n\r\n",
+    b"GET /secure HTTP/1.0\r\n\r\n",
+];
+
+/// http-request/http-response rules: redirects, denies and header edits
+/// give the client and the backend the same bytes as HAProxy's.
+#[test]
+fn http_rules_match_haproxy() {
+    let Some(real) = oracle() else { return };
+    let run = |bin: &str, label: &str| {
+        let api = Backend::http("api");
+        let web = Backend::http("web");
+        let cfg = RULES_CFG
+            .replace("{api}", &api.addr.to_string())
+            .replace("{web}", &web.addr.to_string());
+        let px = Proxy::start_binary(bin, label, &cfg);
+        let answers: Vec<String> = RULES_REQUESTS.iter().map(|r| exchange(&px, r)).collect();
+        let heads = web.heads.lock().unwrap().clone();
+        (answers, heads)
+    };
+    let (ours, ours_heads) = run(env!("CARGO_BIN_EXE_haproxy"), "rules-ours");
+    let (theirs, their_heads) = run(&real, "rules-haproxy");
+    assert!(
+        theirs[0].starts_with("HTTP/1.1 301"),
+        "HAProxy did not answer: {:?}",
+        theirs[0]
+    );
+    assert_eq!(their_heads.len(), 2, "{their_heads:?}");
+    let mut diffs = Vec::new();
+    for (i, (a, b)) in ours.iter().zip(&theirs).enumerate() {
+        if a != b {
+            diffs.push(format!(
+                "request {i} {:?}\n  haproxy: {b:?}\n  ours:    {a:?}",
+                String::from_utf8_lossy(RULES_REQUESTS[i])
+            ));
+        }
+    }
+    if ours_heads != their_heads {
+        diffs.push(format!(
+            "backend heads differ:\n  haproxy: {their_heads:?}\n  ours:    {ours_heads:?}"
+        ));
+    }
+    assert!(diffs.is_empty(), "{}", diffs.join("\n"));
+}

@@ -5,4 +5,5 @@ pub mod errors;
 pub mod io;
 pub mod parse;
 pub mod pool;
+pub mod rules;
 pub mod stream;

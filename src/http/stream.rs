@@ -145,6 +145,17 @@ async fn handle_request(
     let mut close = client_wants_close(&req) || fe.options.has("httpclose");
     let cto = ms(fe.timeouts.client);
     let nbsrv = |name: &str| sh.nbsrv(name);
+    // The frontend's http-request rules see and change the request first.
+    if let Some(v) = request_rules(
+        &fe.http.request,
+        &fe.acls,
+        &mut req,
+        (src, dst),
+        &nbsrv,
+        vars,
+    ) {
+        return final_answer(fe, None, cli, v, &mut close, body, req.minor, cto).await;
+    }
     let mut ctx = FetchCtx::new(src, dst, Some(&req), &nbsrv);
     ctx.vars = Some(vars);
     // In HTTP mode `tcp-request content` rules see each request; a reject
@@ -168,6 +179,20 @@ async fn handle_request(
     let be = sh.rt.backend(be_id);
     if rejected(&be.acls, &be.tcp.content) {
         return Outcome::Close;
+    }
+    drop(ctx);
+    // Then the backend's (a listen section's rules ran once, above).
+    if be.id != fe.id {
+        if let Some(v) = request_rules(
+            &be.http.request,
+            &be.acls,
+            &mut req,
+            (src, dst),
+            &nbsrv,
+            vars,
+        ) {
+            return final_answer(fe, Some(be), cli, v, &mut close, body, req.minor, cto).await;
+        }
     }
     sh.be_conns[be_id.0].fetch_add(1, Ordering::Relaxed);
     // A stopping worker answers this request, then closes the connection:
@@ -327,6 +352,81 @@ async fn handle_request(
             Outcome::Close
         }
     }
+}
+
+/// Runs a rule set on the request; Some when a rule answers it.
+fn request_rules(
+    rules: &[crate::http::rules::HttpRule],
+    acls: &[crate::model::Acl],
+    req: &mut RequestHead,
+    (src, dst): (SocketAddr, SocketAddr),
+    nbsrv: &(dyn Fn(&str) -> Option<u32> + Sync),
+    vars: &crate::vars::Vars,
+) -> Option<crate::http::rules::Verdict> {
+    use crate::http::rules::{apply, step, Step};
+    for r in rules {
+        let s = {
+            let mut ctx = FetchCtx::new(src, dst, Some(req), nbsrv);
+            ctx.vars = Some(vars);
+            step(r, acls, &ctx)
+        };
+        match s {
+            None => {}
+            Some(Step::Edit(e)) => apply(&mut req.headers, e),
+            Some(Step::Allow) => break,
+            Some(Step::Final(v)) => return Some(v),
+        }
+    }
+    None
+}
+
+/// Runs an `http-response` rule set on the response head; Some(status)
+/// when a `deny` replaces the response with that error page.
+fn response_rules(
+    rules: &[crate::http::rules::HttpRule],
+    acls: &[crate::model::Acl],
+    res: &mut ResponseHead,
+    src: SocketAddr,
+    sh: &Shared,
+) -> Option<u16> {
+    use crate::http::rules::{apply, step, Step, Verdict};
+    let nbsrv = |name: &str| sh.nbsrv(name);
+    for r in rules {
+        let s = step(r, acls, &FetchCtx::new(src, src, None, &nbsrv));
+        match s {
+            None => {}
+            Some(Step::Edit(e)) => apply(&mut res.headers, e),
+            Some(Step::Allow) => break,
+            Some(Step::Final(Verdict::Deny(code))) => return Some(code),
+            Some(Step::Final(_)) => return Some(502),
+        }
+    }
+    None
+}
+
+/// Answers a request a rule stopped: `deny`'s error page or a redirect.
+#[allow(clippy::too_many_arguments)]
+async fn final_answer(
+    fe: &Frontend,
+    be: Option<&crate::model::Backend>,
+    cli: &mut Conn,
+    v: crate::http::rules::Verdict,
+    close: &mut bool,
+    body: BodyKind,
+    minor: u8,
+    cto: Option<std::time::Duration>,
+) -> Outcome {
+    use crate::http::rules::Verdict;
+    let closing = *close || body != BodyKind::None || minor == 0;
+    let page = match v {
+        Verdict::Deny(code) => error_page(fe, be, code, closing),
+        Verdict::Redirect(code, location) => (
+            crate::http::rules::redirect_response(code, &location, closing),
+            closing,
+        ),
+        Verdict::Continue => error_page(fe, be, 500, true),
+    };
+    reply(cli, page, close, body, cto).await
 }
 
 /// Sends a generated response, draining the request body first so the
@@ -493,6 +593,18 @@ async fn exchange(
         }
         break res;
     };
+    // http-response rules: the backend's, then the frontend's.
+    let fe_same = be.id == fe.id;
+    let sets = [(!fe_same).then_some(be), Some(be).filter(|_| fe_same)]
+        .into_iter()
+        .flatten()
+        .map(|b| (&b.http.response, &b.acls))
+        .chain((!fe_same).then_some((&fe.http.response, &fe.acls)));
+    for (rules, acls) in sets {
+        if let Some(code) = response_rules(rules, acls, &mut res, src, sh) {
+            return Exchange::Error(code);
+        }
+    }
     if let Some(c) = &be.cookie {
         c.respond(&mut res, &req.method, server_cookie, persisted);
     }

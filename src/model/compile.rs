@@ -90,7 +90,7 @@ pub fn compile(cfg: &Config) -> Runtime {
             None if p.kind == ProxyKind::Listen => backend_of[i],
             None => None,
         };
-        let tcp = tcp_rules(p, &mut acls);
+        let (tcp, http) = tcp_rules(p, &mut acls);
         frontends.push(Frontend {
             name: p.name.clone(),
             id: FIRST_PROXY_ID + i as u32,
@@ -103,6 +103,7 @@ pub fn compile(cfg: &Config) -> Runtime {
             default_backend,
             rules: p.rules.clone(),
             tcp,
+            http,
             logs: p.logs.clone(),
             log_format: p.log_format.clone(),
             errorfiles: errorfiles(p, acls.unrunnable),
@@ -122,15 +123,43 @@ pub fn compile(cfg: &Config) -> Runtime {
 /// The proxy's `tcp-request` rules, conditions compiled against its ACL
 /// table. Other rules keep only their conditions compiled (checked) until
 /// their engine exists.
-fn tcp_rules(p: &Proxy, acls: &mut AclTable) -> crate::tcp::rules::TcpRules {
+fn tcp_rules(
+    p: &Proxy,
+    acls: &mut AclTable,
+) -> (crate::tcp::rules::TcpRules, crate::http::rules::HttpRules) {
     use crate::tcp::rules::{action, TcpAction, TcpRule};
     let mut t = crate::tcp::rules::TcpRules::default();
+    let mut h = crate::http::rules::HttpRules::default();
     for r in &p.rules {
         let cond = r.cond.as_ref().map(|c| acls.cond(c));
         let response = match r.keyword.as_str() {
             "tcp-request" => false,
             "tcp-response" => true,
-            _ => continue,
+            kw @ ("http-request" | "http-response") if r.translated_from.is_none() => {
+                let list = if kw == "http-request" {
+                    &mut h.request
+                } else {
+                    &mut h.response
+                };
+                match crate::http::rules::action(&r.words, kw == "http-response") {
+                    Ok(crate::http::rules::HttpAction::Redirect(_)) if kw == "http-response" => {
+                        acls.unrunnable
+                            .push((r.span.clone(), "'http-response redirect'".into()))
+                    }
+                    Ok(a) => list.push(crate::http::rules::HttpRule { action: a, cond }),
+                    Err(what) => acls
+                        .unrunnable
+                        .push((r.span.clone(), format!("'{kw}' with {what}"))),
+                }
+                continue;
+            }
+            kw => {
+                // Other rule sets (http-after-response, 1.5 translations,
+                // redirect, ...) have no engine yet.
+                let what = r.translated_from.as_deref().unwrap_or(kw);
+                acls.unrunnable.push((r.span.clone(), format!("'{what}'")));
+                continue;
+            }
         };
         let set = r.words.first().map(String::as_str).unwrap_or("");
         if set == "inspect-delay" {
@@ -161,7 +190,7 @@ fn tcp_rules(p: &Proxy, acls: &mut AclTable) -> crate::tcp::rules::TcpRules {
                 .push((r.span.clone(), format!("'{} {set}' with {what}", r.keyword))),
         }
     }
-    t
+    (t, h)
 }
 
 /// The proxy's `errorfile` pages, loaded once.
@@ -352,7 +381,7 @@ fn options(p: &Proxy) -> ProxyOptions {
 
 fn compile_backend(p: &Proxy, id: u32, unrunnable: &mut Vec<(Span, String)>) -> Backend {
     let mut acls = AclTable::new(p, unrunnable);
-    let tcp = tcp_rules(p, &mut acls);
+    let (tcp, http) = tcp_rules(p, &mut acls);
     if p.effective_mode() == ast::Mode::Http && !tcp.response.is_empty() {
         acls.unrunnable.push((
             p.span.clone(),
@@ -415,6 +444,7 @@ fn compile_backend(p: &Proxy, id: u32, unrunnable: &mut Vec<(Span, String)>) -> 
         options: options(p),
         rules: p.rules.clone(),
         tcp,
+        http,
         acls: acls.table,
         servers: p
             .servers

@@ -206,6 +206,8 @@ pub struct Frontend {
     pub rules: Vec<Rule>,
     /// `tcp-request` rules, compiled.
     pub tcp: crate::tcp::rules::TcpRules,
+    /// `http-request` / `http-response` rules, compiled.
+    pub http: crate::http::rules::HttpRules,
     pub logs: Vec<LogTarget>,
     pub log_format: Option<String>,
     /// `errorfile` pages by status code.
@@ -236,6 +238,8 @@ pub struct Backend {
     pub rules: Vec<Rule>,
     /// `tcp-request content` rules run once the backend is chosen.
     pub tcp: crate::tcp::rules::TcpRules,
+    /// `http-request` / `http-response` rules, compiled.
+    pub http: crate::http::rules::HttpRules,
     pub servers: Vec<Server>,
     pub cookie: Option<crate::http::cookie::CookieCfg>,
     /// `http-reuse`.
