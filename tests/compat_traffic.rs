@@ -250,7 +250,9 @@ fn hash_based_balancing_picks_the_same_servers_as_haproxy() {
         ("hash-src", "balance hash src"),
         ("hash-hdr", "balance hash req.hdr(x-user)"),
         ("first", "balance first"),
-        ("leastconn", "balance leastconn"),
+        // leastconn is not compared here: with one request at a time, 2.6's
+        // own order depends on when it notices the previous connection
+        // ended (it varied between runs). tcp_proxy.rs tests its spreading.
     ];
     let cases: Vec<(&str, String)> = algos
         .iter()

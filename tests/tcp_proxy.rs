@@ -778,3 +778,38 @@ fn timeout_server_and_server_fin() {
     );
     drop(s);
 }
+
+/// leastconn sends each new connection to the server with the fewest:
+/// six held connections over three servers land two on each.
+#[test]
+fn leastconn_spreads_concurrent_connections() {
+    let servers: Vec<Server> = ["a", "b", "c"]
+        .into_iter()
+        .map(|n| Server::start(n, Role::Silent))
+        .collect();
+    let lines: String = servers
+        .iter()
+        .enumerate()
+        .map(|(i, s)| format!(" server s{i} {}\n", s.addr))
+        .collect();
+    let px = Proxy::start(
+        "tcp-leastconn",
+        &format!("{DEFAULTS}listen l\n bind {{fe}}\n balance leastconn\n{lines}"),
+    );
+    let held: Vec<TcpStream> = (0..6)
+        .map(|_| {
+            let mut s = connect(&px);
+            s.write_all(b"x").expect("send");
+            s
+        })
+        .collect();
+    let start = Instant::now();
+    while servers.iter().map(Server::connections).sum::<usize>() < 6
+        && start.elapsed() < Duration::from_secs(10)
+    {
+        thread::sleep(Duration::from_millis(10));
+    }
+    let counts: Vec<usize> = servers.iter().map(Server::connections).collect();
+    assert_eq!(counts, [2, 2, 2]);
+    drop(held);
+}
