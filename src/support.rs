@@ -94,6 +94,7 @@ const SERVER_RUNNABLE: &[&str] = &[
     "disabled",
     "enabled",
     "maxconn",
+    "minconn",
     "weight",
     "send-proxy",
     "send-proxy-v2",

@@ -324,11 +324,12 @@ fn configs_this_build_cannot_run_are_refused_with_the_reason() {
     );
     let (code, err) = Proxy::run_to_exit(
         "refuse-rule",
-        &format!("{DEFAULTS}frontend fe\n bind 127.0.0.1:1\n http-request deny\n"),
+        &format!("{DEFAULTS}frontend fe\n bind 127.0.0.1:1\n http-request tarpit\n"),
     );
     assert_eq!(code, 1);
     assert!(
-        err.contains("parsing [") && err.contains("'http-request' is not built yet"),
+        err.contains("parsing [")
+            && err.contains("'http-request' with the http action 'tarpit' is not built yet"),
         "{err}"
     );
 }
@@ -749,4 +750,96 @@ fn retry_on_empty_response_goes_again_then_redispatches() {
     // Without it, HAProxy's default (conn-failure only): the empty answer is a 502.
     let px = Proxy::start("retry-on-default", &cfg(""));
     assert_eq!(px.get("/", "x").status, 502);
+}
+
+/// The most requests a slow server had at once when `n` requests arrive
+/// together, for each `n` of `loads` (one proxy, the loads one after the
+/// other; every request must be served).
+fn peaks_under_loads(
+    bin: &str,
+    name: &str,
+    cfg: &str,
+    be: &Backend,
+    loads: &[usize],
+) -> Vec<usize> {
+    use std::sync::atomic::Ordering::SeqCst;
+    let px = Proxy::start_binary(bin, name, cfg);
+    loads
+        .iter()
+        .map(|n| {
+            be.max_inflight.store(0, SeqCst);
+            let statuses = concurrent_gets(&px, *n);
+            assert!(statuses.iter().all(|s| *s == 200), "{name}: {statuses:?}");
+            be.max_inflight.load(SeqCst)
+        })
+        .collect()
+}
+
+/// With `minconn 2 maxconn 10` and `fullconn 20`, a server's limit is
+/// `max(2, 10 * beconn / 20)` until the backend holds 20 requests, then 10
+/// (beconn counts the requests served and those queued). Requests arriving
+/// at once: the first 2 are served, the rest queue (roundrobin queues a new
+/// request behind a non-empty queue); the first release lets the queue in
+/// up to the limit for the load then: 2 for 3 requests, 4 for 10, 9 for 20.
+/// HAProxy decides that release while the leaving request still counts, so
+/// it may let one more in (5 for 10, 10 for 20), depending on timing.
+#[test]
+fn server_minconn_limit_follows_the_backend_load() {
+    let be = Backend::start("slow", Behaviour::Slow(Duration::from_millis(600)));
+    let cfg = format!(
+        "{DEFAULTS} timeout queue 20s\n timeout server 20s\n timeout client 20s\nlisten app\n bind {{fe}}\n fullconn 20\n\
+         server s {} minconn 2 maxconn 10\n",
+        be.addr
+    );
+    let loads = [3, 10, 20];
+    let ours = peaks_under_loads(env!("CARGO_BIN_EXE_haproxy"), "minconn", &cfg, &be, &loads);
+    assert_eq!(
+        ours,
+        [2, 4, 9],
+        "places taken at once for {loads:?} requests"
+    );
+    if let Some(real) = common::oracle() {
+        let theirs = peaks_under_loads(&real, "minconn-real", &cfg, &be, &loads);
+        assert!(
+            ours.iter()
+                .zip(&theirs)
+                .all(|(o, t)| *t == *o || *t == *o + 1),
+            "the real HAProxy gives the same places (or one more): {ours:?} {theirs:?}"
+        );
+    }
+}
+
+/// Without `fullconn`, HAProxy uses a tenth of the summed `maxconn` of the
+/// frontends that can reach the backend: the `listen` itself (100) and a
+/// frontend whose `use_backend` names it (100) make 20, as above; the
+/// `listen` alone makes 10, where 3 requests get 3 places and 10 get 10.
+#[test]
+fn default_fullconn_sums_the_frontends_reaching_the_backend() {
+    let be = Backend::start("slow", Behaviour::Slow(Duration::from_millis(600)));
+    let listen = format!(
+        "{DEFAULTS} timeout queue 20s\n timeout server 20s\n timeout client 20s\nlisten app\n bind {{fe}}\n maxconn 100\n\
+         server s {} minconn 2 maxconn 10\n",
+        be.addr
+    );
+    // A frontend without `bind` still counts (HAProxy warns about it).
+    let with_other = format!(
+        "{listen}frontend other\n maxconn 100\n use_backend app if TRUE\n use_backend app\n"
+    );
+    let loads = [3, 10];
+    let bin = env!("CARGO_BIN_EXE_haproxy");
+    let alone = peaks_under_loads(bin, "fullconn-alone", &listen, &be, &loads);
+    let two = peaks_under_loads(bin, "fullconn-two", &with_other, &be, &loads);
+    assert_eq!(alone, [3, 10], "fullconn 10");
+    assert_eq!(two, [2, 4], "fullconn 20: the other frontend counted once");
+    if let Some(real) = common::oracle() {
+        let real_alone = peaks_under_loads(&real, "fullconn-alone-real", &listen, &be, &loads);
+        let real_two = peaks_under_loads(&real, "fullconn-two-real", &with_other, &be, &loads);
+        assert_eq!(alone, real_alone, "as the real HAProxy");
+        assert!(
+            two.iter()
+                .zip(&real_two)
+                .all(|(o, t)| *t == *o || *t == *o + 1),
+            "as the real HAProxy (which may let one more in): {two:?} {real_two:?}"
+        );
+    }
 }

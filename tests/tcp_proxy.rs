@@ -796,19 +796,19 @@ fn leastconn_spreads_concurrent_connections() {
         "tcp-leastconn",
         &format!("{DEFAULTS}listen l\n bind {{fe}}\n balance leastconn\n{lines}"),
     );
+    // One at a time: each connection is placed before the next arrives.
+    let total = || servers.iter().map(Server::connections).sum::<usize>();
     let held: Vec<TcpStream> = (0..6)
-        .map(|_| {
+        .map(|i| {
             let mut s = connect(&px);
             s.write_all(b"x").expect("send");
+            let start = Instant::now();
+            while total() <= i && start.elapsed() < Duration::from_secs(10) {
+                thread::sleep(Duration::from_millis(5));
+            }
             s
         })
         .collect();
-    let start = Instant::now();
-    while servers.iter().map(Server::connections).sum::<usize>() < 6
-        && start.elapsed() < Duration::from_secs(10)
-    {
-        thread::sleep(Duration::from_millis(10));
-    }
     let counts: Vec<usize> = servers.iter().map(Server::connections).collect();
     assert_eq!(counts, [2, 2, 2]);
     drop(held);

@@ -22,6 +22,10 @@ pub struct ServerState {
     /// server whose load changed least recently, as HAProxy's tree does
     /// (a server re-inserted at a key goes after those already there).
     pub requeued: AtomicU64,
+    /// `maxconn` (None: unlimited) and `minconn` (`maxconn` without one),
+    /// as the config compiled them.
+    maxconn: Option<u32>,
+    minconn: u32,
 }
 
 /// A backend's live state.
@@ -36,6 +40,17 @@ pub struct BackendState {
     queue: tokio::sync::Notify,
     /// Source of `requeued` stamps.
     clock: AtomicU64,
+    /// The backend's `fullconn` (set or computed); 0 when unknown, which
+    /// makes every limit static.
+    fullconn: u32,
+    /// Requests inside `acquire` that hold no slot yet (HAProxy's queued
+    /// streams, plus the one being placed).
+    waiting: AtomicU32,
+    /// Those of them waiting for a release (HAProxy's backend queue).
+    queued: AtomicU32,
+    /// Some server has a dynamic limit (`minconn` below `maxconn`, with a
+    /// `fullconn`): its limit follows the backend's load.
+    dynamic: bool,
 }
 
 impl BackendState {
@@ -53,11 +68,23 @@ pub struct Slot<'a> {
 
 impl Drop for Slot<'_> {
     fn drop(&mut self) {
-        self.state.servers[self.server]
+        let st = self.state;
+        st.servers[self.server]
             .active
             .fetch_sub(1, Ordering::AcqRel);
-        self.state.requeue(self.server);
-        self.state.queue.notify_one();
+        st.requeue(self.server);
+        // As HAProxy's queue processing on a release, let in as many waiters
+        // as the servers now have room for: with dynamic limits, arrivals
+        // may have raised the limits above what was in use.
+        let wake = if st.dynamic {
+            st.room()
+                .clamp(1, st.waiting.load(Ordering::Acquire).max(1))
+        } else {
+            1
+        };
+        for _ in 0..wake {
+            st.queue.notify_one();
+        }
     }
 }
 
@@ -73,41 +100,109 @@ enum Order {
 
 impl BackendState {
     pub fn new(be: &Backend) -> BackendState {
-        BackendState {
-            servers: be
-                .servers
+        let fullconn = be.fullconn.unwrap_or(0);
+        let servers: Vec<ServerState> = be
+            .servers
+            .iter()
+            .enumerate()
+            .map(|(i, s)| ServerState {
+                active: AtomicU32::new(0),
+                up: AtomicBool::new(!s.disabled),
+                requeued: AtomicU64::new(i as u64),
+                maxconn: s.maxconn,
+                minconn: s.minconn.or(s.maxconn).unwrap_or(0),
+            })
+            .collect();
+        let dynamic = fullconn > 0
+            && servers
                 .iter()
-                .enumerate()
-                .map(|(i, s)| ServerState {
-                    active: AtomicU32::new(0),
-                    up: AtomicBool::new(!s.disabled),
-                    requeued: AtomicU64::new(i as u64),
-                })
-                .collect(),
+                .any(|s| s.maxconn.is_some_and(|m| s.minconn < m));
+        BackendState {
+            servers,
             order: Mutex::new(order_for(be)),
             queue: tokio::sync::Notify::new(),
             clock: AtomicU64::new(be.servers.len() as u64),
+            fullconn,
+            waiting: AtomicU32::new(0),
+            queued: AtomicU32::new(0),
+            dynamic,
         }
     }
 
-    /// Usable servers: the active ones, or the backups when no active one is
-    /// usable (all backups with `option allbackups`, else the first).
-    /// Server `i` is at its `maxconn`.
-    fn full(&self, be: &Backend, i: usize) -> bool {
-        be.servers[i]
-            .maxconn
+    /// HAProxy's `beconn`, the requests the backend holds: those using a
+    /// server slot plus those waiting for one in `acquire` (the queue, and
+    /// the request being placed). It counts a request from the moment it
+    /// asks for a server until its slot is released, where HAProxy counts
+    /// a stream from its switch to the backend until it ends; the few
+    /// steps in between (the backend's rules) are not load on the servers.
+    fn beconn(&self) -> u32 {
+        let served: u32 = self
+            .servers
+            .iter()
+            .map(|s| s.active.load(Ordering::Acquire))
+            .sum();
+        served + self.waiting.load(Ordering::Acquire)
+    }
+
+    /// Server `i`'s connection limit when the backend holds `beconn`
+    /// requests (None: unlimited). A server with `minconn` below its
+    /// `maxconn` is allowed `maxconn * beconn / fullconn` connections, never
+    /// fewer than `minconn`, and its whole `maxconn` once the backend
+    /// reaches `fullconn`.
+    fn limit(&self, i: usize, beconn: u32) -> Option<u32> {
+        let s = &self.servers[i];
+        let max = s.maxconn?;
+        if s.minconn >= max || self.fullconn == 0 || beconn >= self.fullconn {
+            return Some(max);
+        }
+        let ramp = u64::from(beconn) * u64::from(max) / u64::from(self.fullconn);
+        Some((ramp as u32).max(s.minconn))
+    }
+
+    /// The load `limit` is computed for: `beconn` when some limit follows it.
+    fn load(&self) -> u32 {
+        if self.dynamic {
+            self.beconn()
+        } else {
+            0
+        }
+    }
+
+    /// Server `i` is at its limit when the backend holds `beconn` requests.
+    fn full_at(&self, i: usize, beconn: u32) -> bool {
+        self.limit(i, beconn)
             .is_some_and(|m| self.servers[i].active.load(Ordering::Acquire) >= m)
     }
 
+    /// Places free on the usable servers at the current load (1 when one
+    /// is unlimited: waiters re-check anyway).
+    fn room(&self) -> u32 {
+        let beconn = self.beconn();
+        let mut room = 0u32;
+        for (i, s) in self.servers.iter().enumerate() {
+            if !s.up.load(Ordering::Relaxed) {
+                continue;
+            }
+            match self.limit(i, beconn) {
+                Some(m) => room += m.saturating_sub(s.active.load(Ordering::Acquire)),
+                None => return 1,
+            }
+        }
+        room
+    }
+
     /// Takes a slot on server `i` unless it is full.
-    fn take(&self, be: &Backend, i: usize) -> Option<Slot<'_>> {
+    fn take(&self, i: usize) -> Option<Slot<'_>> {
         let now = self.servers[i].active.fetch_add(1, Ordering::AcqRel) + 1;
         self.requeue(i);
         let slot = Slot {
             state: self,
             server: i,
         };
-        match be.servers[i].maxconn {
+        // The caller is counted twice now: in `waiting` (or by the slot it
+        // already holds, for a redispatch) and by the place just taken.
+        let beconn = self.load().saturating_sub(1);
+        match self.limit(i, beconn) {
             Some(m) if now > m => None, // dropping `slot` gives the place back
             _ => Some(slot),
         }
@@ -123,23 +218,47 @@ impl BackendState {
         preferred: Option<usize>,
         deadline: Option<tokio::time::Instant>,
     ) -> Option<Slot<'_>> {
-        if let Some(slot) = preferred.and_then(|i| self.take(be, i)) {
+        self.waiting.fetch_add(1, Ordering::AcqRel);
+        let _waiting = Waiting(&self.waiting);
+        if let Some(slot) = preferred.and_then(|i| self.take(i)) {
             return Some(slot);
         }
+        // As HAProxy with first, roundrobin and static-rr: while requests
+        // wait in the queue and the servers serve others (a release will
+        // let them in), a new request queues behind them rather than take a
+        // place first. It matters with dynamic limits, which arrivals raise.
+        let mut behind = matches!(
+            be.balance,
+            Balance::First | Balance::RoundRobin | Balance::StaticRr
+        ) && self.queued.load(Ordering::Acquire) > 0
+            && self
+                .servers
+                .iter()
+                .any(|s| s.active.load(Ordering::Acquire) > 0);
         loop {
             let notified = self.queue.notified();
             tokio::pin!(notified);
             notified.as_mut().enable();
-            match self.pick_except(be, key, None) {
-                Some(i) => match self.take(be, i) {
+            let pick = if behind {
+                None
+            } else {
+                self.pick_except(be, key, None)
+            };
+            behind = false;
+            match pick {
+                Some(i) => match self.take(i) {
                     Some(slot) => return Some(slot),
                     None => continue,
                 },
                 None if self.candidates_all(be).is_empty() => return None,
-                None => match deadline {
-                    Some(d) => tokio::time::timeout_at(d, notified).await.ok()?,
-                    None => notified.await,
-                },
+                None => {
+                    self.queued.fetch_add(1, Ordering::AcqRel);
+                    let _queued = Waiting(&self.queued);
+                    match deadline {
+                        Some(d) => tokio::time::timeout_at(d, notified).await.ok()?,
+                        None => notified.await,
+                    }
+                }
             }
         }
     }
@@ -147,7 +266,7 @@ impl BackendState {
     /// A slot on another server than `exclude`, without waiting (redispatch).
     pub fn acquire_other(&self, be: &Backend, exclude: usize) -> Option<Slot<'_>> {
         self.pick_except(be, None, Some(exclude))
-            .and_then(|i| self.take(be, i))
+            .and_then(|i| self.take(i))
     }
 
     /// Usable servers, full or not.
@@ -157,12 +276,16 @@ impl BackendState {
             .collect()
     }
 
+    /// Usable servers below their limit.
     fn candidates(&self, be: &Backend, exclude: Option<usize>) -> Vec<usize> {
         let mut c = self.candidates_usable(be, exclude);
-        c.retain(|i| !self.full(be, *i));
+        let beconn = self.load();
+        c.retain(|i| !self.full_at(*i, beconn));
         c
     }
 
+    /// Usable servers: the active ones, or the backups when no active one is
+    /// usable (all backups with `option allbackups`, else the first).
     fn candidates_usable(&self, be: &Backend, exclude: Option<usize>) -> Vec<usize> {
         let usable = |i: &usize| {
             Some(*i) != exclude
@@ -200,23 +323,20 @@ impl BackendState {
         key: Option<u32>,
         exclude: Option<usize>,
     ) -> Option<usize> {
+        // Candidates are below their limit (HAProxy's algorithms skip the
+        // saturated servers).
         let cands = self.candidates(be, exclude);
         if cands.is_empty() {
             return None;
         }
-        let full = |i: &usize| {
-            be.servers[*i]
-                .maxconn
-                .is_some_and(|m| self.servers[*i].active.load(Ordering::Relaxed) >= m)
-        };
         match &be.balance {
-            Balance::LeastConn => cands.iter().copied().filter(|i| !full(i)).min_by_key(|i| {
+            Balance::LeastConn => cands.iter().copied().min_by_key(|i| {
                 let s = &be.servers[*i];
                 let load = (self.servers[*i].active.load(Ordering::Relaxed) as u64 * 256)
                     / s.weight.max(1) as u64;
                 (load, self.servers[*i].requeued.load(Ordering::Relaxed))
             }),
-            Balance::First => cands.iter().copied().find(|i| !full(i)),
+            Balance::First => cands.first().copied(),
             Balance::Source
             | Balance::Uri { .. }
             | Balance::UrlParam { .. }
@@ -280,6 +400,16 @@ impl BackendState {
         }
         // Every pick landed on a full or excluded server: take a candidate.
         cands.first().copied()
+    }
+}
+
+/// Keeps a request counted in `waiting` while `acquire` runs (or in
+/// `queued` while it waits).
+struct Waiting<'a>(&'a AtomicU32);
+
+impl Drop for Waiting<'_> {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::AcqRel);
     }
 }
 

@@ -180,7 +180,6 @@ async fn handle_request(
     if rejected(&be.acls, &be.tcp.content) {
         return Outcome::Close;
     }
-    drop(ctx);
     // Then the backend's (a listen section's rules ran once, above).
     if be.id != fe.id {
         if let Some(v) = request_rules(

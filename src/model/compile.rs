@@ -111,6 +111,7 @@ pub fn compile(cfg: &Config) -> Runtime {
         });
     }
     let global = global(&cfg.global, &mut unrunnable);
+    default_fullconn(&frontends, &mut backends, &global, listeners.len());
     Runtime {
         unrunnable,
         global,
@@ -118,6 +119,65 @@ pub fn compile(cfg: &Config) -> Runtime {
         frontends,
         backends,
     }
+}
+
+/// HAProxy's default `fullconn` for the backends without one: a tenth,
+/// rounded up and at least 1, of the summed `maxconn` of the frontends that
+/// may send it requests. A frontend counts once for a backend, through its
+/// `default_backend` (a `listen` without one counts for itself) or its
+/// `use_backend` rules naming the backend; rules with a dynamic name are not
+/// counted. A frontend without `maxconn` counts the global one.
+fn default_fullconn(
+    frontends: &[Frontend],
+    backends: &mut [Backend],
+    global: &GlobalSettings,
+    listeners: usize,
+) {
+    let global_maxconn = global
+        .maxconn
+        .filter(|m| *m > 0)
+        .unwrap_or_else(|| default_global_maxconn(global.nbthread, listeners));
+    let mut total = vec![0u64; backends.len()];
+    for fe in frontends {
+        let maxconn = u64::from(fe.maxconn.filter(|m| *m > 0).unwrap_or(global_maxconn));
+        let mut reached: Vec<BackendId> = fe.default_backend.into_iter().collect();
+        for rule in &fe.switching {
+            if let BackendTarget::Static(b) = rule.target {
+                if !reached.contains(&b) {
+                    reached.push(b);
+                }
+            }
+        }
+        for b in reached {
+            total[b.0] += maxconn;
+        }
+    }
+    for (be, total) in backends.iter_mut().zip(total) {
+        if be.fullconn.is_none() {
+            be.fullconn = Some(total.div_ceil(10).clamp(1, u64::from(u32::MAX)) as u32);
+        }
+    }
+}
+
+/// HAProxy's `maxconn` when the global section sets none: what the open
+/// files limit allows at two descriptors per connection, after the
+/// descriptors HAProxy sets apart (10, the listeners, and 3 per thread),
+/// and never below 100. HAProxy counts a few more internal descriptors, so
+/// this may be a few connections above its value.
+fn default_global_maxconn(nbthread: Option<u32>, listeners: usize) -> u32 {
+    let mut lim = libc::rlimit {
+        rlim_cur: 0,
+        rlim_max: 0,
+    };
+    // SAFETY: getrlimit with a valid struct.
+    unsafe { libc::getrlimit(libc::RLIMIT_NOFILE, &mut lim) };
+    let threads = nbthread.map_or_else(
+        || std::thread::available_parallelism().map_or(1, |n| n.get() as u64),
+        u64::from,
+    );
+    let reserved = 10 + listeners as u64 + 3 * threads;
+    let maxconn = (lim.rlim_cur.min(u64::from(u32::MAX))).saturating_sub(reserved) / 2;
+    maxconn.max(100) as u32
 }
 
 /// The proxy's `tcp-request` rules, conditions compiled against its ACL
@@ -440,7 +500,8 @@ fn compile_backend(p: &Proxy, id: u32, unrunnable: &mut Vec<(Span, String)>) -> 
         timeouts: timeouts(p),
         retries: p.retries.unwrap_or(DEFAULT_RETRIES),
         retry_on: RetryOn::from_words(p.retry_on.as_deref()),
-        fullconn: p.fullconn,
+        // Unset (or 0): computed once the frontends are known.
+        fullconn: p.fullconn.filter(|f| *f > 0),
         options: options(p),
         rules: p.rules.clone(),
         tcp,
@@ -504,9 +565,18 @@ fn compile_server(s: &ast::Server, id: u32) -> Server {
         disabled: sp.disabled.unwrap_or(false) || matches!(addr, ServerAddr::Unresolved(_)),
         addr,
         weight: sp.weight.unwrap_or(DEFAULT_WEIGHT),
-        maxconn: sp.maxconn.filter(|m| *m > 0),
+        // As HAProxy: a `minconn` above `maxconn` (or alone) becomes the
+        // maxconn; without one, minconn is maxconn (a static limit).
+        maxconn: match (sp.maxconn.unwrap_or(0), sp.minconn.unwrap_or(0)) {
+            (max, min) if min > max => Some(min),
+            (max, _) => Some(max).filter(|m| *m > 0),
+        },
         maxqueue: sp.maxqueue.filter(|m| *m > 0),
-        minconn: sp.minconn.filter(|m| *m > 0),
+        minconn: match (sp.maxconn.unwrap_or(0), sp.minconn.unwrap_or(0)) {
+            (max, min) if min > max => Some(min),
+            (max, 0) => Some(max).filter(|m| *m > 0),
+            (_, min) => Some(min),
+        },
         backup: sp.backup.unwrap_or(false),
         check: sp.check.unwrap_or(false),
         check_port: sp.port,
