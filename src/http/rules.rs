@@ -26,6 +26,50 @@ pub enum HttpAction {
         status: u16,
     },
     Redirect(Redirect),
+    /// `set-path|set-pathq|set-query|set-uri <fmt>`.
+    SetUriPart {
+        part: UriPart,
+        value: Vec<Piece>,
+    },
+    SetMethod {
+        value: Vec<Piece>,
+    },
+    /// `replace-header|replace-value <name> <regex> <fmt>`: every value (or
+    /// every comma-separated value) matching the regex is rewritten.
+    ReplaceHeader {
+        name: String,
+        re: regex::bytes::Regex,
+        with: Vec<Piece>,
+        each_value: bool,
+    },
+    /// `replace-path|replace-pathq|replace-uri <regex> <fmt>`.
+    ReplaceUriPart {
+        part: UriPart,
+        re: regex::Regex,
+        with: Vec<Piece>,
+    },
+    /// `return [status N] [content-type T] [string S|lf-string F] [hdr N V]...`
+    Return(Box<Return>),
+    /// `set-var(name) <expr>`, `set-var-fmt(name) <fmt>`, `unset-var(name)`.
+    Var(crate::tcp::rules::TcpAction),
+}
+
+/// Which part of the request line a rule sets.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum UriPart {
+    Path,
+    PathQuery,
+    Query,
+    Uri,
+}
+
+/// A `return` reply.
+#[derive(Clone, Debug)]
+pub struct Return {
+    status: u16,
+    content_type: Option<String>,
+    body: Option<Vec<Piece>>,
+    headers: Vec<(String, Vec<Piece>)>,
 }
 
 /// `redirect location|prefix|scheme <fmt> [code N]`.
@@ -64,6 +108,9 @@ pub enum Verdict {
     Deny(u16),
     /// Answer with this redirect (status and Location).
     Redirect(u16, Vec<u8>),
+    /// Answer with this reply (`return`): the head's lines without the
+    /// blank line (a `connection: close` may follow), and the body.
+    Return(Vec<u8>, Vec<u8>),
 }
 
 /// Compiles an action (the words after `http-request`/`http-response`,
@@ -124,8 +171,143 @@ pub fn action(words: &[String], response: bool) -> Result<HttpAction, String> {
                 code,
             }))
         }
+        part @ ("set-path" | "set-pathq" | "set-query" | "set-uri") => Ok(HttpAction::SetUriPart {
+            part: uri_part(part),
+            value: fmt(w(1))?,
+        }),
+        "set-method" => Ok(HttpAction::SetMethod { value: fmt(w(1))? }),
+        kw @ ("replace-header" | "replace-value") => Ok(HttpAction::ReplaceHeader {
+            name: w(1).to_ascii_lowercase(),
+            re: regex::bytes::Regex::new(w(2)).map_err(|e| format!("regex '{}' ({e})", w(2)))?,
+            with: fmt(&backrefs(w(3)))?,
+            each_value: kw == "replace-value",
+        }),
+        part @ ("replace-path" | "replace-pathq" | "replace-uri") => {
+            Ok(HttpAction::ReplaceUriPart {
+                part: uri_part(part),
+                re: regex::Regex::new(w(1)).map_err(|e| format!("regex '{}' ({e})", w(1)))?,
+                with: fmt(&backrefs(w(2)))?,
+            })
+        }
+        "return" => {
+            let mut r = Return {
+                status: 200,
+                content_type: None,
+                body: None,
+                headers: Vec::new(),
+            };
+            let mut i = 1;
+            while !matches!(w(i), "" | "if" | "unless") {
+                match w(i) {
+                    "status" => {
+                        r.status = w(i + 1)
+                            .parse()
+                            .map_err(|_| format!("return status '{}'", w(i + 1)))?
+                    }
+                    "content-type" => r.content_type = Some(w(i + 1).to_string()),
+                    "string" => r.body = Some(vec![Piece::Lit(w(i + 1).to_string())]),
+                    "lf-string" => r.body = Some(fmt(w(i + 1))?),
+                    "hdr" => {
+                        r.headers
+                            .push((w(i + 1).to_ascii_lowercase(), fmt(w(i + 2))?));
+                        i += 1;
+                    }
+                    other => return not_yet(&format!("return ... {other}")),
+                }
+                i += 2;
+            }
+            Ok(HttpAction::Return(Box::new(r)))
+        }
+        v if v.starts_with("set-var") || v.starts_with("unset-var") => {
+            crate::tcp::rules::action(words).map(HttpAction::Var)
+        }
         other => not_yet(other),
     }
+}
+
+fn uri_part(action: &str) -> UriPart {
+    match action.rsplit('-').next().unwrap_or("") {
+        "path" => UriPart::Path,
+        "pathq" => UriPart::PathQuery,
+        "query" => UriPart::Query,
+        _ => UriPart::Uri,
+    }
+}
+
+/// HAProxy's `\1` back-references in a replacement, as the regex crate's
+/// `${1}`.
+fn backrefs(text: &str) -> String {
+    let mut out = String::new();
+    let mut chars = text.chars().peekable();
+    while let Some(c) = chars.next() {
+        match (c, chars.peek()) {
+            ('\\', Some(d)) if d.is_ascii_digit() => {
+                out.push_str(&format!("${{{d}}}"));
+                chars.next();
+            }
+            ('$', _) => out.push_str("$$"),
+            _ => out.push(c),
+        }
+    }
+    out
+}
+
+/// Splits a request URI into (before the path, path, query with its `?`).
+fn split_uri(uri: &str) -> (&str, &str, &str) {
+    let start = match uri.find("://") {
+        Some(i) => uri[i + 3..].find('/').map_or(uri.len(), |j| i + 3 + j),
+        None => 0,
+    };
+    let (authority, rest) = uri.split_at(start);
+    match rest.find('?') {
+        Some(q) => (authority, &rest[..q], &rest[q..]),
+        None => (authority, rest, ""),
+    }
+}
+
+/// The request URI with `part` replaced by `value`.
+fn with_part(uri: &str, part: UriPart, value: &str) -> String {
+    let (auth, path, query) = split_uri(uri);
+    match part {
+        UriPart::Path => format!("{auth}{value}{query}"),
+        UriPart::PathQuery => format!("{auth}{value}"),
+        UriPart::Query if value.is_empty() => format!("{auth}{path}"),
+        UriPart::Query => format!("{auth}{path}?{value}"),
+        UriPart::Uri => value.to_string(),
+    }
+}
+
+/// The current value of `part` of `uri`.
+fn part_of(uri: &str, part: UriPart) -> &str {
+    let (auth, path, query) = split_uri(uri);
+    match part {
+        UriPart::Path => path,
+        UriPart::PathQuery => &uri[auth.len()..],
+        UriPart::Query => query.strip_prefix('?').unwrap_or(""),
+        UriPart::Uri => uri,
+    }
+}
+
+/// HAProxy's `return` reply: status line, the `hdr` lines,
+/// `content-length`, `content-type` (the blank line is the caller's), and
+/// the body.
+fn return_response(r: &Return, ctx: &FetchCtx) -> (Vec<u8>, Vec<u8>) {
+    let body = r
+        .body
+        .as_ref()
+        .map(|b| eval_logformat(b, ctx))
+        .unwrap_or_default();
+    let reason = super::errors::reason(r.status);
+    // 2.6 puts the `hdr` lines first.
+    let mut out = format!("HTTP/1.1 {} {reason}\r\n", r.status);
+    for (n, v) in &r.headers {
+        out += &format!("{n}: {}\r\n", eval_logformat(v, ctx));
+    }
+    out += &format!("content-length: {}\r\n", body.len());
+    if let Some(t) = &r.content_type {
+        out += &format!("content-type: {t}\r\n");
+    }
+    (out.into_bytes(), body.into_bytes())
 }
 
 /// What one rule does now.
@@ -174,6 +356,76 @@ pub fn step(r: &HttpRule, acls: &[Acl], ctx: &FetchCtx) -> Option<Step> {
             };
             Step::Final(Verdict::Redirect(rd.code, location.into_bytes()))
         }
+        HttpAction::SetUriPart { part, value } => {
+            let uri = ctx.req.map_or("", |r| r.uri.as_str());
+            Step::Edit(Edit::Uri(with_part(
+                uri,
+                *part,
+                &eval_logformat(value, ctx),
+            )))
+        }
+        HttpAction::SetMethod { value } => Step::Edit(Edit::Method(eval_logformat(value, ctx))),
+        HttpAction::ReplaceUriPart { part, re, with } => {
+            let uri = ctx.req.map_or("", |r| r.uri.as_str());
+            let current = part_of(uri, *part);
+            if !re.is_match(current) {
+                return Some(Step::Edit(Edit::None));
+            }
+            // A match replaces the whole part with the expanded format.
+            let with = eval_logformat(with, ctx);
+            let mut new = String::new();
+            if let Some(caps) = re.captures(current) {
+                caps.expand(&with, &mut new);
+            }
+            Step::Edit(Edit::Uri(with_part(uri, *part, &new)))
+        }
+        HttpAction::ReplaceHeader {
+            name,
+            re,
+            with,
+            each_value,
+        } => {
+            let with = eval_logformat(with, ctx);
+            let headers = ctx.req.map(|r| r.headers.as_slice()).unwrap_or(&[]);
+            let values = headers
+                .iter()
+                .filter(|h| h.name == *name)
+                .map(|h| {
+                    // A match replaces the whole value (or element).
+                    let rewrite = |v: &[u8]| -> Option<Vec<u8>> {
+                        let caps = re.captures(v)?;
+                        let mut out = Vec::new();
+                        caps.expand(with.as_bytes(), &mut out);
+                        Some(out)
+                    };
+                    if *each_value {
+                        // Elements that match lose their surrounding
+                        // blanks; the others are kept as they were.
+                        let parts: Vec<Vec<u8>> = h
+                            .value
+                            .split(|b| *b == b',')
+                            .map(|p| rewrite(p.trim_ascii()).unwrap_or_else(|| p.to_vec()))
+                            .collect();
+                        parts.join(&b","[..])
+                    } else {
+                        rewrite(&h.value).unwrap_or_else(|| h.value.clone())
+                    }
+                })
+                .collect();
+            Step::Edit(Edit::Replace(name.clone(), values))
+        }
+        HttpAction::Return(r) => {
+            let (head, body) = return_response(r, ctx);
+            Step::Final(Verdict::Return(head, body))
+        }
+        HttpAction::Var(a) => {
+            let one = [crate::tcp::rules::TcpRule {
+                action: a.clone(),
+                cond: None,
+            }];
+            crate::tcp::rules::evaluate(&one, 0, acls, ctx);
+            Step::Edit(Edit::None)
+        }
     })
 }
 
@@ -206,6 +458,13 @@ pub enum Edit {
     Set(String, Vec<u8>),
     Add(String, Vec<u8>),
     Del(String),
+    /// Header `name`'s lines replaced by these values (`replace-*`).
+    Replace(String, Vec<Vec<u8>>),
+    /// A new request URI / method.
+    Uri(String),
+    Method(String),
+    /// Nothing to change (a variable was set).
+    None,
 }
 
 /// Applies an edit to a header list (names lower-cased, order kept; `set`
@@ -218,5 +477,14 @@ pub fn apply(headers: &mut Vec<Header>, edit: Edit) {
         }
         Edit::Add(name, value) => headers.push(Header { name, value }),
         Edit::Del(name) => headers.retain(|h| h.name != name),
+        Edit::Replace(name, mut values) => {
+            values.reverse();
+            for h in headers.iter_mut().filter(|h| h.name == name) {
+                if let Some(v) = values.pop() {
+                    h.value = v;
+                }
+            }
+        }
+        Edit::Uri(_) | Edit::Method(_) | Edit::None => {}
     }
 }

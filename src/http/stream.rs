@@ -371,6 +371,8 @@ fn request_rules(
         };
         match s {
             None => {}
+            Some(Step::Edit(crate::http::rules::Edit::Uri(u))) => req.uri = u,
+            Some(Step::Edit(crate::http::rules::Edit::Method(m))) => req.method = m,
             Some(Step::Edit(e)) => apply(&mut req.headers, e),
             Some(Step::Allow) => break,
             Some(Step::Final(v)) => return Some(v),
@@ -423,6 +425,14 @@ async fn final_answer(
             crate::http::rules::redirect_response(code, &location, closing),
             closing,
         ),
+        Verdict::Return(mut head, body) => {
+            if closing {
+                head.extend_from_slice(b"connection: close\r\n");
+            }
+            head.extend_from_slice(b"\r\n");
+            head.extend_from_slice(&body);
+            (head, closing)
+        }
         Verdict::Continue => error_page(fe, be, 500, true),
     };
     reply(cli, page, close, body, cto).await

@@ -202,10 +202,19 @@ fn tcp_rules(
                     &mut h.response
                 };
                 match crate::http::rules::action(&r.words, kw == "http-response") {
-                    Ok(crate::http::rules::HttpAction::Redirect(_)) if kw == "http-response" => {
-                        acls.unrunnable
-                            .push((r.span.clone(), "'http-response redirect'".into()))
-                    }
+                    // Response rules run header edits, allow, deny and
+                    // variables; the others need the response's own fetches.
+                    Ok(
+                        crate::http::rules::HttpAction::Redirect(_)
+                        | crate::http::rules::HttpAction::Return(_)
+                        | crate::http::rules::HttpAction::ReplaceHeader { .. },
+                    ) if kw == "http-response" => acls.unrunnable.push((
+                        r.span.clone(),
+                        format!(
+                            "'http-response {}'",
+                            r.words.first().map_or("", String::as_str)
+                        ),
+                    )),
                     Ok(a) => list.push(crate::http::rules::HttpRule { action: a, cond }),
                     Err(what) => acls
                         .unrunnable
