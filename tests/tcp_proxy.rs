@@ -813,3 +813,114 @@ fn leastconn_spreads_concurrent_connections() {
     assert_eq!(counts, [2, 2, 2]);
     drop(held);
 }
+
+/// An RDP connection request: TPKT header (version 3, total length), X.224
+/// connection request (length indicator, code 0xe0, DST-REF, SRC-REF,
+/// class), then the routing cookie line.
+fn rdp_request(cookie_line: &str) -> Vec<u8> {
+    let mut v = vec![0x03, 0x00, 0, 0, 0, 0xe0, 0, 0, 0, 0, 0];
+    v.extend_from_slice(cookie_line.as_bytes());
+    let len = v.len();
+    v[2..4].copy_from_slice(&(len as u16).to_be_bytes());
+    v[4] = (len - 5) as u8;
+    v
+}
+
+/// Which server answers an RDP request sent in two writes (the proxy must
+/// wait for the cookie line to end).
+fn rdp_server_of(px: &Proxy, cookie_line: &str) -> String {
+    let req = rdp_request(cookie_line);
+    let mut s = connect(px);
+    s.write_all(&req[..req.len() - 6]).expect("part 1");
+    thread::sleep(Duration::from_millis(60));
+    s.write_all(&req[req.len() - 6..]).expect("part 2");
+    String::from_utf8(read_all(&mut s)).expect("utf8")
+}
+
+#[test]
+fn balance_rdp_cookie_hashes_the_mstshash_cookie() {
+    let (a, b, c) = (
+        Server::start("a", Role::Greet),
+        Server::start("b", Role::Greet),
+        Server::start("c", Role::Greet),
+    );
+    let cfg = format!(
+        "{DEFAULTS}listen rdp\n bind {{fe}}\n tcp-request inspect-delay 5s\n\
+         tcp-request content accept if RDP_COOKIE\n balance rdp-cookie\n\
+         server a {}\n server b {}\n server c {}\n",
+        a.addr, b.addr, c.addr
+    );
+    let cookies: Vec<String> = (1..=10).map(|i| format!("user{i}")).collect();
+    // No cookie of that name: decided at once (no wait for the delay),
+    // then round robin; then the cookies, twice each.
+    let run = |px: &Proxy| -> Vec<String> {
+        let mut seen = Vec::new();
+        for _ in 0..3 {
+            let t = Instant::now();
+            seen.push(rdp_server_of(px, "Cookie: other=x\r\n"));
+            assert!(
+                t.elapsed() < Duration::from_secs(3),
+                "no wait without mstshash"
+            );
+        }
+        for _ in 0..2 {
+            for u in &cookies {
+                seen.push(rdp_server_of(px, &format!("Cookie: mstshash={u}\r\n")));
+            }
+        }
+        seen
+    };
+    let px = Proxy::start("tcp-rdp", &cfg);
+    let ours = run(&px);
+    let (fallback, hashed) = ours.split_at(3);
+    let mut rr = fallback.to_vec();
+    rr.sort();
+    assert_eq!(rr, ["a", "b", "c"], "round robin without the cookie");
+    assert_eq!(
+        hashed[..10],
+        hashed[10..],
+        "a cookie always reaches one server"
+    );
+    let mut spread = hashed.to_vec();
+    spread.sort();
+    spread.dedup();
+    assert!(spread.len() > 1, "cookies spread: {hashed:?}");
+    drop(px);
+    if let Some(bin) = common::oracle() {
+        let real = Proxy::start_binary(&bin, "tcp-rdp-oracle", &cfg);
+        assert_eq!(run(&real), ours, "server choices of HAProxy 2.6");
+    }
+}
+
+#[test]
+fn rdp_cookie_fetches_route_the_connection() {
+    let (a, b, c) = (
+        Server::start("a", Role::Greet),
+        Server::start("b", Role::Greet),
+        Server::start("c", Role::Greet),
+    );
+    let cfg = format!(
+        "{DEFAULTS}frontend f\n bind {{fe}}\n tcp-request inspect-delay 5s\n\
+         tcp-request content accept if {{ req_rdp_cookie_cnt gt 0 }}\n\
+         use_backend to_b if {{ rdp_cookie(mstshash) -i USER1 }}\n\
+         use_backend to_c if {{ req.rdp_cookie bob }}\n default_backend to_a\n\
+         backend to_a\n server a {}\nbackend to_b\n server b {}\nbackend to_c\n server c {}\n",
+        a.addr, b.addr, c.addr
+    );
+    let lines = [
+        "Cookie: mstshash=user1\r\n",
+        "Cookie: mstshash=user2\r\n",
+        "Cookie:   msts=bob\r\n",
+        "cookie: MSTSHASH=user1\r\n",
+        "Cookie: other=user1\r\n",
+    ];
+    let run = |px: &Proxy| -> Vec<String> { lines.iter().map(|l| rdp_server_of(px, l)).collect() };
+    let px = Proxy::start("tcp-rdp-fetch", &cfg);
+    let ours = run(&px);
+    assert_eq!(ours, ["b", "a", "c", "b", "a"]);
+    drop(px);
+    if let Some(bin) = common::oracle() {
+        let real = Proxy::start_binary(&bin, "tcp-rdp-fetch-oracle", &cfg);
+        assert_eq!(run(&real), ours, "routing of HAProxy 2.6");
+    }
+}

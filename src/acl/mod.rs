@@ -274,6 +274,25 @@ pub fn fetch(name: &str, args: &[String], ctx: &FetchCtx) -> Vec<Sample> {
             }
             Err(crate::tcp::tls::Need::Never) => vec![],
         },
+        "req.rdp_cookie" | "rdp_cookie" | "req.rdp_cookie_cnt" | "rdp_cookie_cnt" => {
+            let want = args.first().map_or(&b""[..], |a| a.as_bytes());
+            let found = crate::balance::hash::rdp_cookie(ctx.payload, want);
+            match (found, name.ends_with("_cnt")) {
+                (Ok(v), false) => vec![Sample::Str(v.to_vec())],
+                (Ok(_), true) => vec![Sample::Int(1)],
+                (Err(crate::tcp::tls::Need::More), _) => {
+                    ctx.lacking();
+                    vec![]
+                }
+                (Err(crate::tcp::tls::Need::Never), cnt) => {
+                    if cnt {
+                        vec![Sample::Int(0)]
+                    } else {
+                        vec![]
+                    }
+                }
+            }
+        }
         // Constants.
         "str" => vec![Sample::Str(
             args.first().cloned().unwrap_or_default().into_bytes(),
@@ -341,6 +360,10 @@ pub const RUNNABLE_FETCHES: &[&str] = &[
     "req_ssl_hello_type",
     "req.ssl_sni",
     "req_ssl_sni",
+    "req.rdp_cookie",
+    "rdp_cookie",
+    "req.rdp_cookie_cnt",
+    "rdp_cookie_cnt",
     "nbsrv",
     "res.len",
     "res.payload",

@@ -290,6 +290,70 @@ pub fn request_hash(
     }
 }
 
+/// The value of the RDP cookie `name` (any cookie when `name` is empty) in
+/// an RDP connection request, read as HAProxy 2.6 does: the line
+/// `Cookie: <name>=<value>\r\n` starts right after the 11 bytes of the
+/// TPKT and X.224 headers (whose contents are not checked); the keyword and
+/// the name are compared without case, spaces after `Cookie:` are skipped.
+/// `Need::More` while the request is too short to tell.
+pub fn rdp_cookie<'a>(req: &'a [u8], name: &[u8]) -> Result<&'a [u8], crate::tcp::tls::Need> {
+    use crate::tcp::tls::Need;
+    // At least one byte after the headers and the keyword.
+    if req.len() <= 11 + 7 {
+        return Err(Need::More);
+    }
+    let mut d = &req[11..];
+    if !d[..7].eq_ignore_ascii_case(b"Cookie:") {
+        return Err(Need::Never);
+    }
+    d = &d[7..];
+    while d.first() == Some(&b' ') {
+        d = &d[1..];
+    }
+    if name.is_empty() {
+        let Some(eq) = d.iter().position(|&c| matches!(c, b'=' | b'\r' | b'\n')) else {
+            return Err(Need::More);
+        };
+        if d[eq] != b'=' {
+            return Err(Need::Never);
+        }
+        d = &d[eq + 1..];
+    } else {
+        if d.len() <= name.len() {
+            return Err(Need::More);
+        }
+        if d[name.len()] != b'=' || !d[..name.len()].eq_ignore_ascii_case(name) {
+            return Err(Need::Never);
+        }
+        d = &d[name.len() + 1..];
+    }
+    let cr = d.iter().position(|&c| c == b'\r').unwrap_or(d.len());
+    match d.get(cr + 1) {
+        None => Err(Need::More),
+        Some(b'\n') => Ok(&d[..cr]),
+        Some(_) => Err(Need::Never),
+    }
+}
+
+/// The request's hash in TCP mode, where the hashed input is the client's
+/// bytes: `balance rdp-cookie` hashes the cookie's value (None, for round
+/// robin, when the request holds no complete, non-empty cookie); the other
+/// algorithms are [`request_hash`]'s, without URI nor headers.
+pub fn tcp_request_hash(
+    balance: &Balance,
+    uri_opts: &UriOpts,
+    src: IpAddr,
+    payload: &[u8],
+) -> Option<u32> {
+    match balance {
+        Balance::RdpCookie { name } => rdp_cookie(payload, name.as_bytes())
+            .ok()
+            .filter(|v| !v.is_empty())
+            .map(|v| uri_opts.hash.hash(v)),
+        _ => request_hash(balance, uri_opts, src, "", &|_| None),
+    }
+}
+
 /// `balance hash <expr>`: the expression's sample, as the binary HAProxy
 /// hashes (addresses in network order, integers as 8 big-endian bytes),
 /// through the backend's hash type.
@@ -415,6 +479,47 @@ mod tests {
         assert_eq!(url_param("/x?xid=1", "id"), None);
         assert_eq!(url_param("/x?id=", "id"), Some(&b""[..]));
         assert_eq!(url_param("/x", "id"), None);
+    }
+
+    /// An RDP connection request: TPKT, X.224 connection request, cookie.
+    fn rdp(cookie: &[u8]) -> Vec<u8> {
+        let mut v = vec![0x03, 0x00, 0x00, 0x00, 0x00, 0xe0, 0, 0, 0, 0, 0];
+        v.extend_from_slice(cookie);
+        let n = v.len();
+        v[2..4].copy_from_slice(&(n as u16).to_be_bytes());
+        v[4] = (n - 5) as u8;
+        v
+    }
+
+    #[test]
+    fn rdp_cookie_is_read_after_the_headers() {
+        use crate::tcp::tls::Need;
+        let r = rdp(b"Cookie: mstshash=user1\r\n");
+        assert_eq!(rdp_cookie(&r, b"mstshash"), Ok(&b"user1"[..]));
+        assert_eq!(rdp_cookie(&r, b"MSTSHASH"), Ok(&b"user1"[..]));
+        assert_eq!(rdp_cookie(&r, b""), Ok(&b"user1"[..]));
+        assert_eq!(rdp_cookie(&r, b"other"), Err(Need::Never));
+        assert_eq!(rdp_cookie(&rdp(b"cookie:x=\r\n"), b"x"), Ok(&b""[..]));
+        // Every cut of the request is incomplete.
+        for n in 0..r.len() {
+            assert_eq!(rdp_cookie(&r[..n], b"mstshash"), Err(Need::More), "{n}");
+        }
+        assert_eq!(
+            rdp_cookie(&rdp(b"Cookie: a\r\n=1\r\n"), b""),
+            Err(Need::Never)
+        );
+        assert_eq!(rdp_cookie(&rdp(b"Cookie: a=1\rX"), b"a"), Err(Need::Never));
+        assert_eq!(
+            rdp_cookie(&rdp(b"Cookies: a=1\r\n"), b"a"),
+            Err(Need::Never)
+        );
+        let ht = UriOpts::default();
+        let b = Balance::RdpCookie {
+            name: "mstshash".into(),
+        };
+        let ip: IpAddr = "10.0.0.1".parse().unwrap();
+        assert_eq!(tcp_request_hash(&b, &ht, ip, &r), Some(sdbm(b"user1")));
+        assert_eq!(tcp_request_hash(&b, &ht, ip, &r[..20]), None);
     }
 
     #[test]

@@ -159,9 +159,7 @@ pub async fn serve(
             ctx.vars = Some(vars);
             crate::balance::hash::expr_hash(e, &ctx)
         }
-        None => {
-            crate::balance::hash::request_hash(&be.balance, &be.uri_opts, src.ip(), "", &|_| None)
-        }
+        None => crate::balance::hash::tcp_request_hash(&be.balance, &be.uri_opts, src.ip(), &buf),
     };
     let queue_ms = if be.timeouts.queue > 0 {
         be.timeouts.queue
