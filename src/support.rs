@@ -242,19 +242,7 @@ fn check_proxy(
                     out.push(not_yet(d, format!("'option {name}'")));
                 }
             }
-            // `rdp-cookie` and `rdp-cookie(<name>)` run (in TCP mode, from
-            // the inspected request); other spellings, which HAProxy refuses
-            // or reads differently (`rdp-cookie(a)b`), are refused.
-            "balance"
-                if d.word(1).starts_with("rdp-cookie")
-                    && d.word(1) != "rdp-cookie"
-                    && !d.word(1).strip_prefix("rdp-cookie(").is_some_and(|r| {
-                        r.find(')').is_some_and(|i| i > 0 && i + 1 == r.len())
-                    }) =>
-            {
-                out.push(not_yet(d, format!("'balance {}'", d.word(1))));
-            }
-            // Only the default map-based hashing with sdbm runs yet.
+            // Hash types and functions this build implements run.
             "hash-type"
                 if crate::balance::hash::HashType::from_words(Some(
                     &d.rest(1).map(str::to_string).collect::<Vec<_>>(),

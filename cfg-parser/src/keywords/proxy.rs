@@ -197,8 +197,13 @@ fn balance(p: &mut Proxy, cx: &mut Cx) -> R {
             }
             _ => return Err(cx.alert("hdr requires an http header field name.")),
         },
-        _ if algo.starts_with("rdp-cookie") => Balance::RdpCookie {
-            name: paren("rdp-cookie(").unwrap_or_else(|| "mstshash".into()),
+        // 2.6 takes the name up to the first `)` and ignores what follows.
+        _ if algo.starts_with("rdp-cookie") => match &algo["rdp-cookie".len()..] {
+            "" => Balance::RdpCookie { name: "mstshash".into() },
+            rest => match rest.strip_prefix('(').and_then(|r| r.split_once(')')) {
+                Some((name, _)) if !name.is_empty() => Balance::RdpCookie { name: name.into() },
+                _ => return Err(cx.alert("balance rdp-cookie : missing cookie name.")),
+            },
         },
         "hash" => Balance::Hash { expr: arg(2) },
         _ => {
