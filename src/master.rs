@@ -530,8 +530,9 @@ fn wait_ready(r: &OwnedFd, timeout: Duration) -> bool {
         return false;
     }
     let mut b = [0u8; 1];
-    let mut f = std::fs::File::from(r.try_clone().expect("dup"));
-    matches!(f.read(&mut b), Ok(1))
+    // SAFETY: read into a one-byte buffer from a descriptor we own.
+    let n = unsafe { libc::read(r.as_raw_fd(), b.as_mut_ptr() as *mut libc::c_void, 1) };
+    n == 1
 }
 
 /// A wait status as HAProxy reports it: the exit code (128 + signal for a
