@@ -15,6 +15,22 @@ pub struct BindError {
     pub reason: String,
 }
 
+impl BindError {
+    /// HAProxy's start-up alert for this listener.
+    pub fn alert(&self, rt: &crate::model::Runtime, l: &Listener) -> String {
+        let fe = rt.frontend(l.frontend);
+        let who = if rt.backends.iter().any(|b| b.name == fe.name) {
+            "proxy"
+        } else {
+            "frontend"
+        };
+        format!(
+            "Binding [{}] for {who} {}: cannot bind socket ({}) for [{}]",
+            l.span, fe.name, self.reason, self.addr
+        )
+    }
+}
+
 /// A listener's identity across reloads: the master hands a socket to the
 /// new worker for every `bind` address that is still configured.
 pub fn key(addr: &ListenAddr) -> String {

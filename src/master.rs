@@ -179,18 +179,7 @@ impl Master {
             }
             match crate::listener::bind(l, self.reuseport) {
                 Ok(s) => keep.push((key, OwnedFd::from(s))),
-                Err(e) => {
-                    let fe = rt.frontend(l.frontend);
-                    let who = if rt.backends.iter().any(|b| b.name == fe.name) {
-                        "proxy"
-                    } else {
-                        "frontend"
-                    };
-                    errors.push(format!(
-                        "Binding [{}] for {who} {}: cannot bind socket ({}) for [{}]",
-                        l.span, fe.name, e.reason, e.addr
-                    ));
-                }
+                Err(e) => errors.push(e.alert(rt, l)),
             }
         }
         if !errors.is_empty() {

@@ -146,20 +146,9 @@ pub fn run(rt: Runtime, reuseport: bool, mut ctl: Control) -> Result<(), RunErro
         };
         match bound {
             Ok(s) => sockets.push((l.frontend, l.has("accept-proxy"), s)),
-            Err(e) => {
-                let fe = rt.frontend(l.frontend);
-                let who = if rt.backends.iter().any(|b| b.name == fe.name) {
-                    "proxy"
-                } else {
-                    "frontend"
-                };
-                errors.push(StartError {
-                    message: format!(
-                        "Binding [{}] for {who} {}: cannot bind socket ({}) for [{}]",
-                        l.span, fe.name, e.reason, e.addr
-                    ),
-                });
-            }
+            Err(e) => errors.push(StartError {
+                message: e.alert(&rt, l),
+            }),
         }
     }
     if !errors.is_empty() {
