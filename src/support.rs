@@ -193,12 +193,6 @@ pub fn check_runnable(cfg: &Config) -> Vec<Diagnostic> {
             format!("'{}' sections are not built yet in haproxy-rs.", o.kind),
         ));
     }
-    for u in &cfg.userlists {
-        out.push(Diagnostic::alert(
-            Loc::Parsing(u.span.clone()),
-            "'userlist' sections are not built yet in haproxy-rs.".to_string(),
-        ));
-    }
     out
 }
 

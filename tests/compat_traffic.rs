@@ -530,3 +530,42 @@ fn http_rules_match_haproxy() {
     }
     assert!(diffs.is_empty(), "{}", diffs.join("\n"));
 }
+
+const AUTH_CFG: &str = "userlist admins\n group ops\n user alice insecure-password secret groups ops\n\
+ user bob password $6$salt$AkOOBO38SQQ8T8Q46KuCONe.8zg41nvCDKDq7pVQd2n2hy8sf8aR3G89VY.57up0eSIa/69odCCcLT4hx7FpW/\n\
+defaults\n mode http\n timeout connect 2s\n timeout client 5s\n timeout server 5s\n\
+frontend fe\n bind {fe}\n http-request auth realm Admin if { path_beg /admin } !{ http_auth(admins) }\n\
+ http-request auth if { path_beg /plain } !{ http_auth(admins) }\n\
+ http-request return status 200 content-type text/plain lf-string \"hi %[http_auth_user] ops\" if { http_auth_group(admins) ops }\n\
+ http-request return status 200 content-type text/plain lf-string \"hi %[http_auth_user]\" if { http_auth(admins) }\n\
+ http-request return status 200 content-type text/plain string anonymous\n";
+
+/// userlist, http_auth/http_auth_group, `http-request auth`: the same 401s
+/// and answers as 2.6 (insecure and SHA-512 crypt passwords).
+#[test]
+fn http_auth_matches_haproxy() {
+    let Some(real) = oracle() else { return };
+    // alice:secret, bob:pw, bob:wrong
+    let reqs: Vec<Vec<u8>> = [
+        "GET /admin HTTP/1.1\r\nHost: x\r\n\r\n",
+        "GET /admin HTTP/1.1\r\nHost: x\r\nAuthorization: Basic YWxpY2U6c2VjcmV0\r\n\r\n",
+        "GET /admin HTTP/1.1\r\nHost: x\r\nAuthorization: Basic Ym9iOnB3\r\n\r\n",
+        "GET /admin HTTP/1.1\r\nHost: x\r\nAuthorization: Basic Ym9iOndyb25n\r\nConnection: close\r\n\r\n",
+        "GET /plain HTTP/1.0\r\n\r\n",
+        "GET /other HTTP/1.1\r\nHost: x\r\n\r\n",
+    ]
+    .iter()
+    .map(|r| r.as_bytes().to_vec())
+    .collect();
+    let run = |bin: &str, label: &str| -> Vec<String> {
+        let px = Proxy::start_binary(bin, label, AUTH_CFG);
+        reqs.iter().map(|r| exchange(&px, r)).collect()
+    };
+    let ours = run(env!("CARGO_BIN_EXE_haproxy"), "auth-ours");
+    let theirs = run(&real, "auth-haproxy");
+    assert!(theirs[0].starts_with("HTTP/1.1 401"), "{:?}", theirs[0]);
+    assert!(theirs[2].contains("hi bob"), "{:?}", theirs[2]);
+    for (i, (a, b)) in ours.iter().zip(&theirs).enumerate() {
+        assert_eq!(a, b, "request {i}");
+    }
+}

@@ -23,6 +23,8 @@ pub struct FetchCtx<'a> {
     pub may_change: AtomicBool,
     /// The stream's variables (`var()`), when it has some.
     pub vars: Option<&'a crate::vars::Vars>,
+    /// The `userlist` sections (`http_auth(...)`).
+    pub userlists: &'a [crate::http::auth::Userlist],
 }
 
 impl<'a> FetchCtx<'a> {
@@ -43,6 +45,7 @@ impl<'a> FetchCtx<'a> {
             partial: false,
             may_change: AtomicBool::new(false),
             vars: None,
+            userlists: &[],
         }
     }
 
@@ -293,6 +296,31 @@ pub fn fetch(name: &str, args: &[String], ctx: &FetchCtx) -> Vec<Sample> {
                 }
             }
         }
+        "http_auth" | "http_auth_group" => {
+            let ul = args
+                .first()
+                .and_then(|n| ctx.userlists.iter().find(|u| u.name == *n));
+            let creds = req.and_then(|r| crate::http::auth::basic(&r.headers));
+            let groups = match (ul, &creds) {
+                (Some(ul), Some((u, p))) => ul.check(u, p),
+                _ => None,
+            };
+            if name == "http_auth" {
+                vec![Sample::Bool(groups.is_some())]
+            } else {
+                groups
+                    .unwrap_or(&[])
+                    .iter()
+                    .map(|g| Sample::Str(g.clone().into_bytes()))
+                    .collect()
+            }
+        }
+        "http_auth_user" | "http_auth_pass" => one(req
+            .and_then(|r| crate::http::auth::basic(&r.headers))
+            .map(|(u, p)| Sample::Str(if name == "http_auth_user" { u } else { p }.into_bytes()))),
+        "http_auth_type" => one(req
+            .and_then(|r| crate::http::auth::scheme(&r.headers))
+            .map(|t| Sample::Str(t.into_bytes()))),
         // Constants.
         "str" => vec![Sample::Str(
             args.first().cloned().unwrap_or_default().into_bytes(),
@@ -373,6 +401,11 @@ pub const RUNNABLE_FETCHES: &[&str] = &[
     "str",
     "int",
     "bool",
+    "http_auth",
+    "http_auth_group",
+    "http_auth_user",
+    "http_auth_pass",
+    "http_auth_type",
 ];
 
 /// `payload(off,len)` of `p`: `len` 0 means "everything from `off` on".

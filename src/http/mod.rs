@@ -1,5 +1,6 @@
 //! The HTTP/1.x data path: heads parsed with httparse, headers rewritten as
 //! HAProxy 2.6 sends them, bodies streamed.
+pub mod auth;
 pub mod cookie;
 pub mod errors;
 pub mod io;

@@ -52,6 +52,10 @@ pub enum HttpAction {
     Return(Box<Return>),
     /// `set-var(name) <expr>`, `set-var-fmt(name) <fmt>`, `unset-var(name)`.
     Var(crate::tcp::rules::TcpAction),
+    /// `auth [realm <realm>]`: a 401 asking for basic credentials.
+    Auth {
+        realm: Option<String>,
+    },
 }
 
 /// Which part of the request line a rule sets.
@@ -108,6 +112,8 @@ pub enum Verdict {
     Deny(u16),
     /// Answer with this redirect (status and Location).
     Redirect(u16, Vec<u8>),
+    /// Ask for credentials (`auth`) in this realm.
+    Auth(String),
     /// Answer with this reply (`return`): the head's lines without the
     /// blank line (a `connection: close` may follow), and the body.
     Return(Vec<u8>, Vec<u8>),
@@ -139,6 +145,9 @@ pub fn action(words: &[String], response: bool) -> Result<HttpAction, String> {
             name: w(1).to_ascii_lowercase(),
         }),
         "allow" => Ok(HttpAction::Allow),
+        "auth" if !response => Ok(HttpAction::Auth {
+            realm: (w(1) == "realm").then(|| w(2).to_string()),
+        }),
         "deny" => match (w(1), w(2)) {
             ("" | "if" | "unless", _) => Ok(HttpAction::Deny {
                 status: deny_default,
@@ -336,6 +345,7 @@ pub fn step(r: &HttpRule, acls: &[Acl], ctx: &FetchCtx) -> Option<Step> {
         )),
         HttpAction::DelHeader { name } => Step::Edit(Edit::Del(name.clone())),
         HttpAction::Allow => Step::Allow,
+        HttpAction::Auth { realm } => Step::Final(Verdict::Auth(realm.clone().unwrap_or_default())),
         HttpAction::Deny { status } => Step::Final(Verdict::Deny(*status)),
         HttpAction::Redirect(rd) => {
             let to = eval_logformat(&rd.to, ctx);

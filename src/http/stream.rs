@@ -153,11 +153,13 @@ async fn handle_request(
         (src, dst),
         &nbsrv,
         vars,
+        &sh.rt.userlists,
     ) {
         return final_answer(fe, None, cli, v, &mut close, body, req.minor, cto).await;
     }
     let mut ctx = FetchCtx::new(src, dst, Some(&req), &nbsrv);
     ctx.vars = Some(vars);
+    ctx.userlists = &sh.rt.userlists;
     // In HTTP mode `tcp-request content` rules see each request; a reject
     // closes the connection without a response, as in HAProxy.
     let rejected = |acls, rules| {
@@ -189,6 +191,7 @@ async fn handle_request(
             (src, dst),
             &nbsrv,
             vars,
+            &sh.rt.userlists,
         ) {
             return final_answer(fe, Some(be), cli, v, &mut close, body, req.minor, cto).await;
         }
@@ -361,12 +364,14 @@ fn request_rules(
     (src, dst): (SocketAddr, SocketAddr),
     nbsrv: &(dyn Fn(&str) -> Option<u32> + Sync),
     vars: &crate::vars::Vars,
+    userlists: &[crate::http::auth::Userlist],
 ) -> Option<crate::http::rules::Verdict> {
     use crate::http::rules::{apply, step, Step};
     for r in rules {
         let s = {
             let mut ctx = FetchCtx::new(src, dst, Some(req), nbsrv);
             ctx.vars = Some(vars);
+            ctx.userlists = userlists;
             step(r, acls, &ctx)
         };
         match s {
@@ -433,6 +438,7 @@ async fn final_answer(
             head.extend_from_slice(&body);
             (head, closing)
         }
+        Verdict::Auth(realm) => (crate::http::auth::challenge(&realm, closing), closing),
         Verdict::Continue => error_page(fe, be, 500, true),
     };
     reply(cli, page, close, body, cto).await

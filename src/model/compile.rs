@@ -113,6 +113,11 @@ pub fn compile(cfg: &Config) -> Runtime {
     let global = global(&cfg.global, &mut unrunnable);
     default_fullconn(&frontends, &mut backends, &global, listeners.len());
     Runtime {
+        userlists: cfg
+            .userlists
+            .iter()
+            .map(crate::http::auth::Userlist::compile)
+            .collect(),
         unrunnable,
         global,
         listeners,
@@ -215,6 +220,15 @@ fn tcp_rules(
                             r.words.first().map_or("", String::as_str)
                         ),
                     )),
+                    // `auth` without a realm uses the proxy's name.
+                    Ok(crate::http::rules::HttpAction::Auth { realm: None }) => {
+                        list.push(crate::http::rules::HttpRule {
+                            action: crate::http::rules::HttpAction::Auth {
+                                realm: Some(p.name.clone()),
+                            },
+                            cond,
+                        })
+                    }
                     Ok(a) => list.push(crate::http::rules::HttpRule { action: a, cond }),
                     Err(what) => acls
                         .unrunnable

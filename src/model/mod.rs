@@ -29,6 +29,8 @@ pub struct Runtime {
     pub listeners: Vec<Listener>,
     pub frontends: Vec<Frontend>,
     pub backends: Vec<Backend>,
+    /// `userlist` sections.
+    pub userlists: Vec<crate::http::auth::Userlist>,
 }
 
 impl Runtime {
