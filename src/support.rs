@@ -35,6 +35,7 @@ const PROXY_RUNNABLE: &[&str] = &[
     "tcp-response",
     "http-request",
     "http-response",
+    "http-after-response",
     // 1.5 forms translated into runnable ones.
     "clitimeout",
     "contimeout",

@@ -569,3 +569,41 @@ fn http_auth_matches_haproxy() {
         assert_eq!(a, b, "request {i}");
     }
 }
+
+const AFTER_CFG: &str = "defaults\n mode http\n timeout connect 2s\n timeout client 5s\n timeout server 5s\n\
+frontend fe\n bind {fe}\n http-request deny if { path /deny }\n http-request redirect location /x if { path /redir }\n\
+ http-request return status 200 content-type text/plain string ok if { path /ret }\n\
+ use_backend be if { path /proxied }\n\
+ http-after-response set-header Strict-Transport-Security max-age=1\n http-after-response add-header X-A a\n\
+ http-after-response del-header x-body-len\n\
+backend be\n http-after-response set-header X-Be be\n server s {web}\n";
+
+/// `http-after-response` applies to generated answers (deny, redirect,
+/// return, 503) and to proxied ones, as in 2.6.
+#[test]
+fn http_after_response_matches_haproxy() {
+    let Some(real) = oracle() else { return };
+    let reqs: Vec<String> = ["/deny", "/redir", "/ret", "/none", "/proxied"]
+        .iter()
+        .map(|p| format!("GET {p} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"))
+        .collect();
+    let run = |bin: &str, label: &str| -> Vec<String> {
+        let web = Backend::http("web");
+        let px = Proxy::start_binary(
+            bin,
+            label,
+            &AFTER_CFG.replace("{web}", &web.addr.to_string()),
+        );
+        reqs.iter().map(|r| exchange(&px, r.as_bytes())).collect()
+    };
+    let ours = run(env!("CARGO_BIN_EXE_haproxy"), "after-ours");
+    let theirs = run(&real, "after-haproxy");
+    assert!(
+        theirs[0].contains("strict-transport-security: max-age=1\r\n"),
+        "{:?}",
+        theirs[0]
+    );
+    for (i, (a, b)) in ours.iter().zip(&theirs).enumerate() {
+        assert_eq!(a, b, "request {i}");
+    }
+}

@@ -102,6 +102,8 @@ pub struct HttpRule {
 pub struct HttpRules {
     pub request: Vec<HttpRule>,
     pub response: Vec<HttpRule>,
+    /// `http-after-response`: also on the responses HAProxy generates.
+    pub after: Vec<HttpRule>,
 }
 
 /// What the request rules decided.
@@ -497,4 +499,60 @@ pub fn apply(headers: &mut Vec<Header>, edit: Edit) {
         }
         Edit::Uri(_) | Edit::Method(_) | Edit::None => {}
     }
+}
+
+/// Runs `http-after-response` rule sets (in order) on a generated
+/// response's bytes: header edits land after its headers and before its
+/// `connection: close`, as in 2.6.
+pub fn after_generated(
+    sets: &[&[HttpRule]],
+    acls: &[&[Acl]],
+    ctx: &FetchCtx,
+    bytes: Vec<u8>,
+) -> Vec<u8> {
+    if sets.iter().all(|s| s.is_empty()) {
+        return bytes;
+    }
+    let Some(end) = bytes.windows(4).position(|w| w == b"\r\n\r\n") else {
+        return bytes;
+    };
+    let head = String::from_utf8_lossy(&bytes[..end]).into_owned();
+    let mut lines = head.split("\r\n");
+    let status = lines.next().unwrap_or("").to_string();
+    let mut headers: Vec<Header> = lines
+        .filter_map(|l| l.split_once(": "))
+        .map(|(n, v)| Header {
+            name: n.to_string(),
+            value: v.as_bytes().to_vec(),
+        })
+        .collect();
+    let close = headers
+        .last()
+        .is_some_and(|h| h.name == "connection" && h.value == b"close");
+    if close {
+        headers.pop();
+    }
+    'sets: for (rules, acls) in sets.iter().zip(acls) {
+        for r in rules.iter() {
+            match step(r, acls, ctx) {
+                Some(Step::Edit(e)) => apply(&mut headers, e),
+                Some(Step::Allow) => continue 'sets,
+                _ => {}
+            }
+        }
+    }
+    let mut out = status.into_bytes();
+    out.extend_from_slice(b"\r\n");
+    for h in &headers {
+        out.extend_from_slice(h.name.as_bytes());
+        out.extend_from_slice(b": ");
+        out.extend_from_slice(&h.value);
+        out.extend_from_slice(b"\r\n");
+    }
+    if close {
+        out.extend_from_slice(b"connection: close\r\n");
+    }
+    out.extend_from_slice(b"\r\n");
+    out.extend_from_slice(&bytes[end + 4..]);
+    out
 }

@@ -155,7 +155,18 @@ async fn handle_request(
         vars,
         &sh.rt.userlists,
     ) {
-        return final_answer(fe, None, cli, v, &mut close, body, req.minor, cto).await;
+        return final_answer(
+            (sh, src),
+            fe,
+            None,
+            cli,
+            v,
+            &mut close,
+            body,
+            req.minor,
+            cto,
+        )
+        .await;
     }
     let mut ctx = FetchCtx::new(src, dst, Some(&req), &nbsrv);
     ctx.vars = Some(vars);
@@ -169,9 +180,10 @@ async fn handle_request(
         return Outcome::Close;
     }
     let Some(be_id) = sh.route(fe, &ctx) else {
+        let page = error_page(fe, None, 503, close || body != BodyKind::None);
         return reply(
             cli,
-            error_page(fe, None, 503, close || body != BodyKind::None),
+            after_rules(fe, None, src, sh, page),
             &mut close,
             body,
             cto,
@@ -193,7 +205,18 @@ async fn handle_request(
             vars,
             &sh.rt.userlists,
         ) {
-            return final_answer(fe, Some(be), cli, v, &mut close, body, req.minor, cto).await;
+            return final_answer(
+                (sh, src),
+                fe,
+                Some(be),
+                cli,
+                v,
+                &mut close,
+                body,
+                req.minor,
+                cto,
+            )
+            .await;
         }
     }
     sh.be_conns[be_id.0].fetch_add(1, Ordering::Relaxed);
@@ -245,6 +268,7 @@ async fn handle_request(
     let deadline = ms(queue_ms).map(|d| Instant::now() + d);
     let Some(mut slot) = state.acquire(be, key, persisted, deadline).await else {
         let page = error_page(fe, Some(be), 503, close || body != BodyKind::None);
+        let page = after_rules(fe, Some(be), src, sh, page);
         return reply(cli, page, &mut close, body, cto).await;
     };
     // The client connection's own idle server connection comes first; then
@@ -277,6 +301,7 @@ async fn handle_request(
                     Some(s) => Conn::new(s, sh.rt.global.bufsize),
                     None => {
                         let page = error_page(fe, Some(be), 503, close || body != BodyKind::None);
+                        let page = after_rules(fe, Some(be), src, sh, page);
                         return reply(cli, page, &mut close, body, cto).await;
                     }
                 }
@@ -344,13 +369,15 @@ async fn handle_request(
             }
         }
         Exchange::Error(code) => {
-            let _ = write_all(&mut cli.io, &error_page(fe, Some(be), code, true).0, cto).await;
+            let page = after_rules(fe, Some(be), src, sh, error_page(fe, Some(be), code, true));
+            let _ = write_all(&mut cli.io, &page.0, cto).await;
             Outcome::Close
         }
         Exchange::Aborted => Outcome::Close,
         // With a body already sent, a stale connection cannot be replayed.
         Exchange::Stale | Exchange::Retry => {
-            let _ = write_all(&mut cli.io, &error_page(fe, Some(be), 502, true).0, cto).await;
+            let page = after_rules(fe, Some(be), src, sh, error_page(fe, Some(be), 502, true));
+            let _ = write_all(&mut cli.io, &page.0, cto).await;
             Outcome::Close
         }
     }
@@ -413,6 +440,7 @@ fn response_rules(
 /// Answers a request a rule stopped: `deny`'s error page or a redirect.
 #[allow(clippy::too_many_arguments)]
 async fn final_answer(
+    (sh, src): (&Shared, SocketAddr),
     fe: &Frontend,
     be: Option<&crate::model::Backend>,
     cli: &mut Conn,
@@ -441,7 +469,7 @@ async fn final_answer(
         Verdict::Auth(realm) => (crate::http::auth::challenge(&realm, closing), closing),
         Verdict::Continue => error_page(fe, be, 500, true),
     };
-    reply(cli, page, close, body, cto).await
+    reply(cli, after_rules(fe, be, src, sh, page), close, body, cto).await
 }
 
 /// Sends a generated response, draining the request body first so the
@@ -479,6 +507,32 @@ fn error_page(
         Some((_, e)) => (e.bytes.clone(), e.closes || close),
         None => (stream_error(code, close), close),
     }
+}
+
+/// A generated response with the `http-after-response` rules applied
+/// (the backend's, then the frontend's), as 2.6 does for its own answers.
+fn after_rules(
+    fe: &Frontend,
+    be: Option<&crate::model::Backend>,
+    src: SocketAddr,
+    sh: &Shared,
+    (bytes, close): (Vec<u8>, bool),
+) -> (Vec<u8>, bool) {
+    let be = be.filter(|b| b.id != fe.id);
+    let mut sets: Vec<&[crate::http::rules::HttpRule]> = Vec::new();
+    let mut acls: Vec<&[crate::model::Acl]> = Vec::new();
+    if let Some(b) = be {
+        sets.push(&b.http.after);
+        acls.push(&b.acls);
+    }
+    sets.push(&fe.http.after);
+    acls.push(&fe.acls);
+    let nbsrv = |name: &str| sh.nbsrv(name);
+    let ctx = FetchCtx::new(src, src, None, &nbsrv);
+    (
+        crate::http::rules::after_generated(&sets, &acls, &ctx, bytes),
+        close,
+    )
 }
 
 enum Exchange {
@@ -619,6 +673,15 @@ async fn exchange(
         if let Some(code) = response_rules(rules, acls, &mut res, src, sh) {
             return Exchange::Error(code);
         }
+    }
+    // Then http-after-response rules, in the same order.
+    let after = [(!fe_same).then_some(be), Some(be).filter(|_| fe_same)]
+        .into_iter()
+        .flatten()
+        .map(|b| (&b.http.after, &b.acls))
+        .chain((!fe_same).then_some((&fe.http.after, &fe.acls)));
+    for (rules, acls) in after {
+        let _ = response_rules(rules, acls, &mut res, src, sh);
     }
     if let Some(c) = &be.cookie {
         c.respond(&mut res, &req.method, server_cookie, persisted);

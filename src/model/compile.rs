@@ -200,25 +200,24 @@ fn tcp_rules(
         let response = match r.keyword.as_str() {
             "tcp-request" => false,
             "tcp-response" => true,
-            kw @ ("http-request" | "http-response") if r.translated_from.is_none() => {
-                let list = if kw == "http-request" {
-                    &mut h.request
-                } else {
-                    &mut h.response
+            kw @ ("http-request" | "http-response" | "http-after-response")
+                if r.translated_from.is_none() =>
+            {
+                let list = match kw {
+                    "http-request" => &mut h.request,
+                    "http-response" => &mut h.response,
+                    _ => &mut h.after,
                 };
-                match crate::http::rules::action(&r.words, kw == "http-response") {
+                match crate::http::rules::action(&r.words, kw != "http-request") {
                     // Response rules run header edits, allow, deny and
                     // variables; the others need the response's own fetches.
                     Ok(
                         crate::http::rules::HttpAction::Redirect(_)
                         | crate::http::rules::HttpAction::Return(_)
                         | crate::http::rules::HttpAction::ReplaceHeader { .. },
-                    ) if kw == "http-response" => acls.unrunnable.push((
+                    ) if kw != "http-request" => acls.unrunnable.push((
                         r.span.clone(),
-                        format!(
-                            "'http-response {}'",
-                            r.words.first().map_or("", String::as_str)
-                        ),
+                        format!("'{kw} {}'", r.words.first().map_or("", String::as_str)),
                     )),
                     // `auth` without a realm uses the proxy's name.
                     Ok(crate::http::rules::HttpAction::Auth { realm: None }) => {
