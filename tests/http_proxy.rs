@@ -843,3 +843,20 @@ fn default_fullconn_sums_the_frontends_reaching_the_backend() {
         );
     }
 }
+
+/// tcp-request content rules run before http-request rules, as in HAProxy:
+/// a reject wins over a `return` of the same request.
+#[test]
+fn tcp_request_content_runs_before_http_request_rules() {
+    let px = Proxy::start(
+        "tcp-before-http",
+        &format!(
+            "{DEFAULTS}frontend fe\n bind {{fe}}\n http-request return status 200 content-type text/plain string ok if {{ path /x }}\n\
+             tcp-request content reject if {{ path /x }}\n http-request return status 200 content-type text/plain string fine\n"
+        ),
+    );
+    let mut c = px.connect();
+    c.send(b"GET /x HTTP/1.1\r\nHost: h\r\n\r\n");
+    assert!(c.response().is_none(), "rejected before the return rule");
+    assert_eq!(px.get("/y", "h").text(), "fine");
+}

@@ -145,7 +145,19 @@ async fn handle_request(
     let mut close = client_wants_close(&req) || fe.options.has("httpclose");
     let cto = ms(fe.timeouts.client);
     let nbsrv = |name: &str| sh.nbsrv(name);
-    // The frontend's http-request rules see and change the request first.
+    // In HTTP mode `tcp-request content` rules see each request, before
+    // the http-request rules as in HAProxy; a reject closes the connection
+    // without a response.
+    let rejected = |acls, rules, req: &RequestHead| {
+        let mut ctx = FetchCtx::new(src, dst, Some(req), &nbsrv);
+        ctx.vars = Some(vars);
+        ctx.userlists = &sh.rt.userlists;
+        crate::tcp::rules::evaluate(rules, 0, acls, &ctx) == crate::tcp::rules::Outcome::Reject
+    };
+    if rejected(&fe.acls, &fe.tcp.content, &req) {
+        return Outcome::Close;
+    }
+    // The frontend's http-request rules see and change the request next.
     if let Some(v) = request_rules(
         &fe.http.request,
         &fe.acls,
@@ -171,14 +183,6 @@ async fn handle_request(
     let mut ctx = FetchCtx::new(src, dst, Some(&req), &nbsrv);
     ctx.vars = Some(vars);
     ctx.userlists = &sh.rt.userlists;
-    // In HTTP mode `tcp-request content` rules see each request; a reject
-    // closes the connection without a response, as in HAProxy.
-    let rejected = |acls, rules| {
-        crate::tcp::rules::evaluate(rules, 0, acls, &ctx) == crate::tcp::rules::Outcome::Reject
-    };
-    if rejected(&fe.acls, &fe.tcp.content) {
-        return Outcome::Close;
-    }
     let Some(be_id) = sh.route(fe, &ctx) else {
         let page = error_page(fe, None, 503, close || body != BodyKind::None);
         return reply(
@@ -191,7 +195,7 @@ async fn handle_request(
         .await;
     };
     let be = sh.rt.backend(be_id);
-    if rejected(&be.acls, &be.tcp.content) {
+    if rejected(&be.acls, &be.tcp.content, &req) {
         return Outcome::Close;
     }
     // Then the backend's (a listen section's rules ran once, above).
