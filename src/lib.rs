@@ -8,6 +8,7 @@ pub mod cpumap;
 pub mod features;
 pub mod http;
 pub mod listener;
+pub mod log;
 pub mod master;
 pub mod master_cli;
 pub mod model;

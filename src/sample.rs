@@ -1,6 +1,7 @@
 //! Sample expressions at run time: converters compiled once (map files
 //! loaded at start-up), and log-format strings evaluated per request.
 use crate::acl::{fetch, FetchCtx, Sample};
+use crate::log::format::{Flags, Line, Var};
 use cfg_parser::logformat::Part;
 use std::sync::Arc;
 
@@ -251,20 +252,38 @@ fn base64(data: &[u8]) -> String {
 #[derive(Debug, Clone)]
 pub enum Piece {
     Lit(String),
+    /// A run of spaces in `log-format` (merged, skipped after empty fields).
+    Sep,
     Expr {
         fetch: String,
         args: Vec<String>,
         convs: Vec<Conv>,
+        flags: Flags,
+    },
+    Var {
+        var: Var,
+        flags: Flags,
     },
 }
 
 /// Compiles log-format parts; `Err` names what this build cannot run yet.
 pub fn compile_logformat(parts: &[Part]) -> Result<Vec<Piece>, String> {
-    parts
-        .iter()
-        .map(|p| match p {
-            Part::Lit(s) => Ok(Piece::Lit(s.clone())),
-            Part::Var { name, .. } => Err(format!("log-format variable '%{name}'")),
+    // `%o` sets the flags every later field starts from.
+    let mut base = Flags::default();
+    let mut out = Vec::with_capacity(parts.len());
+    for p in parts {
+        match p {
+            Part::Lit(s) => out.push(Piece::Lit(s.clone())),
+            Part::Sep => out.push(Piece::Sep),
+            Part::Var { name, flags } if name == "o" => base = base.apply(flags),
+            Part::Var { name, flags } => {
+                let var = crate::log::format::var(name)
+                    .ok_or_else(|| format!("log-format variable '%{name}'"))?;
+                out.push(Piece::Var {
+                    var,
+                    flags: base.apply(flags),
+                });
+            }
             Part::Sample(e) => {
                 if !crate::acl::RUNNABLE_FETCHES.contains(&e.fetch.as_str()) {
                     return Err(format!("sample fetch '{}'", e.fetch));
@@ -276,36 +295,66 @@ pub fn compile_logformat(parts: &[Part]) -> Result<Vec<Piece>, String> {
                         compile_conv(n, a).and_then(|c| c.ok_or_else(|| format!("converter '{n}'")))
                     })
                     .collect::<Result<Vec<_>, _>>()?;
-                Ok(Piece::Expr {
+                out.push(Piece::Expr {
                     fetch: e.fetch.clone(),
                     args: e.fetch_args.clone(),
                     convs,
-                })
+                    flags: base.apply(&e.flags),
+                });
             }
-        })
-        .collect()
+        }
+    }
+    Ok(out)
 }
 
-/// Evaluates a compiled log-format string; an expression that yields no
-/// sample contributes nothing, as in HAProxy.
+/// Evaluates a compiled log-format string in a rule: an expression that
+/// yields no sample contributes nothing, as in HAProxy; `%` variables read
+/// the stream's record when the caller has one.
 pub fn eval_logformat(pieces: &[Piece], ctx: &FetchCtx) -> String {
-    let mut out = String::new();
+    render(pieces, ctx, ctx.record, false)
+}
+
+/// Writes a log-format string. In a log line (`log`), a missing sample is
+/// written `-` as 2.6 does; in a rule it is written as nothing.
+pub fn render(
+    pieces: &[Piece],
+    ctx: &FetchCtx,
+    rec: Option<&crate::log::record::Record>,
+    log: bool,
+) -> String {
+    let mut line = Line::new();
     for p in pieces {
         match p {
-            Piece::Lit(s) => out.push_str(s),
+            Piece::Lit(s) => line.lit(s),
+            Piece::Sep => line.sep(),
             Piece::Expr {
                 fetch: f,
                 args,
                 convs,
+                flags,
             } => {
                 // As a sample (not an ACL), a multi-value fetch gives its last value.
-                if let Some(s) = fetch(f, args, ctx).pop().and_then(|s| convert(s, convs)) {
-                    out.push_str(&String::from_utf8_lossy(&bytes_of(s)));
+                match fetch(f, args, ctx).pop().and_then(|s| convert(s, convs)) {
+                    Some(s) => line.text(Some(&bytes_of(s)), *flags),
+                    None if log => line.text(None, *flags),
+                    None => line.last_sep = false,
                 }
             }
+            Piece::Var { var, flags } => match rec {
+                Some(r) => crate::log::format::write_var(&mut line, *var, *flags, r),
+                None => {
+                    let r = crate::log::record::Record::new(
+                        "",
+                        ctx.src,
+                        ctx.dst,
+                        std::time::SystemTime::now(),
+                    );
+                    crate::log::format::write_var(&mut line, *var, *flags, &r)
+                }
+            },
         }
     }
-    out
+    line.out
 }
 
 #[cfg(test)]

@@ -91,6 +91,27 @@ pub enum LogTarget {
     },
 }
 
+/// Where a traffic log line's format comes from.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum LogFormat {
+    Custom(String),
+    /// `option httplog`
+    Http,
+    /// `option httplog clf`
+    HttpClf,
+    /// `option tcplog`
+    Tcp,
+}
+
+/// `capture request|response header <name> len <n>`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Capture {
+    pub response: bool,
+    /// Lower-cased.
+    pub name: String,
+    pub len: usize,
+}
+
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum ProxyKind {
     Defaults,
@@ -311,7 +332,17 @@ pub struct Proxy {
     pub options: BTreeMap<String, ProxyOption>,
     pub logs: Vec<LogTarget>,
     pub no_log: bool,
-    pub log_format: Option<String>,
+    /// The traffic log line's format: the last of `log-format`, `option
+    /// httplog [clf]` and `option tcplog`, with where it was set.
+    pub log_format: Option<(LogFormat, Span)>,
+    pub log_format_sd: Option<String>,
+    pub error_log_format: Option<(String, Span)>,
+    pub unique_id_format: Option<(String, Span)>,
+    pub unique_id_header: Option<String>,
+    /// `capture request|response header <name> len <n>`, in order.
+    pub captures: Vec<Capture>,
+    /// `capture cookie <name> len <n>`.
+    pub capture_cookie: Option<(String, usize)>,
     pub default_server: ServerParams,
     pub binds: Vec<Bind>,
     pub servers: Vec<Server>,
@@ -351,6 +382,12 @@ impl Proxy {
             logs: Vec::new(),
             no_log: false,
             log_format: None,
+            log_format_sd: None,
+            error_log_format: None,
+            unique_id_format: None,
+            unique_id_header: None,
+            captures: Vec::new(),
+            capture_cookie: None,
             default_server: ServerParams::default(),
             binds: Vec::new(),
             servers: Vec::new(),

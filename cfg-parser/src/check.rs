@@ -3,9 +3,10 @@
 //! resolved, listeners counted. Runs only when parsing found no fatal error,
 //! as in HAProxy.
 use crate::addr::{Address, Host};
-use crate::ast::{Config, LogTarget, Mode, Proxy, ProxyKind};
+use crate::ast::{Config, LogFormat, LogTarget, Mode, Proxy, ProxyKind};
 use crate::diag::{Diagnostic, Loc};
 use crate::resolve::resolve_host;
+use crate::source::Span;
 
 /// What the second pass needs from the command line.
 #[derive(Clone, Copy, Debug, Default)]
@@ -27,6 +28,59 @@ pub struct Checked {
 }
 
 const TIMEOUT_HINT: &str = "\n   | While not properly invalid, you will certainly encounter various problems\n   | with such a configuration. To fix this, please ensure that all following\n   | timeouts are set to a non-zero value: 'client', 'connect', 'server'.";
+
+/// Whether parsing `r` reads a log-format string (2.6 then remembers its
+/// line for a later warning).
+fn takes_logformat(r: &crate::ast::Rule) -> bool {
+    let action = r.words.first().map(String::as_str).unwrap_or("");
+    match action {
+        "set-header" | "add-header" | "replace-header" | "replace-value" | "redirect"
+        | "early-hint" => true,
+        "return" => r
+            .words
+            .iter()
+            .any(|w| matches!(w.as_str(), "hdr" | "lf-string" | "lf-file")),
+        a => a.starts_with("set-var-fmt"),
+    }
+}
+
+/// Parses a proxy's log-format strings as 2.6 does once the section is
+/// read: the line format, then `log-format-sd` (2.6 reports it at the line
+/// of the line format, or nowhere), `unique-id-format`, `error-log-format`.
+fn check_log_formats(p: &Proxy, diags: &mut Vec<Diagnostic>) {
+    use crate::logformat::{parse_lf, LfContext};
+    let cx = LfContext {
+        merge_spaces: true,
+        tcp_only: p.effective_mode() != Mode::Http,
+        cols: &[],
+    };
+    let custom = p.log_format.as_ref().and_then(|(f, span)| match f {
+        LogFormat::Custom(t) => Some((t.as_str(), span)),
+        _ => None,
+    });
+    let mut fail = |span: Option<&Span>, what: &str, text: &str| {
+        if let Err(e) = parse_lf(text, cx) {
+            let msg = format!("failed to parse {what} : {}.", e.trim_end_matches('.'));
+            let d = match span {
+                Some(s) => Diagnostic::alert(Loc::ParsingCap(s.clone()), msg),
+                None => Diagnostic::alert(Loc::None, format!("Parsing [(null):0]: {msg}")),
+            };
+            diags.push(d);
+        }
+    };
+    if let Some((text, span)) = custom {
+        fail(Some(span), "log-format", text);
+    }
+    if let Some(sd) = &p.log_format_sd {
+        fail(p.log_format.as_ref().map(|(_, s)| s), "log-format-sd", sd);
+    }
+    if let Some((text, span)) = &p.unique_id_format {
+        fail(Some(span), "unique-id", text);
+    }
+    if let Some((text, span)) = &p.error_log_format {
+        fail(Some(span), "error-log-format", text);
+    }
+}
 
 /// Runs the post-parse checks on `cfg`.
 pub fn check_config(cfg: &Config, opts: CheckOptions) -> Checked {
@@ -60,14 +114,19 @@ pub fn check_config(cfg: &Config, opts: CheckOptions) -> Checked {
         }
         let http_only = p.effective_mode() != Mode::Http;
         if http_only && p.kind != ProxyKind::Backend && p.option("httplog") {
-            // HAProxy names the last line that carried a log-format expression.
-            let span = p
+            // HAProxy names the last line that parsed a log-format string:
+            // the option's, or a later rule's that takes one.
+            let opt = p.options.get("httplog").map(|o| o.span.clone());
+            let rule = p
                 .rules
                 .iter()
                 .rev()
-                .find(|r| r.keyword.starts_with("http-"))
-                .map(|r| r.span.clone())
-                .or_else(|| p.options.get("httplog").map(|o| o.span.clone()));
+                .find(|r| takes_logformat(r))
+                .map(|r| r.span.clone());
+            let span = match (opt, rule) {
+                (Some(o), Some(r)) if r.line < o.line => Some(o),
+                (o, r) => r.or(o),
+            };
             let msg = format!(
                 "'option httplog' not usable with {} '{}' (needs 'mode http'). Falling back to 'option tcplog'.",
                 p.kind.label(),
@@ -78,7 +137,20 @@ pub fn check_config(cfg: &Config, opts: CheckOptions) -> Checked {
                 msg,
             ));
         }
-        let wants_log = p.option("httplog") || p.option("tcplog") || p.log_format.is_some();
+        if p.kind != ProxyKind::Backend {
+            check_log_formats(p, diags);
+        }
+        if missing_timeouts(p) {
+            diags.push(Diagnostic::warning(
+                Loc::None,
+                format!(
+                    "missing timeouts for {} '{}'.{TIMEOUT_HINT}",
+                    p.kind.label(),
+                    p.name
+                ),
+            ));
+        }
+        let wants_log = p.log_format.is_some();
         let has_address = p.logs.iter().any(|l| match l {
             LogTarget::Global(_) => !cfg.global.logs.is_empty(),
             LogTarget::Target { .. } => true,
@@ -112,16 +184,6 @@ pub fn check_config(cfg: &Config, opts: CheckOptions) -> Checked {
                     format!("cookie will be ignored for {who} (needs 'mode http')."),
                 ));
             }
-        }
-        if missing_timeouts(p) {
-            diags.push(Diagnostic::warning(
-                Loc::None,
-                format!(
-                    "missing timeouts for {} '{}'.{TIMEOUT_HINT}",
-                    p.kind.label(),
-                    p.name
-                ),
-            ));
         }
         if p.kind != ProxyKind::Backend {
             out.listeners += p.binds.iter().map(|b| b.addrs.len()).sum::<usize>();
@@ -162,7 +224,11 @@ fn check_switching(cfg: &Config, p: &Proxy, diags: &mut Vec<Diagnostic>) {
             if let Err(e) = crate::logformat::parse_logformat(&ub.backend) {
                 diags.push(Diagnostic::alert(
                     Loc::ParsingCap(ub.span.clone()),
-                    format!("failed to parse use_backend rule '{}' : {e}", ub.backend),
+                    format!(
+                        "failed to parse use_backend rule '{}' : {}.",
+                        ub.backend,
+                        e.trim_end_matches('.')
+                    ),
                 ));
             }
         } else {

@@ -14,6 +14,8 @@ pub enum Part {
         name: String,
         flags: String,
     },
+    /// A run of spaces in a string whose spaces are merged (`log-format`).
+    Sep,
 }
 
 /// A sample expression: a fetch and its converters, as written.
@@ -22,6 +24,8 @@ pub struct SampleExpr {
     pub fetch: String,
     pub fetch_args: Vec<String>,
     pub converters: Vec<(String, Vec<String>)>,
+    /// `%{+Q}[...]`: the log-format flags written before it.
+    pub flags: String,
 }
 
 /// Splits `name(a,b)` into the name and its arguments.
@@ -93,11 +97,92 @@ pub fn parse_sample_expr(text: &str) -> Result<SampleExpr, String> {
         fetch,
         fetch_args,
         converters,
+        flags: String::new(),
     })
 }
 
+/// The `%` variables 2.6 knows, and whether each needs `mode http`.
+pub const VARIABLES: &[(&str, bool)] = &[
+    ("o", false),
+    ("B", false),
+    ("CC", true),
+    ("CS", true),
+    ("H", false),
+    ("HM", true),
+    ("HP", true),
+    ("HPO", true),
+    ("HQ", true),
+    ("HU", true),
+    ("HV", true),
+    ("ID", false),
+    ("ST", false),
+    ("T", false),
+    ("Ta", true),
+    ("Tc", false),
+    ("Td", false),
+    ("Th", false),
+    ("Ti", true),
+    ("Tl", false),
+    ("Tq", true),
+    ("TR", true),
+    ("Tr", true),
+    ("Ts", false),
+    ("Tt", false),
+    ("Tu", false),
+    ("Tw", false),
+    ("U", false),
+    ("ac", false),
+    ("b", false),
+    ("bc", false),
+    ("bi", false),
+    ("bp", false),
+    ("bq", false),
+    ("ci", false),
+    ("cp", false),
+    ("f", false),
+    ("fc", false),
+    ("fi", false),
+    ("fp", false),
+    ("ft", false),
+    ("hr", false),
+    ("hrl", false),
+    ("hs", false),
+    ("hsl", false),
+    ("lc", false),
+    ("ms", false),
+    ("pid", false),
+    ("r", true),
+    ("rc", false),
+    ("rt", false),
+    ("s", false),
+    ("sc", false),
+    ("si", false),
+    ("sp", false),
+    ("sq", false),
+    ("sslc", false),
+    ("sslv", false),
+    ("t", false),
+    ("tr", true),
+    ("trg", true),
+    ("trl", true),
+    ("ts", false),
+    ("tsc", false),
+];
+
+/// Where a log-format string is used, for the checks that depend on it.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct LfContext<'a> {
+    /// `log-format`, `log-format-sd`, `unique-id-format`, `error-log-format`:
+    /// runs of spaces there are one separator, dropped after an empty field.
+    pub merge_spaces: bool,
+    /// The proxy is not in `mode http`: HTTP-only variables are refused.
+    pub tcp_only: bool,
+    /// Rule stages the string is evaluated at (see [`parse_logformat_at`]).
+    pub cols: &'a [usize],
+}
+
 /// Parses a log-format string; errors are HAProxy's words after
-/// "failed to parse ...".
+/// "failed to parse ..." (without the final period the callers add).
 pub fn parse_logformat(s: &str) -> Result<Vec<Part>, String> {
     parse_logformat_at(s, &[])
 }
@@ -106,57 +191,178 @@ pub fn parse_logformat(s: &str) -> Result<Vec<Part>, String> {
 /// (columns of `samples::FetchInfo::usable`): a fetch that gives nothing
 /// at all of them is refused, as 2.6 does. No columns: no such check.
 pub fn parse_logformat_at(s: &str, cols: &[usize]) -> Result<Vec<Part>, String> {
+    parse_lf(
+        s,
+        LfContext {
+            cols,
+            ..LfContext::default()
+        },
+    )
+}
+
+/// Characters of a fetch or converter name.
+fn is_idchar(c: u8) -> bool {
+    c.is_ascii_alphanumeric() || matches!(c, b'.' | b'_' | b'-' | b'+' | b'$' | b':')
+}
+
+/// Where a sample expression written after `%[` ends: its name, an
+/// optional `(args)`, then `,converter(args)` repeated.
+fn sample_end(s: &[u8]) -> usize {
+    let mut i = 0;
+    loop {
+        while i < s.len() && is_idchar(s[i]) {
+            i += 1;
+        }
+        if i < s.len() && s[i] == b'(' {
+            // Arguments: up to the closing parenthesis, quotes and
+            // backslash-escapes kept inside.
+            i += 1;
+            let mut quote = None;
+            while i < s.len() {
+                match (s[i], quote) {
+                    (b'\\', _) => i += 1,
+                    (b'"' | b'\'', None) => quote = Some(s[i]),
+                    (c, Some(q)) if c == q => quote = None,
+                    (b')', None) => break,
+                    _ => {}
+                }
+                i += 1;
+            }
+            if i >= s.len() {
+                return s.len();
+            }
+            i += 1;
+        }
+        if i < s.len() && s[i] == b',' {
+            i += 1;
+            continue;
+        }
+        return i;
+    }
+}
+
+/// The log-format grammar as 2.6 reads it: literal text, `%%`, `%name`,
+/// `%{flags}name`, `%[expr]`, `%{flags}[expr]`; with `merge_spaces`,
+/// runs of spaces become one separator.
+pub fn parse_lf(fmt: &str, cx: LfContext) -> Result<Vec<Part>, String> {
+    let b = fmt.as_bytes();
     let mut parts = Vec::new();
     let mut lit = String::new();
-    let mut rest = s;
-    while let Some(i) = rest.find('%') {
-        lit.push_str(&rest[..i]);
-        rest = &rest[i + 1..];
+    let flush = |lit: &mut String, parts: &mut Vec<Part>| {
+        if !lit.is_empty() {
+            parts.push(Part::Lit(std::mem::take(lit)));
+        }
+    };
+    let mut i = 0;
+    while i < b.len() {
+        let c = b[i];
+        if c == b' ' && cx.merge_spaces {
+            flush(&mut lit, &mut parts);
+            while i < b.len() && b[i] == b' ' {
+                i += 1;
+            }
+            if parts.last() != Some(&Part::Sep) {
+                parts.push(Part::Sep);
+            }
+            continue;
+        }
+        if c != b'%' {
+            // Copy a whole UTF-8 character.
+            let len = fmt[i..].chars().next().map_or(1, char::len_utf8);
+            lit.push_str(&fmt[i..i + len]);
+            i += len;
+            continue;
+        }
+        // After '%'.
+        i += 1;
+        let Some(&n) = b.get(i) else {
+            return Err("truncated line after '%'".into());
+        };
         let mut flags = String::new();
-        if let Some(r) = rest.strip_prefix('{') {
-            let end = r
-                .find('}')
-                .ok_or_else(|| "missing '}' after '%{'.".to_string())?;
-            flags = r[..end].to_string();
-            rest = &r[end + 1..];
-        }
-        if let Some(r) = rest.strip_prefix('[') {
-            let end = r
-                .find(']')
-                .ok_or_else(|| format!("failed to parse sample expression <{r}> : missing ']'."))?;
-            let expr = parse_sample_expr(&r[..end])
-                .map_err(|e| format!("failed to parse sample expression <{r}> : {e}"))?;
-            if let Some(src) = samples::unusable_source(&expr.fetch, cols) {
-                return Err(format!(
-                    "sample fetch <{r}> may not be reliably used here because it needs '{src}' which is not available here"
-                ));
-            }
-            if !lit.is_empty() {
-                parts.push(Part::Lit(std::mem::take(&mut lit)));
-            }
-            parts.push(Part::Sample(expr));
-            rest = &r[end + 1..];
-        } else if let Some(r) = rest.strip_prefix('%') {
+        let mut after_flags = false;
+        if n == b'%' {
             lit.push('%');
-            rest = r;
-        } else {
-            let n = rest
-                .find(|c: char| !c.is_ascii_alphanumeric())
-                .unwrap_or(rest.len());
-            if !lit.is_empty() {
-                parts.push(Part::Lit(std::mem::take(&mut lit)));
+            i += 1;
+            continue;
+        }
+        if n.is_ascii_digit() || n == b' ' || n == b'\t' {
+            return Err(format!(
+                "unexpected variable name near '{}' at position {i} line : '{fmt}'. Maybe you want to write a single '%', use the syntax '%%'",
+                n as char
+            ));
+        }
+        if n == b'{' {
+            let start = i + 1;
+            let Some(close) = fmt[start..].find('}') else {
+                return Err(format!("truncated line after '{}'", &fmt[start..]));
+            };
+            flags = fmt[start..start + close].to_string();
+            i = start + close + 1;
+            after_flags = true;
+        }
+        match b.get(i) {
+            Some(b'[') => {
+                let start = i + 1;
+                let rest = &fmt[start..];
+                let end = sample_end(rest.as_bytes());
+                let mut expr = parse_sample_expr(&rest[..end])
+                    .map_err(|e| format!("failed to parse sample expression <{rest}> : {e}"))?;
+                match rest.as_bytes().get(end) {
+                    Some(b']') => {}
+                    Some(&c) if c.is_ascii_graphic() || c == b' ' => {
+                        return Err(format!(
+                            "expected ']' after '{}', but found '{}'",
+                            &rest[..end],
+                            c as char
+                        ))
+                    }
+                    _ => return Err(format!("missing ']' after '{}'", &rest[..end])),
+                }
+                if let Some(src) = samples::unusable_source(&expr.fetch, cx.cols) {
+                    return Err(format!(
+                        "sample fetch <{rest}> may not be reliably used here because it needs '{src}' which is not available here"
+                    ));
+                }
+                expr.flags = flags;
+                flush(&mut lit, &mut parts);
+                parts.push(Part::Sample(expr));
+                i = start + end + 1;
             }
-            parts.push(Part::Var {
-                name: rest[..n].to_string(),
-                flags,
-            });
-            rest = &rest[n..];
+            Some(&c) if c.is_ascii_alphabetic() || (after_flags && c.is_ascii_alphanumeric()) => {
+                let start = i;
+                while i < b.len() && b[i].is_ascii_alphanumeric() {
+                    i += 1;
+                }
+                let name = &fmt[start..i];
+                match VARIABLES.iter().find(|(v, _)| *v == name) {
+                    None => {
+                        return Err(format!(
+                            "no such format variable '{name}'. If you wanted to emit the '%' character verbatim, you need to use '%%'"
+                        ))
+                    }
+                    Some((_, true)) if cx.tcp_only => {
+                        return Err(format!(
+                            "format variable '{name}' is reserved for HTTP mode"
+                        ))
+                    }
+                    Some(_) => {}
+                }
+                flush(&mut lit, &mut parts);
+                parts.push(Part::Var {
+                    name: name.to_string(),
+                    flags,
+                });
+            }
+            _ if after_flags => {
+                return Err(format!(
+                    "parse argument modifier without variable name near '%{{{flags}}}'"
+                ))
+            }
+            // 2.6 drops a '%' that starts nothing and keeps what follows.
+            _ => {}
         }
     }
-    lit.push_str(rest);
-    if !lit.is_empty() {
-        parts.push(Part::Lit(lit));
-    }
+    flush(&mut lit, &mut parts);
     Ok(parts)
 }
 

@@ -25,6 +25,8 @@ pub struct FetchCtx<'a> {
     pub vars: Option<&'a crate::vars::Vars>,
     /// The `userlist` sections (`http_auth(...)`).
     pub userlists: &'a [crate::http::auth::Userlist],
+    /// The stream's log record, for `%` variables in rule arguments.
+    pub record: Option<&'a crate::log::record::Record<'a>>,
 }
 
 impl<'a> FetchCtx<'a> {
@@ -46,6 +48,7 @@ impl<'a> FetchCtx<'a> {
             may_change: AtomicBool::new(false),
             vars: None,
             userlists: &[],
+            record: None,
         }
     }
 

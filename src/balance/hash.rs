@@ -359,7 +359,10 @@ pub fn tcp_request_hash(
 /// through the backend's hash type.
 pub fn expr_hash(expr: &HashExpr, ctx: &crate::acl::FetchCtx) -> Option<u32> {
     use crate::acl::Sample;
-    let crate::sample::Piece::Expr { fetch, args, convs } = &expr.expr else {
+    let crate::sample::Piece::Expr {
+        fetch, args, convs, ..
+    } = &expr.expr
+    else {
         return None;
     };
     let s = crate::acl::fetch(fetch, args, ctx).into_iter().next()?;

@@ -105,7 +105,7 @@ pub fn compile(cfg: &Config) -> Runtime {
             tcp,
             http,
             logs: p.logs.clone(),
-            log_format: p.log_format.clone(),
+            log_format: p.log_format.as_ref().map(|(f, _)| f.clone()),
             errorfiles: errorfiles(p, acls.unrunnable),
             span: p.span.clone(),
         });

@@ -211,7 +211,7 @@ pub struct Frontend {
     /// `http-request` / `http-response` rules, compiled.
     pub http: crate::http::rules::HttpRules,
     pub logs: Vec<LogTarget>,
-    pub log_format: Option<String>,
+    pub log_format: Option<cfg_parser::ast::LogFormat>,
     /// `errorfile` pages by status code.
     pub errorfiles: Vec<(u16, std::sync::Arc<crate::http::errors::ErrorFile>)>,
     pub span: Span,

@@ -76,7 +76,13 @@ pub fn evaluate(rules: &[TcpRule], from: usize, acls: &[Acl], ctx: &FetchCtx) ->
             TcpAction::Reject => return Outcome::Reject,
             TcpAction::ExpectProxy => expect_proxy = true,
             TcpAction::SetVar { name, expr } => {
-                if let (Some(vars), Piece::Expr { fetch, args, convs }) = (ctx.vars, expr) {
+                if let (
+                    Some(vars),
+                    Piece::Expr {
+                        fetch, args, convs, ..
+                    },
+                ) = (ctx.vars, expr)
+                {
                     let value = crate::acl::fetch(fetch, args, ctx)
                         .into_iter()
                         .next()

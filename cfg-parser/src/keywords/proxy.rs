@@ -591,6 +591,25 @@ fn option(p: &mut Proxy, cx: &mut Cx) -> R {
             p.options.remove(other);
         }
     }
+    // The traffic log format: the last of these and `log-format` wins.
+    if !neg && p.kind != ProxyKind::Backend {
+        let span = cx.d.span.clone();
+        match name.as_str() {
+            "httplog" if args.is_empty() => p.log_format = Some((LogFormat::Http, span)),
+            "httplog" => p.log_format = Some((LogFormat::HttpClf, span)),
+            "tcplog" => p.log_format = Some((LogFormat::Tcp, span)),
+            _ => {}
+        }
+    } else if neg {
+        let off = match name.as_str() {
+            "httplog" => [LogFormat::Http, LogFormat::HttpClf].as_slice(),
+            "tcplog" => [LogFormat::Tcp].as_slice(),
+            _ => &[],
+        };
+        if p.log_format.as_ref().is_some_and(|(f, _)| off.contains(f)) {
+            p.log_format = None;
+        }
+    }
     p.options.insert(
         name,
         ProxyOption {
@@ -662,12 +681,23 @@ fn log(p: &mut Proxy, cx: &mut Cx) -> R {
 }
 
 fn log_format(p: &mut Proxy, cx: &mut Cx) -> R {
+    if p.kind == ProxyKind::Backend {
+        cx.warn(format!(
+            "backend '{}' : '{}' directive is ignored in backends.",
+            p.name,
+            cx.word(0)
+        ));
+        return Ok(());
+    }
     if cx.nwords() < 2 {
         return Err(cx.alert(format!("{} expects an argument.", cx.word(0))));
     }
     cx.max_args(1)?;
-    if cx.word(0) == "log-format" {
-        p.log_format = Some(cx.word(1).into());
+    let text = cx.word(1).to_string();
+    match cx.word(0) {
+        "log-format" => p.log_format = Some((LogFormat::Custom(text), cx.d.span.clone())),
+        "log-format-sd" => p.log_format_sd = Some(text),
+        _ => p.error_log_format = Some((text, cx.d.span.clone())),
     }
     Ok(())
 }
@@ -1238,15 +1268,23 @@ fn stats(_: &mut Proxy, cx: &mut Cx) -> R {
 }
 
 /// `capture cookie <name> len <n>`, `capture request|response header <name> len <n>`
-fn capture(_: &mut Proxy, cx: &mut Cx) -> R {
+fn capture(p: &mut Proxy, cx: &mut Cx) -> R {
     let len_ok = |i: usize| cx.word(i) == "len" && !cx.word(i + 1).is_empty();
+    let len = |i: usize| cx.word(i).parse::<usize>().unwrap_or(0);
     match cx.word(1) {
-        "cookie" if !cx.word(2).is_empty() && len_ok(3) => Ok(()),
+        "cookie" if !cx.word(2).is_empty() && len_ok(3) => {
+            p.capture_cookie = Some((cx.word(2).to_string(), len(4)));
+            Ok(())
+        }
         "cookie" => Err(cx.alert("'capture' expects 'cookie' <cookie_name> 'len' <len>.")),
         dir @ ("request" | "response")
             if cx.word(2) == "header" && !cx.word(3).is_empty() && len_ok(4) =>
         {
-            let _ = dir;
+            p.captures.push(Capture {
+                response: dir == "response",
+                name: cx.word(3).to_ascii_lowercase(),
+                len: len(5),
+            });
             Ok(())
         }
         dir @ ("request" | "response") => Err(cx.alert(format!(
@@ -1547,7 +1585,7 @@ fn log_tag(_: &mut Proxy, cx: &mut Cx) -> R {
     Ok(())
 }
 
-fn unique_id(_: &mut Proxy, cx: &mut Cx) -> R {
+fn unique_id(p: &mut Proxy, cx: &mut Cx) -> R {
     let kw = cx.word(0);
     if cx.word(1).is_empty() {
         return Err(cx.alert(format!("{kw} expects an argument.")));
@@ -1556,6 +1594,11 @@ fn unique_id(_: &mut Proxy, cx: &mut Cx) -> R {
         return Err(
             cx.alert("unique-id-format expects only one argument, don't forget to escape spaces!")
         );
+    }
+    if kw == "unique-id-format" {
+        p.unique_id_format = Some((cx.word(1).into(), cx.d.span.clone()));
+    } else {
+        p.unique_id_header = Some(cx.word(1).into());
     }
     Ok(())
 }
@@ -1740,7 +1783,7 @@ pub static PROXY_KEYWORDS: &[Kw] = &[
     Kw::new("dynamic-cookie-key", BE_DEF, one_or_more),
     Kw::new("email-alert", ALL, any).support(Support::Unsupported("email alerts")),
     Kw::new("enabled", ALL, enabled),
-    Kw::new("error-log-format", FE_DEF, log_format),
+    Kw::new("error-log-format", ALL, log_format),
     Kw::new("errorfile", ALL, errorfile),
     Kw::new("errorfiles", ALL, errorfiles),
     Kw::new("errorloc", ALL, errorloc),
@@ -1764,8 +1807,8 @@ pub static PROXY_KEYWORDS: &[Kw] = &[
     Kw::new("ignore-persist", BE, persist_rule).parse_when_ignored(),
     Kw::new("load-server-state-from-file", BE_DEF, load_server_state).parse_when_ignored(),
     Kw::new("log", ALL, log),
-    Kw::new("log-format", FE_DEF, log_format),
-    Kw::new("log-format-sd", FE_DEF, log_format),
+    Kw::new("log-format", ALL, log_format),
+    Kw::new("log-format-sd", ALL, log_format),
     Kw::new("log-tag", ALL, log_tag),
     Kw::new("max-keep-alive-queue", ALL, max_keep_alive_queue),
     Kw::new("max-session-srv-conns", FE_DEF, one_or_more),

@@ -395,19 +395,9 @@ fn checker(tcp: bool, action: &str) -> Option<Check> {
 
 /// A log-format argument (`%[req.hdr(x),lower]`), in 2.6's words.
 fn logformat(s: &str, cols: &[usize]) -> Result<(), String> {
-    match crate::logformat::parse_logformat_at(s, cols) {
-        Ok(_) => Ok(()),
-        Err(e) => {
-            // 2.6 words an unclosed `%[` differently from other log-format errors.
-            if let Some(expr) = e
-                .strip_prefix("failed to parse sample expression <")
-                .and_then(|r| r.strip_suffix("> : missing ']'."))
-            {
-                return Err(format!("missing ']' after '{expr}'"));
-            }
-            Err(e.trim_end_matches('.').to_string())
-        }
-    }
+    crate::logformat::parse_logformat_at(s, cols)
+        .map(|_| ())
+        .map_err(|e| e.trim_end_matches('.').to_string())
 }
 
 /// One sample expression word (`req.hdr(host),lower`).
