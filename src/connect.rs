@@ -22,12 +22,11 @@ pub async fn connect_with_retries<'a>(
     sh: &'a Shared,
     be_id: BackendId,
     slot: &mut Slot<'a>,
-    src: SocketAddr,
-    dst: SocketAddr,
+    (src, dst): (SocketAddr, SocketAddr),
+    tries: &mut u32,
 ) -> Option<TcpStream> {
     let be = sh.rt.backend(be_id);
     let state = &sh.backends[be_id.0];
-    let mut tries = 0;
     loop {
         let server = &be.servers[slot.server];
         if let Some(s) = connect(
@@ -55,11 +54,11 @@ pub async fn connect_with_retries<'a>(
             }
         }
         // Connection failures are retried only when `retry-on` says so.
-        if tries >= be.retries || !be.retry_on.conn_failure {
+        if *tries >= be.retries || !be.retry_on.conn_failure {
             return None;
         }
-        tries += 1;
-        if tries == be.retries && be.options.has("redispatch") {
+        *tries += 1;
+        if *tries == be.retries && be.options.has("redispatch") {
             if let Some(other) = state.acquire_other(be, slot.server) {
                 *slot = other;
             }

@@ -30,6 +30,14 @@ const PROXY_RUNNABLE: &[&str] = &[
     "server",
     "timeout",
     "use_backend",
+    // Logging.
+    "capture",
+    "log",
+    "log-format",
+    "log-format-sd",
+    "log-tag",
+    "unique-id-format",
+    "unique-id-header",
     // Actions without a runtime are refused when the rules are compiled.
     "tcp-request",
     "tcp-response",
@@ -54,6 +62,11 @@ const OPTIONS_RUNNABLE: &[&str] = &[
     "http-server-close",
     "httpclose",
     "redispatch",
+    "dontlog-normal",
+    "dontlognull",
+    "httplog",
+    "log-separate-errors",
+    "tcplog",
     // TCP mode: splice is always on unless `nosplice`/`-dS`, so these keep
     // their meaning.
     "splice-auto",
@@ -69,24 +82,8 @@ const OPTIONS_RUNNABLE: &[&str] = &[
 ];
 
 /// Keywords that only change what is observed: warned, not refused.
-const OBSERVABILITY: &[(&str, &str)] = &[
-    ("log", "logging"),
-    ("log-format", "logging"),
-    ("log-format-sd", "logging"),
-    ("error-log-format", "logging"),
-    ("log-tag", "logging"),
-    ("capture", "logging"),
-    ("unique-id-format", "logging"),
-];
-const OBSERVABILITY_OPTIONS: &[&str] = &[
-    "dontlog-normal",
-    "dontlognull",
-    "httplog",
-    "log-health-checks",
-    "log-separate-errors",
-    "logasap",
-    "tcplog",
-];
+const OBSERVABILITY: &[(&str, &str)] = &[("error-log-format", "the error log format")];
+const OBSERVABILITY_OPTIONS: &[&str] = &["log-health-checks", "logasap"];
 
 /// Server parameters with a runtime (`check` and friends are warned about).
 const SERVER_RUNNABLE: &[&str] = &[
@@ -121,6 +118,7 @@ const GLOBAL_RUNNABLE: &[&str] = &[
     "group",
     "log",
     "log-tag",
+    "log-send-hostname",
     "maxconn",
     "nbthread",
     "node",
@@ -222,7 +220,7 @@ fn check_proxy(
                     warned_logs = true;
                     out.push(Diagnostic::warning(
                         Loc::Parsing(d.span.clone()),
-                        format!("logging is not built yet in haproxy-rs; '{kw} {} capture' has no effect.", d.word(1)),
+                        format!("captures are not built yet in haproxy-rs; '{kw} {} capture' has no effect.", d.word(1)),
                     ));
                 }
             }
@@ -231,7 +229,12 @@ fn check_proxy(
                 if OBSERVABILITY_OPTIONS.contains(&name) {
                     if !warned_logs {
                         warned_logs = true;
-                        out.push(Diagnostic::warning(Loc::Parsing(d.span.clone()), format!("logging is not built yet in haproxy-rs; 'option {name}' has no effect.")));
+                        out.push(Diagnostic::warning(
+                            Loc::Parsing(d.span.clone()),
+                            format!(
+                                "'option {name}' is not built yet in haproxy-rs; it has no effect."
+                            ),
+                        ));
                     }
                 } else if !OPTIONS_RUNNABLE.contains(&name) && kw != "no" {
                     out.push(not_yet(d, format!("'option {name}'")));

@@ -5,7 +5,7 @@ use crate::model::{FrontendId, Runtime};
 use cfg_parser::ast::Mode;
 use std::io::Write;
 use std::os::fd::OwnedFd;
-use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, AtomicUsize, Ordering};
 use std::sync::Arc;
 use tokio::sync::Semaphore;
 
@@ -25,6 +25,26 @@ pub struct Shared {
     pub be_conns: Vec<AtomicU64>,
     /// Client connections being served now.
     pub active: AtomicUsize,
+    /// Connections on each frontend and streams on each backend now
+    /// (`%fc`, `%bc`).
+    pub fe_cur: Vec<AtomicU32>,
+    pub be_cur: Vec<AtomicU32>,
+}
+
+/// Counts one user of a gauge while alive.
+pub struct Gauge<'a>(&'a AtomicU32);
+
+impl<'a> Gauge<'a> {
+    pub fn new(g: &'a AtomicU32) -> Gauge<'a> {
+        g.fetch_add(1, Ordering::Relaxed);
+        Gauge(g)
+    }
+}
+
+impl Drop for Gauge<'_> {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::Relaxed);
+    }
 }
 
 impl Shared {
@@ -177,6 +197,10 @@ pub fn run(rt: Runtime, reuseport: bool, mut ctl: Control) -> Result<(), RunErro
         n => n,
     };
     crate::tcp::pipes::init(maxpipes, pipesize);
+    crate::log::set_identity(
+        rt.global.log_tag.as_deref(),
+        rt.global.log_send_hostname.as_ref().map(|h| h.as_deref()),
+    );
     let backends = rt.backends.iter().map(BackendState::new).collect();
     let pools = rt
         .backends
@@ -187,6 +211,8 @@ pub fn run(rt: Runtime, reuseport: bool, mut ctl: Control) -> Result<(), RunErro
     let shared = Arc::new(Shared {
         fe_conns: counters(rt.frontends.len()),
         be_conns: counters(rt.backends.len()),
+        fe_cur: (0..rt.frontends.len()).map(|_| AtomicU32::new(0)).collect(),
+        be_cur: (0..rt.backends.len()).map(|_| AtomicU32::new(0)).collect(),
         rt,
         backends,
         pools,
@@ -304,22 +330,26 @@ fn stop_messages(sh: &Shared) {
     proxies.dedup();
     let pid = std::process::id();
     let mut err = std::io::stderr().lock();
+    use crate::log::{send, Level};
     for (id, name) in proxies {
         let fe = sh.rt.frontends.iter().position(|f| f.id == id);
         let be = sh.rt.backends.iter().position(|b| b.id == id);
+        // The proxy's own log targets (a listen's are the same on both sides).
+        let targets = match (fe, be) {
+            (Some(i), _) => &sh.rt.frontends[i].log.targets,
+            (_, Some(i)) => &sh.rt.backends[i].log_targets,
+            _ => &sh.rt.global.log_targets,
+        };
         let fe = fe.map_or(0, |i| sh.fe_conns[i].load(Ordering::Relaxed));
         let be = be.map_or(0, |i| sh.be_conns[i].load(Ordering::Relaxed));
-        let _ = writeln!(
-            err,
-            "{:<10} ({pid}) : Proxy {name} stopped (cumulated conns: FE: {fe}, BE: {be}).",
-            "[WARNING]"
-        );
+        let msg = format!("Proxy {name} stopped (cumulated conns: FE: {fe}, BE: {be}).");
+        let _ = writeln!(err, "{:<10} ({pid}) : {msg}", "[WARNING]");
+        send(targets, Level::Warning, &msg);
     }
-    let _ = writeln!(
-        err,
-        "{:<10} ({pid}) : Proxy <HTTPCLIENT> stopped (cumulated conns: FE: 0, BE: 0).",
-        "[WARNING]"
-    );
+    // 2.6's internal HTTP client proxy logs to the global targets.
+    let msg = "Proxy <HTTPCLIENT> stopped (cumulated conns: FE: 0, BE: 0).";
+    let _ = writeln!(err, "{:<10} ({pid}) : {msg}", "[WARNING]");
+    send(&sh.rt.global.log_targets, Level::Warning, msg);
 }
 
 /// Dies of `sig` as with its default action, so the exit status says which
@@ -432,9 +462,11 @@ async fn accept_loop(
         let sh = sh.clone();
         sh.fe_conns[fe.0].fetch_add(1, Ordering::Relaxed);
         sh.active.fetch_add(1, Ordering::SeqCst);
+        let accepted_at = (std::time::SystemTime::now(), tokio::time::Instant::now());
         tokio::spawn(async move {
             let _slots = (g, f);
             let _active = Active(&sh.active);
+            let _fe_cur = Gauge::new(&sh.fe_cur[fe.0]);
             let vars = crate::vars::Vars::default();
             // Connection rules, the PROXY header, session rules.
             let fe_ref = sh.rt.frontend(fe);
@@ -445,9 +477,20 @@ async fn accept_loop(
             };
             match fe_ref.mode {
                 Mode::Http => {
-                    crate::http::stream::serve(sh.clone(), fe, sock, src, dst, initial, vars).await
+                    let conn = crate::http::stream::Accepted {
+                        src,
+                        dst,
+                        initial,
+                        vars,
+                        at: accepted_at,
+                    };
+                    crate::http::stream::serve(sh.clone(), fe, sock, conn).await
                 }
-                Mode::Tcp => crate::tcp::serve(sh.clone(), fe, sock, src, dst, initial, vars).await,
+                Mode::Tcp => {
+                    crate::log::txn::connect_line(fe_ref, src, dst);
+                    let txn = crate::log::txn::TxnLog::new(accepted_at.0, accepted_at.1);
+                    crate::tcp::serve(sh.clone(), fe, sock, src, dst, initial, vars, txn).await
+                }
             }
         });
     }

@@ -49,16 +49,23 @@ fn takes_logformat(r: &crate::ast::Rule) -> bool {
 /// of the line format, or nowhere), `unique-id-format`, `error-log-format`.
 fn check_log_formats(p: &Proxy, diags: &mut Vec<Diagnostic>) {
     use crate::logformat::{parse_lf, LfContext};
+    // Log lines are built when the stream ends (2.6's "log end" stage);
+    // the unique id when the request headers are in.
     let cx = LfContext {
         merge_spaces: true,
         tcp_only: p.effective_mode() != Mode::Http,
-        cols: &[],
+        cols: &[crate::logformat::LOG_END],
+    };
+    let uid_cx = LfContext {
+        cols: &[crate::logformat::REQUEST_HEADERS],
+        ..cx
     };
     let custom = p.log_format.as_ref().and_then(|(f, span)| match f {
         LogFormat::Custom(t) => Some((t.as_str(), span)),
         _ => None,
     });
     let mut fail = |span: Option<&Span>, what: &str, text: &str| {
+        let cx = if what == "unique-id" { uid_cx } else { cx };
         if let Err(e) = parse_lf(text, cx) {
             let msg = format!("failed to parse {what} : {}.", e.trim_end_matches('.'));
             let d = match span {

@@ -169,6 +169,12 @@ pub const VARIABLES: &[(&str, bool)] = &[
     ("tsc", false),
 ];
 
+/// The "usable in" column of 2.6's frontend log stage: what a log line
+/// may fetch when the stream ends.
+pub const LOG_END: usize = 18;
+/// The column of the frontend's request header stage (the unique id).
+pub const REQUEST_HEADERS: usize = 3;
+
 /// Where a log-format string is used, for the checks that depend on it.
 #[derive(Clone, Copy, Debug, Default)]
 pub struct LfContext<'a> {

@@ -54,6 +54,11 @@ pub struct BackendState {
 }
 
 impl BackendState {
+    /// Requests waiting for a server slot (`%bq`, `qcur`).
+    pub fn queued(&self) -> u32 {
+        self.queued.load(Ordering::Relaxed)
+    }
+
     fn requeue(&self, i: usize) {
         let t = self.clock.fetch_add(1, Ordering::Relaxed);
         self.servers[i].requeued.store(t, Ordering::Relaxed);

@@ -15,6 +15,8 @@ pub struct Conn {
     pub buf: BytesMut,
     /// Bytes read from the socket since the connection opened.
     pub bytes_in: u64,
+    /// When the first byte of the last head read arrived (`TR` in logs).
+    pub head_start: Option<Instant>,
 }
 
 /// A head parser: the head and its length, or None while incomplete.
@@ -54,6 +56,7 @@ impl Conn {
             io,
             buf: BytesMut::with_capacity(cap),
             bytes_in: 0,
+            head_start: None,
         }
     }
 
@@ -92,8 +95,12 @@ impl Conn {
         deadline: Option<Instant>,
         parse: HeadParser<T>,
     ) -> HeadRead<T> {
+        self.head_start = None;
         loop {
             if !self.buf.is_empty() {
+                if self.head_start.is_none() {
+                    self.head_start = Some(Instant::now());
+                }
                 match parse(&self.buf) {
                     Ok(Some((head, n))) => {
                         self.buf.advance(n);

@@ -6,6 +6,7 @@ use super::io::{ms, write_all, BodyError, Conn, HeadRead};
 use super::parse::{self, BodyKind, RequestHead, ResponseHead};
 use super::pool::Reuse;
 use crate::acl::FetchCtx;
+use crate::log::txn::TxnLog;
 use crate::model::{BackendId, Frontend, FrontendId};
 use crate::worker::Shared;
 use std::net::SocketAddr;
@@ -29,16 +30,26 @@ enum Outcome {
     Close,
 }
 
+/// A connection as the accept loop hands it over.
+pub struct Accepted {
+    pub src: SocketAddr,
+    pub dst: SocketAddr,
+    /// Bytes read after a PROXY header: the start of the first request.
+    pub initial: Vec<u8>,
+    pub vars: crate::vars::Vars,
+    /// The accept date, and the same instant on the monotonic clock.
+    pub at: (std::time::SystemTime, Instant),
+}
+
 /// Serves one client connection until it closes.
-pub async fn serve(
-    sh: Arc<Shared>,
-    fe_id: FrontendId,
-    sock: TcpStream,
-    src: SocketAddr,
-    dst: SocketAddr,
-    initial: Vec<u8>,
-    vars: crate::vars::Vars,
-) {
+pub async fn serve(sh: Arc<Shared>, fe_id: FrontendId, sock: TcpStream, conn: Accepted) {
+    let Accepted {
+        src,
+        dst,
+        initial,
+        vars,
+        at,
+    } = conn;
     let _ = sock.set_nodelay(true);
     let fe = sh.rt.frontend(fe_id);
     let bufsize = sh.rt.global.bufsize;
@@ -49,6 +60,14 @@ pub async fn serve(
     let mut attached: Option<Attached> = None;
     let mut first_request = true;
     let mut first = true;
+    let mut lg = TxnLog::new(at.0, at.1);
+    // Logs the stream that just ended (not an idle keep-alive connection
+    // that closes) and starts the next one's.
+    let done = |lg: &mut TxnLog, cli: &Conn| {
+        lg.bytes_in = cli.bytes_in - lg.bytes_in_from;
+        crate::log::txn::emit(&sh, fe, lg, (src, dst));
+        *lg = lg.next(Instant::now(), cli.bytes_in);
+    };
     loop {
         let t = &fe.timeouts;
         // HAProxy waits `timeout http-keep-alive` for a next request, and
@@ -63,31 +82,54 @@ pub async fn serve(
         .find(|v| *v > 0)
         .unwrap_or(0);
         let deadline = ms(wait).map(|d| Instant::now() + d);
-        let mut req = match cli
+        let read = cli
             .read_head(head_limit, deadline, parse::parse_request)
-            .await
-        {
+            .await;
+        lg.head_start = cli.head_start;
+        // Without a format, a connection is logged once its first bytes
+        // arrive (in HTTP mode, a connection that sends nothing is not).
+        let got_bytes = !matches!(
+            read,
+            HeadRead::Closed { partial: false }
+                | HeadRead::Timeout { partial: false }
+                | HeadRead::Io
+        );
+        if first && got_bytes {
+            crate::log::txn::connect_line(fe, src, dst);
+        }
+        // HAProxy logs a failed request with status and no byte count.
+        let fail = |lg: &mut TxnLog, cli: &Conn, status: i32, who: u8| {
+            lg.status = status;
+            lg.end(who, b'R');
+            done(lg, cli);
+        };
+        let mut req = match read {
             HeadRead::Head(r) => r,
-            HeadRead::Closed { .. } | HeadRead::Io => return,
-            HeadRead::Timeout { partial } => {
+            HeadRead::Closed { partial } | HeadRead::Timeout { partial } if !(first || partial) => {
+                return
+            }
+            HeadRead::Io if !first => return,
+            HeadRead::Closed { .. } | HeadRead::Io => return fail(&mut lg, &cli, 400, b'C'),
+            HeadRead::Timeout { .. } => {
                 // An idle keep-alive connection just closes; a new or partial
                 // one gets HAProxy's 408.
-                if first || partial {
-                    let _ = write_all(&mut cli.io, &connection_error(408), ms(t.client)).await;
-                }
-                return;
+                let _ = write_all(&mut cli.io, &connection_error(408), ms(t.client)).await;
+                return fail(&mut lg, &cli, 408, b'c');
             }
             HeadRead::TooLarge | HeadRead::Bad(_) => {
                 let _ = write_all(&mut cli.io, &connection_error(400), ms(t.client)).await;
-                return;
+                return fail(&mut lg, &cli, 400, b'P');
             }
         };
         first = false;
+        lg.head_done = Some(Instant::now());
+        lg.request_line = Some(format!("{} {} HTTP/1.{}", req.method, req.uri, req.minor));
+        capture(&fe.log.req_caps, &req.headers, &mut lg.req_caps);
         let body = match parse::frame_body(&mut req.headers, true) {
             Ok(b) => b,
             Err(_) => {
                 let _ = write_all(&mut cli.io, &connection_error(400), ms(t.client)).await;
-                return;
+                return fail(&mut lg, &cli, 400, b'P');
             }
         };
         let outcome = handle_request(
@@ -101,8 +143,10 @@ pub async fn serve(
             body,
             src,
             dst,
+            &mut lg,
         )
         .await;
+        done(&mut lg, &cli);
         // When the client connection ends, its idle server connection is
         // left for the others.
         if matches!(outcome, Outcome::Close | Outcome::Done { close: true }) {
@@ -141,6 +185,7 @@ async fn handle_request(
     body: BodyKind,
     src: SocketAddr,
     dst: SocketAddr,
+    lg: &mut TxnLog,
 ) -> Outcome {
     let mut close = client_wants_close(&req) || fe.options.has("httpclose");
     let cto = ms(fe.timeouts.client);
@@ -155,6 +200,7 @@ async fn handle_request(
         crate::tcp::rules::evaluate(rules, 0, acls, &ctx) == crate::tcp::rules::Outcome::Reject
     };
     if rejected(&fe.acls, &fe.tcp.content, &req) {
+        lg.end(b'P', b'R');
         return Outcome::Close;
     }
     // The frontend's http-request rules see and change the request next.
@@ -177,6 +223,7 @@ async fn handle_request(
             body,
             req.minor,
             cto,
+            lg,
         )
         .await;
     }
@@ -185,17 +232,22 @@ async fn handle_request(
     ctx.userlists = &sh.rt.userlists;
     let Some(be_id) = sh.route(fe, &ctx) else {
         let page = error_page(fe, None, 503, close || body != BodyKind::None);
+        lg.end(b'S', b'C');
         return reply(
             cli,
             after_rules(fe, None, src, sh, page),
             &mut close,
             body,
             cto,
+            (lg, 503),
         )
         .await;
     };
     let be = sh.rt.backend(be_id);
+    lg.backend = Some(be_id);
+    let _be_cur = crate::worker::Gauge::new(&sh.be_cur[be_id.0]);
     if rejected(&be.acls, &be.tcp.content, &req) {
+        lg.end(b'P', b'R');
         return Outcome::Close;
     }
     // Then the backend's (a listen section's rules ran once, above).
@@ -219,6 +271,7 @@ async fn handle_request(
                 body,
                 req.minor,
                 cto,
+                lg,
             )
             .await;
         }
@@ -270,11 +323,21 @@ async fn handle_request(
         be.timeouts.connect
     };
     let deadline = ms(queue_ms).map(|d| Instant::now() + d);
+    lg.queue_start = Some(Instant::now());
     let Some(mut slot) = state.acquire(be, key, persisted, deadline).await else {
         let page = error_page(fe, Some(be), 503, close || body != BodyKind::None);
         let page = after_rules(fe, Some(be), src, sh, page);
-        return reply(cli, page, &mut close, body, cto).await;
+        // Waiting until the deadline is a queue timeout; no server at all
+        // is a connection failure.
+        if deadline.is_some_and(|d| Instant::now() >= d) {
+            lg.end(b's', b'Q');
+        } else {
+            lg.end(b'S', b'C');
+        }
+        return reply(cli, page, &mut close, body, cto, (lg, 503)).await;
     };
+    lg.queue_done = Some(Instant::now());
+    lg.server = Some(slot.server);
     // The client connection's own idle server connection comes first; then
     // one shared by others, unless this is its first request (`safe`).
     let mut srv_conn = None;
@@ -301,16 +364,33 @@ async fn handle_request(
         let mut srv = match srv_conn.take() {
             Some(c) => c,
             None => {
-                match crate::connect::connect_with_retries(sh, be_id, &mut slot, src, dst).await {
-                    Some(s) => Conn::new(s, sh.rt.global.bufsize),
+                let c = crate::connect::connect_with_retries(
+                    sh,
+                    be_id,
+                    &mut slot,
+                    (src, dst),
+                    &mut lg.retries,
+                )
+                .await;
+                lg.server = Some(slot.server);
+                match c {
+                    Some(s) => {
+                        lg.srv_addr = s.peer_addr().ok();
+                        Conn::new(s, sh.rt.global.bufsize)
+                    }
                     None => {
                         let page = error_page(fe, Some(be), 503, close || body != BodyKind::None);
                         let page = after_rules(fe, Some(be), src, sh, page);
-                        return reply(cli, page, &mut close, body, cto).await;
+                        lg.end(b'S', b'C');
+                        return reply(cli, page, &mut close, body, cto, (lg, 503)).await;
                     }
                 }
             }
         };
+        if reused {
+            lg.srv_addr = srv.io.peer_addr().ok();
+        }
+        lg.connect_done = Some(Instant::now());
         let server = slot.server;
         let cookie = (
             be.servers[server].cookie.as_deref(),
@@ -331,6 +411,7 @@ async fn handle_request(
             reused,
             cookie,
             (body == BodyKind::None && retried < be.retries).then_some(&be.retry_on),
+            lg,
         )
         .await;
         // An idle server connection the server closed meanwhile: a request
@@ -342,6 +423,7 @@ async fn handle_request(
             // A new connection; the last retry goes elsewhere with `option
             // redispatch`, as for connection retries.
             retried += 1;
+            lg.retries += 1;
             if retried == be.retries && be.options.has("redispatch") {
                 if let Some(other) = state.acquire_other(be, slot.server) {
                     slot = other;
@@ -375,6 +457,8 @@ async fn handle_request(
         Exchange::Error(code) => {
             let page = after_rules(fe, Some(be), src, sh, error_page(fe, Some(be), code, true));
             let _ = write_all(&mut cli.io, &page.0, cto).await;
+            lg.status = code as i32;
+            lg.bytes_out += generated_bytes(&page.0);
             Outcome::Close
         }
         Exchange::Aborted => Outcome::Close,
@@ -382,6 +466,9 @@ async fn handle_request(
         Exchange::Stale | Exchange::Retry => {
             let page = after_rules(fe, Some(be), src, sh, error_page(fe, Some(be), 502, true));
             let _ = write_all(&mut cli.io, &page.0, cto).await;
+            lg.status = 502;
+            lg.end(b'S', b'H');
+            lg.bytes_out += generated_bytes(&page.0);
             Outcome::Close
         }
     }
@@ -453,9 +540,22 @@ async fn final_answer(
     body: BodyKind,
     minor: u8,
     cto: Option<std::time::Duration>,
+    lg: &mut TxnLog,
 ) -> Outcome {
     use crate::http::rules::Verdict;
     let closing = *close || body != BodyKind::None || minor == 0;
+    // Denials are the proxy's doing; redirects and returns are answered
+    // locally.
+    match &v {
+        Verdict::Deny(_) | Verdict::Auth(_) | Verdict::Continue => lg.end(b'P', b'R'),
+        Verdict::Redirect(..) | Verdict::Return(..) => lg.end(b'L', b'R'),
+    }
+    let status = match &v {
+        Verdict::Deny(code) | Verdict::Redirect(code, _) => *code as i32,
+        Verdict::Return(head, _) => status_of(head),
+        Verdict::Auth(_) => 401,
+        Verdict::Continue => 500,
+    };
     let page = match v {
         Verdict::Deny(code) => error_page(fe, be, code, closing),
         Verdict::Redirect(code, location) => (
@@ -473,7 +573,29 @@ async fn final_answer(
         Verdict::Auth(realm) => (crate::http::auth::challenge(&realm, closing), closing),
         Verdict::Continue => error_page(fe, be, 500, true),
     };
-    reply(cli, after_rules(fe, be, src, sh, page), close, body, cto).await
+    reply(
+        cli,
+        after_rules(fe, be, src, sh, page),
+        close,
+        body,
+        cto,
+        (lg, status),
+    )
+    .await
+}
+
+/// The status code of a generated response head.
+fn status_of(head: &[u8]) -> i32 {
+    head.get(9..12)
+        .and_then(|c| std::str::from_utf8(c).ok())
+        .and_then(|c| c.parse().ok())
+        .unwrap_or(-1)
+}
+
+/// What 2.6 logs as the size of a response it generates: counted as the
+/// ones it forwards.
+fn generated_bytes(page: &[u8]) -> u64 {
+    logged_head_len(page)
 }
 
 /// Sends a generated response, draining the request body first so the
@@ -484,14 +606,18 @@ async fn reply(
     close: &mut bool,
     body: BodyKind,
     cto: Option<std::time::Duration>,
+    (lg, status): (&mut TxnLog, i32),
 ) -> Outcome {
     let (bytes, closes) = page;
     if body != BodyKind::None || closes {
         *close = true;
     }
+    lg.status = status;
     if write_all(&mut cli.io, &bytes, cto).await.is_err() {
+        lg.end(b'C', b'R');
         return Outcome::Close;
     }
+    lg.bytes_out += generated_bytes(&bytes);
     Outcome::Done { close: *close }
 }
 
@@ -570,6 +696,7 @@ async fn exchange(
     reused: bool,
     (server_cookie, persisted): (Option<&str>, bool),
     retry: Option<&crate::model::RetryOn>,
+    lg: &mut TxnLog,
 ) -> Exchange {
     let be = sh.rt.backend(be_id);
     let limit = sh.rt.global.bufsize;
@@ -583,6 +710,7 @@ async fn exchange(
         return if reused {
             Exchange::Stale
         } else {
+            lg.end(b'S', b'H');
             Exchange::Error(502)
         };
     }
@@ -599,17 +727,26 @@ async fn exchange(
         tokio::select! {
             r = srv.read_head(limit, deadline, parse::parse_response) => match r {
                 HeadRead::Head(res) if res.status == 100 => {
-                    if write_all(&mut cli.io, &response_head(&res, req, false, cli_case), cto).await.is_err() {
+                    let interim = response_head(&res, req, false, cli_case);
+                    if write_all(&mut cli.io, &interim, cto).await.is_err() {
+                        lg.end(b'C', b'H');
                         return Exchange::Aborted;
                     }
+                    lg.bytes_out += logged_head_len(&interim);
                 }
                 HeadRead::Head(res) => {
                     // A final answer instead of 100: the body never comes.
                     client_close = true;
                     early = Some(res);
                 }
-                HeadRead::Timeout { .. } => return Exchange::Error(504),
-                _ => return Exchange::Error(502),
+                HeadRead::Timeout { .. } => {
+                    lg.end(b's', b'H');
+                    return Exchange::Error(504);
+                }
+                _ => {
+                    lg.end(b'S', b'H');
+                    return Exchange::Error(502);
+                }
             },
             // A real peek: readiness alone can be stale.
             _ = cli.io.peek(&mut peek_buf) => {}
@@ -624,10 +761,22 @@ async fn exchange(
         Ok(_) => {}
         Err(BodyError::BadChunk) => {
             let _ = write_all(&mut cli.io, &connection_error(400), cto).await;
+            lg.status = 400;
+            lg.end(b'P', b'D');
             return Exchange::Aborted;
         }
-        Err(BodyError::Dst) => return Exchange::Error(502),
-        Err(_) => return Exchange::Aborted,
+        Err(BodyError::Dst) => {
+            lg.end(b'S', b'D');
+            return Exchange::Error(502);
+        }
+        Err(BodyError::SrcTimeout) => {
+            lg.end(b'c', b'D');
+            return Exchange::Aborted;
+        }
+        Err(_) => {
+            lg.end(b'C', b'D');
+            return Exchange::Aborted;
+        }
     }
     // Interim 1xx responses are relayed until the final one.
     let mut res = loop {
@@ -640,7 +789,10 @@ async fn exchange(
             HeadRead::Timeout { .. } if retry.is_some_and(|r| r.response_timeout) => {
                 return Exchange::Retry
             }
-            HeadRead::Timeout { .. } => return Exchange::Error(504),
+            HeadRead::Timeout { .. } => {
+                lg.end(b's', b'H');
+                return Exchange::Error(504);
+            }
             HeadRead::Closed { partial: false } | HeadRead::Io if reused => return Exchange::Stale,
             HeadRead::Closed { partial: false } | HeadRead::Io
                 if retry.is_some_and(|r| r.empty_response) =>
@@ -652,7 +804,10 @@ async fn exchange(
             {
                 return Exchange::Retry
             }
-            _ => return Exchange::Error(502),
+            _ => {
+                lg.end(b'S', b'H');
+                return Exchange::Error(502);
+            }
         };
         if retry.is_some_and(|r| r.statuses.contains(&res.status)) {
             return Exchange::Retry;
@@ -660,12 +815,16 @@ async fn exchange(
         if (100..200).contains(&res.status) && res.status != 101 {
             let interim = response_head(&res, req, false, cli_case);
             if write_all(&mut cli.io, &interim, cto).await.is_err() {
+                lg.end(b'C', b'H');
                 return Exchange::Aborted;
             }
+            lg.bytes_out += logged_head_len(&interim);
             continue;
         }
         break res;
     };
+    lg.response_at = Some(Instant::now());
+    capture(&fe.log.res_caps, &res.headers, &mut lg.res_caps);
     // http-response rules: the backend's, then the frontend's.
     let fe_same = be.id == fe.id;
     let sets = [(!fe_same).then_some(be), Some(be).filter(|_| fe_same)]
@@ -675,6 +834,7 @@ async fn exchange(
         .chain((!fe_same).then_some((&fe.http.response, &fe.acls)));
     for (rules, acls) in sets {
         if let Some(code) = response_rules(rules, acls, &mut res, src, sh) {
+            lg.end(b'P', b'H');
             return Exchange::Error(code);
         }
     }
@@ -697,7 +857,10 @@ async fn exchange(
     } else {
         match parse::frame_body(&mut res.headers, false) {
             Ok(k) => k,
-            Err(_) => return Exchange::Error(502),
+            Err(_) => {
+                lg.end(b'S', b'H');
+                return Exchange::Error(502);
+            }
         }
     };
     let srv_tokens = parse::tokens(&res.headers, "connection");
@@ -710,18 +873,26 @@ async fn exchange(
         client_close = true;
     }
     let mut head = response_head(&res, req, client_close, cli_case);
+    let mut logged = logged_head_len(&head);
+    if kind == BodyKind::Chunked {
+        logged += 1;
+    }
     // A small body that already arrived with the head leaves in the same
     // write: one syscall per response instead of two.
     let mut kind = kind;
     if let BodyKind::Length(n) = kind {
         if n as usize <= srv.buf.len() {
             head.extend_from_slice(&srv.buf.split_to(n as usize));
+            logged += n;
             kind = BodyKind::None;
         }
     }
+    lg.status = res.status as i32;
     if write_all(&mut cli.io, &head, cto).await.is_err() {
+        lg.end(b'C', b'D');
         return Exchange::Aborted;
     }
+    lg.bytes_out += logged;
     if res.status == 101 {
         tunnel(cli, srv, fe, be_id, sh).await;
         return Exchange::Done {
@@ -730,11 +901,53 @@ async fn exchange(
         };
     }
     match srv.copy_body(&mut cli.io, kind, limit, sto, cto).await {
-        Ok(_) => Exchange::Done {
-            client_close,
-            server_reusable,
-        },
-        Err(_) => Exchange::Aborted,
+        Ok(n) => {
+            lg.bytes_out += n;
+            Exchange::Done {
+                client_close,
+                server_reusable,
+            }
+        }
+        Err(e) => {
+            match e {
+                BodyError::Dst => lg.end(b'C', b'D'),
+                BodyError::SrcTimeout => lg.end(b's', b'D'),
+                _ => lg.end(b'S', b'D'),
+            }
+            Exchange::Aborted
+        }
+    }
+}
+
+/// The size 2.6 logs for a response head it forwards: its internal form
+/// has no `: ` nor CRLF after each header, 4 bytes fewer per header line
+/// than on the wire (the status line and the final CRLF count whole). A
+/// chunked body is logged as its data plus one byte.
+fn logged_head_len(msg: &[u8]) -> u64 {
+    let head = msg
+        .windows(4)
+        .position(|w| w == b"\r\n\r\n")
+        .map_or(msg, |i| &msg[..i + 4]);
+    let lines = head.windows(2).filter(|w| w == b"\r\n").count() as u64;
+    (msg.len() as u64).saturating_sub(4 * lines.saturating_sub(2))
+}
+
+/// Keeps the last occurrence of each captured header, cut to its length.
+fn capture(
+    caps: &[cfg_parser::ast::Capture],
+    headers: &[super::parse::Header],
+    out: &mut Vec<Option<Vec<u8>>>,
+) {
+    if caps.is_empty() {
+        return;
+    }
+    out.clear();
+    for c in caps {
+        let v = headers.iter().rev().find(|h| h.name == c.name).map(|h| {
+            let n = h.value.len().min(c.len);
+            h.value[..n].to_vec()
+        });
+        out.push(v);
     }
 }
 

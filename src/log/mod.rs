@@ -5,6 +5,7 @@
 pub mod format;
 pub mod record;
 pub mod time;
+pub mod txn;
 
 use cfg_parser::addr::{parse_address, AddrRules, Address, Host, Port};
 use std::io::Write;

@@ -24,6 +24,7 @@ const FIRST_PROXY_ID: u32 = 2;
 /// Compiles a configuration that passed `cfg_parser::check`.
 pub fn compile(cfg: &Config) -> Runtime {
     let mut unrunnable = Vec::new();
+    let global_logs = super::log::global_targets(&cfg.global.logs, &mut unrunnable);
     let proxies: Vec<&Proxy> = cfg.proxies.iter().filter(|p| !p.disabled).collect();
     // Backends first, so frontends can point at them by index.
     let mut backends = Vec::new();
@@ -34,11 +35,14 @@ pub fn compile(cfg: &Config) -> Runtime {
             continue;
         }
         backend_of.push(Some(BackendId(backends.len())));
-        backends.push(compile_backend(
-            p,
-            FIRST_PROXY_ID + i as u32,
-            &mut unrunnable,
-        ));
+        let mut b = compile_backend(p, FIRST_PROXY_ID + i as u32, &mut unrunnable);
+        // A listen section's log lines are reported with its frontend part.
+        let mut seen = Vec::new();
+        b.log_targets = super::log::proxy_targets(p, &global_logs, &mut seen);
+        if p.kind == ProxyKind::Backend {
+            unrunnable.extend(seen);
+        }
+        backends.push(b);
     }
     let find_backend = |name: &str| -> Option<BackendId> {
         proxies
@@ -104,13 +108,13 @@ pub fn compile(cfg: &Config) -> Runtime {
             rules: p.rules.clone(),
             tcp,
             http,
-            logs: p.logs.clone(),
-            log_format: p.log_format.as_ref().map(|(f, _)| f.clone()),
+            log: super::log::proxy_log(p, &global_logs, acls.unrunnable),
             errorfiles: errorfiles(p, acls.unrunnable),
             span: p.span.clone(),
         });
     }
-    let global = global(&cfg.global, &mut unrunnable);
+    let mut global = global(&cfg.global, &mut unrunnable);
+    global.log_targets = global_logs;
     default_fullconn(&frontends, &mut backends, &global, listeners.len());
     Runtime {
         userlists: cfg
@@ -367,8 +371,14 @@ fn global(g: &ast::Global, unrunnable: &mut Vec<(Span, String)>) -> GlobalSettin
         pipesize: tune("tune.pipesize", 0),
         bufsize: tune("tune.bufsize", DEFAULT_BUFSIZE),
         maxrewrite: tune("tune.maxrewrite", DEFAULT_MAXREWRITE),
-        logs: g.logs.clone(),
+        log_targets: Vec::new(),
         log_tag: g.log_tag.clone(),
+        log_send_hostname: g
+            .directives
+            .iter()
+            .rev()
+            .find(|d| d.word(0) == "log-send-hostname")
+            .map(|d| Some(d.word(1).to_string()).filter(|h| !h.is_empty())),
         stats_sockets: g.stats_sockets.clone(),
         stats_timeout_ms: g.stats_timeout.unwrap_or(DEFAULT_STATS_TIMEOUT_MS),
         case_map: g
@@ -549,6 +559,7 @@ fn compile_backend(p: &Proxy, id: u32, unrunnable: &mut Vec<(Span, String)>) -> 
                     None
                 }
             }),
+        log_targets: Vec::new(),
         errorfiles: errorfiles(p, acls.unrunnable),
         span: p.span.clone(),
     }

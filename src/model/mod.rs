@@ -3,11 +3,12 @@
 //! (`BackendId(3)`), never by name; names are resolved once, here.
 //! `Runtime` is immutable and shared with `Arc` by the workers.
 mod compile;
+pub mod log;
 
 pub use compile::compile;
 
 use cfg_parser::acl::AclExpr;
-use cfg_parser::ast::{Balance, LogTarget, Mode, Rule, StatsSocket};
+use cfg_parser::ast::{Balance, Mode, Rule, StatsSocket};
 use cfg_parser::source::Span;
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -71,8 +72,11 @@ pub struct GlobalSettings {
     pub pipesize: usize,
     pub bufsize: usize,
     pub maxrewrite: usize,
-    pub logs: Vec<LogTarget>,
+    /// The global `log` lines, compiled (`log global` shares them).
+    pub log_targets: crate::log::Targets,
     pub log_tag: Option<String>,
+    /// `log-send-hostname [name]`: Some(None) for the machine's name.
+    pub log_send_hostname: Option<Option<String>>,
     pub stats_sockets: Vec<StatsSocket>,
     pub stats_timeout_ms: u64,
     /// `h1-case-adjust <from> <to>`: (lower-case name, name as sent).
@@ -210,8 +214,7 @@ pub struct Frontend {
     pub tcp: crate::tcp::rules::TcpRules,
     /// `http-request` / `http-response` rules, compiled.
     pub http: crate::http::rules::HttpRules,
-    pub logs: Vec<LogTarget>,
-    pub log_format: Option<cfg_parser::ast::LogFormat>,
+    pub log: log::ProxyLog,
     /// `errorfile` pages by status code.
     pub errorfiles: Vec<(u16, std::sync::Arc<crate::http::errors::ErrorFile>)>,
     pub span: Span,
@@ -246,6 +249,8 @@ pub struct Backend {
     pub cookie: Option<crate::http::cookie::CookieCfg>,
     /// `http-reuse`.
     pub reuse: crate::http::pool::Reuse,
+    /// Where server state changes of this backend are logged.
+    pub log_targets: crate::log::Targets,
     pub errorfiles: Vec<(u16, std::sync::Arc<crate::http::errors::ErrorFile>)>,
     pub span: Span,
 }

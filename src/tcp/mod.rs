@@ -7,6 +7,7 @@ pub mod rules;
 pub mod tls;
 
 use crate::acl::FetchCtx;
+use crate::log::txn::TxnLog;
 use crate::model::{Backend, Frontend, FrontendId};
 use crate::worker::Shared;
 use relay::{RelayCfg, Timeouts};
@@ -87,6 +88,7 @@ async fn read_proxy_header(
 }
 
 /// Serves one client connection of a `mode tcp` frontend.
+#[allow(clippy::too_many_arguments)]
 pub async fn serve(
     sh: Arc<Shared>,
     fe_id: FrontendId,
@@ -95,8 +97,23 @@ pub async fn serve(
     dst: SocketAddr,
     initial: Vec<u8>,
     vars: crate::vars::Vars,
+    mut txn: TxnLog,
 ) {
-    let vars = &vars;
+    session(&sh, fe_id, sock, (src, dst), initial, &vars, &mut txn).await;
+    crate::log::txn::emit(&sh, sh.rt.frontend(fe_id), &txn, (src, dst));
+}
+
+/// The session itself; `txn` says how far it went and how it ended.
+async fn session(
+    sh: &Arc<Shared>,
+    fe_id: FrontendId,
+    sock: TcpStream,
+    (src, dst): (SocketAddr, SocketAddr),
+    initial: Vec<u8>,
+    vars: &crate::vars::Vars,
+    txn: &mut TxnLog,
+) {
+    let sh = sh.clone();
     let fe = sh.rt.frontend(fe_id);
     socket_options(
         &sock,
@@ -107,6 +124,7 @@ pub async fn serve(
     // Client bytes read so far (after a PROXY header, while inspecting);
     // they go to the server first.
     let mut buf = initial;
+    txn.bytes_in = buf.len() as u64;
     let (fe_rules, addrs) = (&fe.tcp, (src, dst));
     if !inspect(
         &sh,
@@ -121,6 +139,8 @@ pub async fn serve(
     )
     .await
     {
+        txn.bytes_in = buf.len() as u64;
+        txn.end(b'P', b'R');
         return;
     }
     let nbsrv = |name: &str| sh.nbsrv(name);
@@ -132,10 +152,14 @@ pub async fn serve(
     };
     // No backend: HAProxy closes the connection (there is no error page in TCP).
     let Some(be_id) = route else {
+        txn.bytes_in = buf.len() as u64;
+        txn.end(b'S', b'C');
         return;
     };
     let be = sh.rt.backend(be_id);
+    txn.backend = Some(be_id);
     sh.be_conns[be_id.0].fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let _be_cur = crate::worker::Gauge::new(&sh.be_cur[be_id.0]);
     if !inspect(
         &sh,
         &sock,
@@ -149,8 +173,11 @@ pub async fn serve(
     )
     .await
     {
+        txn.bytes_in = buf.len() as u64;
+        txn.end(b'P', b'R');
         return;
     }
+    txn.bytes_in = buf.len() as u64;
     let state = &sh.backends[be_id.0];
     let key = match &be.hash_expr {
         Some(e) => {
@@ -167,13 +194,22 @@ pub async fn serve(
         be.timeouts.connect
     };
     let deadline = crate::connect::ms(queue_ms).map(|d| Instant::now() + d);
+    txn.queue_start = Some(Instant::now());
     let Some(mut slot) = state.acquire(be, key, None, deadline).await else {
+        txn.end(b's', b'Q');
         return;
     };
-    let Some(srv) = crate::connect::connect_with_retries(&sh, be_id, &mut slot, src, dst).await
-    else {
+    txn.queue_done = Some(Instant::now());
+    txn.server = Some(slot.server);
+    let connected =
+        crate::connect::connect_with_retries(&sh, be_id, &mut slot, addrs, &mut txn.retries).await;
+    txn.server = Some(slot.server);
+    let Some(srv) = connected else {
+        txn.end(b'S', b'C');
         return;
     };
+    txn.connect_done = Some(Instant::now());
+    txn.srv_addr = srv.peer_addr().ok();
     socket_options(
         &srv,
         be.options.has("tcpka") || be.options.has("srvtcpka"),
@@ -195,11 +231,21 @@ pub async fn serve(
     )
     .await
     {
+        txn.end(b'P', b'D');
         return;
     }
     let cfg = relay_cfg(&sh, fe, be);
     debug_assert!(buf.len() <= bufsize);
-    let _ = relay::relay(&sock, &srv, (&buf, &answer), &cfg).await;
+    let (end, up, down) = relay::relay(&sock, &srv, (&buf, &answer), &cfg).await;
+    txn.bytes_in = up;
+    txn.bytes_out = down;
+    match end {
+        relay::End::Closed => {}
+        relay::End::Timeout(relay::Side::Client) => txn.end(b'c', b'D'),
+        relay::End::Timeout(relay::Side::Server) => txn.end(b's', b'D'),
+        relay::End::Error(relay::Side::Client) => txn.end(b'C', b'D'),
+        relay::End::Error(relay::Side::Server) => txn.end(b'S', b'D'),
+    }
     drop(slot);
 }
 

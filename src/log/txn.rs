@@ -1,0 +1,205 @@
+//! A stream's log state while it runs: when each step happened, what was
+//! answered, who ended it. The data path marks the steps; at the end it
+//! becomes a [`Record`] and, through the frontend's format, a log line.
+use super::record::Record;
+use super::Level;
+use crate::model::{BackendId, Frontend};
+use crate::worker::Shared;
+use std::net::SocketAddr;
+use std::sync::atomic::Ordering;
+use std::time::SystemTime;
+use tokio::time::Instant;
+
+#[derive(Debug)]
+pub struct TxnLog {
+    /// When waiting for this request began: the accept, or the end of the
+    /// previous request on the connection.
+    pub idle_from: Instant,
+    /// The connection's accept date (`%t`).
+    pub accept: SystemTime,
+    pub accept_at: Instant,
+    pub head_start: Option<Instant>,
+    pub head_done: Option<Instant>,
+    pub queue_start: Option<Instant>,
+    pub queue_done: Option<Instant>,
+    pub connect_done: Option<Instant>,
+    pub response_at: Option<Instant>,
+    pub status: i32,
+    pub bytes_out: u64,
+    /// The client connection's byte count when this request began.
+    pub bytes_in_from: u64,
+    pub bytes_in: u64,
+    pub term: [u8; 2],
+    pub cookie_flags: [u8; 2],
+    pub backend: Option<BackendId>,
+    pub server: Option<usize>,
+    pub srv_addr: Option<SocketAddr>,
+    pub retries: u32,
+    pub request_line: Option<String>,
+    pub req_caps: Vec<Option<Vec<u8>>>,
+    pub res_caps: Vec<Option<Vec<u8>>>,
+    pub cookie_req: Option<String>,
+    pub cookie_res: Option<String>,
+    pub unique_id: Option<String>,
+}
+
+impl TxnLog {
+    pub fn new(accept: SystemTime, accept_at: Instant) -> TxnLog {
+        TxnLog {
+            idle_from: accept_at,
+            accept,
+            accept_at,
+            head_start: None,
+            head_done: None,
+            queue_start: None,
+            queue_done: None,
+            connect_done: None,
+            response_at: None,
+            status: -1,
+            bytes_out: 0,
+            bytes_in_from: 0,
+            bytes_in: 0,
+            term: *b"--",
+            cookie_flags: *b"--",
+            backend: None,
+            server: None,
+            srv_addr: None,
+            retries: 0,
+            request_line: None,
+            req_caps: Vec::new(),
+            res_caps: Vec::new(),
+            cookie_req: None,
+            cookie_res: None,
+            unique_id: None,
+        }
+    }
+
+    /// The state for the next request of the same connection.
+    pub fn next(&self, now: Instant, bytes_in: u64) -> TxnLog {
+        let mut t = TxnLog::new(self.accept, self.accept_at);
+        t.idle_from = now;
+        t.bytes_in_from = bytes_in;
+        t
+    }
+
+    /// Sets the termination state once: the first failure found is the one
+    /// logged.
+    pub fn end(&mut self, who: u8, phase: u8) {
+        if self.term == *b"--" {
+            self.term = [who, phase];
+        }
+    }
+
+    /// The record of this stream as it stands at `now`.
+    pub fn record<'a>(
+        &self,
+        sh: &'a Shared,
+        fe: &'a Frontend,
+        (src, dst): (SocketAddr, SocketAddr),
+        now: Instant,
+    ) -> Record<'a> {
+        let ms = |a: Option<Instant>, b: Option<Instant>| match (a, b) {
+            (Some(a), Some(b)) => b.saturating_duration_since(a).as_millis() as i64,
+            _ => -1,
+        };
+        // A request that never started counts its whole wait as active.
+        let start = self.head_start.unwrap_or(self.idle_from);
+        let mut r = Record::new(&fe.name, src, dst, self.accept);
+        r.request_date = self.accept + start.saturating_duration_since(self.accept_at);
+        r.http = fe.mode == cfg_parser::ast::Mode::Http;
+        r.t.idle = ms(Some(self.idle_from), Some(start));
+        r.t.request = ms(self.head_start, self.head_done);
+        r.t.queue = ms(self.queue_start, self.queue_done);
+        r.t.connect = ms(self.queue_done, self.connect_done);
+        r.t.response = ms(self.connect_done, self.response_at);
+        r.t.active = ms(Some(start), Some(now));
+        r.t.total = ms(Some(self.idle_from), Some(now));
+        if let Some(b) = self.backend {
+            let be = sh.rt.backend(b);
+            r.backend = Some(&be.name);
+            r.beconn = sh.be_cur[b.0].load(Ordering::Relaxed);
+            r.be_queue = sh.backends[b.0].queued();
+            if let Some(s) = self.server {
+                r.server = Some(&be.servers[s].name);
+                r.srvconn = sh.backends[b.0].servers[s].active.load(Ordering::Relaxed);
+            }
+        }
+        if let Some(i) = sh.rt.frontends.iter().position(|f| std::ptr::eq(f, fe)) {
+            r.feconn = sh.fe_cur[i].load(Ordering::Relaxed);
+        }
+        r.actconn = sh.active.load(Ordering::Relaxed) as u32;
+        r.srv_addr = self.srv_addr;
+        r.status = self.status;
+        r.bytes_out = self.bytes_out;
+        r.bytes_in = self.bytes_in;
+        r.term = self.term;
+        r.cookie_flags = self.cookie_flags;
+        r.retries = self.retries;
+        r.request_line = self.request_line.clone();
+        r.req_caps = self.req_caps.clone();
+        r.res_caps = self.res_caps.clone();
+        r.cookie_req = self.cookie_req.clone();
+        r.cookie_res = self.cookie_res.clone();
+        r.unique_id = self.unique_id.clone();
+        r
+    }
+}
+
+/// Sends the traffic log line of a stream, as the frontend's options say:
+/// `dontlognull` drops streams that received nothing, `dontlog-normal`
+/// those without error, `log-separate-errors` raises errors to `err`.
+pub fn emit(sh: &Shared, fe: &Frontend, txn: &TxnLog, addrs: (SocketAddr, SocketAddr)) {
+    let log = &fe.log;
+    let Some(fmt) = &log.format else {
+        return;
+    };
+    if log.targets.is_empty() {
+        return;
+    }
+    if log.dontlognull && txn.bytes_in == 0 {
+        return;
+    }
+    let error = txn.term[0] != b'-' || txn.status >= 500;
+    if log.dontlog_normal && !error {
+        return;
+    }
+    let level = if error && log.separate_errors {
+        Level::Err
+    } else {
+        Level::Info
+    };
+    let rec = txn.record(sh, fe, addrs, Instant::now());
+    let none = |_: &str| None;
+    let ctx = crate::acl::FetchCtx::new(addrs.0, addrs.1, None, &none);
+    let line = crate::sample::render(fmt, &ctx, Some(&rec), true);
+    super::send(&log.targets, level, &line);
+}
+
+/// The line of a frontend without a format option, sent when a connection
+/// is accepted: `Connect from <ci>:<cp> to <fi>:<fp> (<frontend>/<mode>)`.
+pub fn connect_line(fe: &Frontend, src: SocketAddr, dst: SocketAddr) {
+    if fe.log.format.is_some() || fe.log.targets.is_empty() {
+        return;
+    }
+    let mode = match fe.mode {
+        cfg_parser::ast::Mode::Http => "HTTP",
+        cfg_parser::ast::Mode::Tcp => "TCP",
+    };
+    let msg = format!(
+        "Connect from {} to {} ({}/{mode})",
+        show(src),
+        show(dst),
+        fe.name
+    );
+    super::send(&fe.log.targets, Level::Info, &msg);
+}
+
+fn show(a: SocketAddr) -> String {
+    match a {
+        SocketAddr::V6(v) => match v.ip().to_ipv4_mapped() {
+            Some(ip) => format!("{ip}:{}", v.port()),
+            None => format!("{}:{}", v.ip(), v.port()),
+        },
+        v4 => v4.to_string(),
+    }
+}

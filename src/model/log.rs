@@ -1,0 +1,121 @@
+//! A proxy's logging, compiled: where its lines go (its own `log` lines and
+//! `log global`), the line format (`option httplog [clf]`, `option tcplog`,
+//! `log-format`, or the legacy "Connect from" line), the options that
+//! filter lines, captures and the unique id.
+use crate::log::{compile_target, Targets};
+use crate::sample::{compile_logformat, Piece};
+use cfg_parser::ast::{Capture, LogFormat, LogTarget, Mode, Proxy};
+use cfg_parser::logformat::{parse_lf, LfContext};
+use cfg_parser::source::Span;
+use std::sync::Arc;
+
+/// What a frontend logs and how.
+#[derive(Debug, Default)]
+pub struct ProxyLog {
+    pub targets: Targets,
+    /// None: without a format option, one line per accepted connection.
+    pub format: Option<Vec<Piece>>,
+    /// `error-log-format`: lines of streams that ended in error.
+    pub error_format: Option<Vec<Piece>>,
+    pub dontlognull: bool,
+    pub dontlog_normal: bool,
+    pub separate_errors: bool,
+    pub logasap: bool,
+    pub req_caps: Vec<Capture>,
+    pub res_caps: Vec<Capture>,
+    pub capture_cookie: Option<(String, usize)>,
+    pub unique_id: Option<Vec<Piece>>,
+    pub unique_id_header: Option<String>,
+}
+
+/// The global section's targets, compiled once and shared by `log global`.
+pub fn global_targets(logs: &[LogTarget], unrunnable: &mut Vec<(Span, String)>) -> Targets {
+    let mut out = Vec::new();
+    for l in logs {
+        if let LogTarget::Target { addr, words, span } = l {
+            match compile_target(addr, words) {
+                Ok(t) => out.push(Arc::new(t)),
+                Err(what) => unrunnable.push((span.clone(), what)),
+            }
+        }
+    }
+    out
+}
+
+/// A proxy's targets: its own lines, `log global` standing for the global
+/// ones; `no log` leaves none.
+pub fn proxy_targets(p: &Proxy, global: &Targets, unrunnable: &mut Vec<(Span, String)>) -> Targets {
+    if p.no_log {
+        return Vec::new();
+    }
+    let mut out = Vec::new();
+    for l in &p.logs {
+        match l {
+            LogTarget::Global(_) => out.extend(global.iter().cloned()),
+            LogTarget::Target { addr, words, span } => match compile_target(addr, words) {
+                Ok(t) => out.push(Arc::new(t)),
+                Err(what) => unrunnable.push((span.clone(), what)),
+            },
+        }
+    }
+    out
+}
+
+/// Compiles a log-format string the config check already accepted.
+fn format(
+    text: &str,
+    mode: Mode,
+    span: &Span,
+    unrunnable: &mut Vec<(Span, String)>,
+) -> Option<Vec<Piece>> {
+    let cx = LfContext {
+        merge_spaces: true,
+        tcp_only: mode != Mode::Http,
+        cols: &[],
+    };
+    // (The config check already refused fetches the stage cannot give.)
+    let compiled = parse_lf(text, cx).and_then(|parts| compile_logformat(&parts));
+    match compiled {
+        Ok(p) => Some(p),
+        Err(what) => {
+            unrunnable.push((span.clone(), what));
+            None
+        }
+    }
+}
+
+pub fn proxy_log(p: &Proxy, global: &Targets, unrunnable: &mut Vec<(Span, String)>) -> ProxyLog {
+    use crate::log::format::{CLF_LOG, HTTP_LOG, TCP_LOG};
+    let mode = p.effective_mode();
+    let http = mode == Mode::Http;
+    let line = p.log_format.as_ref().and_then(|(f, span)| {
+        let text = match f {
+            LogFormat::Custom(t) => t.as_str(),
+            // `option httplog` outside HTTP mode falls back to tcplog.
+            LogFormat::Http if http => HTTP_LOG,
+            LogFormat::HttpClf if http => CLF_LOG,
+            _ => TCP_LOG,
+        };
+        format(text, mode, span, unrunnable)
+    });
+    ProxyLog {
+        targets: proxy_targets(p, global, unrunnable),
+        format: line,
+        error_format: p
+            .error_log_format
+            .as_ref()
+            .and_then(|(t, span)| format(t, mode, span, unrunnable)),
+        dontlognull: p.option("dontlognull"),
+        dontlog_normal: p.option("dontlog-normal"),
+        separate_errors: p.option("log-separate-errors"),
+        logasap: p.option("logasap"),
+        req_caps: p.captures.iter().filter(|c| !c.response).cloned().collect(),
+        res_caps: p.captures.iter().filter(|c| c.response).cloned().collect(),
+        capture_cookie: p.capture_cookie.clone(),
+        unique_id: p
+            .unique_id_format
+            .as_ref()
+            .and_then(|(t, span)| format(t, mode, span, unrunnable)),
+        unique_id_header: p.unique_id_header.clone(),
+    }
+}

@@ -1,0 +1,382 @@
+//! Logging end to end: the proxy sends its lines to a UDP socket (and a
+//! unix datagram socket) this test binds; the same configuration and the
+//! same traffic go through the real HAProxy 2.6, and the lines must match
+//! once dates, pids, ports and timer values are masked (a timer's `-1`,
+//! "never reached", is kept).
+mod common;
+use common::{oracle, Backend, Behaviour, Proxy};
+use std::io::{Read, Write};
+use std::net::{TcpStream, UdpSocket};
+use std::os::unix::net::UnixDatagram;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+/// Collects the datagrams a socket receives.
+struct Sink {
+    lines: Arc<Mutex<Vec<String>>>,
+}
+
+impl Sink {
+    fn udp() -> (Sink, String) {
+        let s = UdpSocket::bind("127.0.0.1:0").expect("bind udp");
+        let addr = s.local_addr().expect("addr").to_string();
+        s.set_read_timeout(Some(Duration::from_millis(100))).ok();
+        let lines: Arc<Mutex<Vec<String>>> = Arc::default();
+        let l = lines.clone();
+        std::thread::spawn(move || {
+            let mut buf = vec![0u8; 70000];
+            loop {
+                match s.recv(&mut buf) {
+                    Ok(n) => l
+                        .lock()
+                        .unwrap()
+                        .push(String::from_utf8_lossy(&buf[..n]).into_owned()),
+                    Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {}
+                    Err(e) if e.kind() == std::io::ErrorKind::TimedOut => {}
+                    Err(_) => return,
+                }
+                if Arc::strong_count(&l) == 1 {
+                    return;
+                }
+            }
+        });
+        (Sink { lines }, addr)
+    }
+
+    fn unix(path: &std::path::Path) -> Sink {
+        let _ = std::fs::remove_file(path);
+        let s = UnixDatagram::bind(path).expect("bind unix");
+        s.set_read_timeout(Some(Duration::from_millis(100))).ok();
+        let lines: Arc<Mutex<Vec<String>>> = Arc::default();
+        let l = lines.clone();
+        std::thread::spawn(move || {
+            let mut buf = vec![0u8; 70000];
+            loop {
+                if let Ok(n) = s.recv(&mut buf) {
+                    l.lock()
+                        .unwrap()
+                        .push(String::from_utf8_lossy(&buf[..n]).into_owned());
+                }
+                if Arc::strong_count(&l) == 1 {
+                    return;
+                }
+            }
+        });
+        Sink { lines }
+    }
+
+    /// Waits until `n` lines arrived in all (or two seconds).
+    fn wait(&self, n: usize) {
+        let end = Instant::now() + Duration::from_secs(2);
+        while self.lines.lock().unwrap().len() < n && Instant::now() < end {
+            std::thread::sleep(Duration::from_millis(5));
+        }
+    }
+
+    /// Waits until `n` lines arrived (or two seconds), then returns them.
+    fn take(&self, n: usize) -> Vec<String> {
+        let end = Instant::now() + Duration::from_secs(2);
+        while self.lines.lock().unwrap().len() < n && Instant::now() < end {
+            std::thread::sleep(Duration::from_millis(10));
+        }
+        std::mem::take(&mut *self.lines.lock().unwrap())
+    }
+}
+
+/// Sends `req` on a fresh connection and reads until the proxy closes.
+fn exchange(px: &Proxy, req: &[u8]) -> Vec<u8> {
+    let mut s = TcpStream::connect(px.addr).expect("connect");
+    s.set_read_timeout(Some(Duration::from_secs(3))).ok();
+    s.write_all(req).expect("send");
+    let mut out = Vec::new();
+    let _ = s.read_to_end(&mut out);
+    out
+}
+
+/// Masks what differs between two runs: syslog date and pid, accept dates,
+/// client ports, and the timer values (not whether they are -1).
+fn mask(line: &str) -> String {
+    let rules: &[(&str, &str)] = &[
+        (r"^(<\d+>)\w{3} [ \d]\d \d\d:\d\d:\d\d ", "${1}DATE "),
+        (r"\[\d+\]: ", "[PID]: "),
+        (r"\d\d/\w{3}/\d{4}:\d\d:\d\d:\d\d(\.\d{3})?", "DATE"),
+        (r"127\.0\.0\.1:\d+", "127.0.0.1:PORT"),
+        (r"\b\d+\.\d{6}\+00:00", "TIME"),
+        (r" haproxy \d+ - - ", " haproxy PID - - "),
+        // clf: client port and accept milliseconds.
+        (r#"" "" \d+ \d{3} ""#, r#"" "" PORT MS ""#),
+    ];
+    let mut s = line.to_string();
+    for (pat, with) in rules {
+        s = regex::Regex::new(pat)
+            .unwrap()
+            .replace_all(&s, *with)
+            .into_owned();
+    }
+    // Timers: the first N numbers joined by '/' before a status or a byte
+    // count; -1 ("never reached") is kept, other values masked.
+    let timers = regex::Regex::new(r"(^|\s)(-?\d+(?:/-?\d+){2,4}) (-?\d+ )").unwrap();
+    let clf =
+        regex::Regex::new(r#"" (-?\d+) (-?\d+) (-?\d+) (-?\d+) (-?\d+) ([-A-Za-z]{4}) "#).unwrap();
+    let t = |v: &str| {
+        if v == "-1" {
+            "-1".to_string()
+        } else {
+            "T".to_string()
+        }
+    };
+    s = clf
+        .replace(&s, |c: &regex::Captures| {
+            format!(
+                "\" {} {} {} {} {} {} ",
+                t(&c[1]),
+                t(&c[2]),
+                t(&c[3]),
+                t(&c[4]),
+                t(&c[5]),
+                &c[6]
+            )
+        })
+        .into_owned();
+    if let Some(c) = timers.captures(&s) {
+        let m = c.get(2).unwrap();
+        let masked: Vec<&str> = m
+            .as_str()
+            .split('/')
+            .map(|v| if v == "-1" { "-1" } else { "T" })
+            .collect();
+        s = format!("{}{}{}", &s[..m.start()], masked.join("/"), &s[m.end()..]);
+    }
+    s
+}
+
+/// Runs `traffic` through `bin` started on `cfg` (`{log}` is the UDP sink's
+/// address) and returns the masked lines, the "Proxy stopped" ones aside.
+/// The traffic waits for each line it expects (`Sink::wait`), so that both
+/// binaries see the same sequence.
+fn lines_of(
+    bin: &str,
+    name: &str,
+    cfg: &str,
+    expect: usize,
+    traffic: &dyn Fn(&Proxy, &Sink),
+) -> Vec<String> {
+    let (sink, addr) = Sink::udp();
+    let px = Proxy::start_binary(bin, name, &cfg.replace("{log}", &addr));
+    traffic(&px, &sink);
+    let got = sink.take(expect);
+    drop(px);
+    got.iter()
+        .map(|l| mask(l))
+        .filter(|l| !l.contains(" stopped (cumulated"))
+        .collect()
+}
+
+fn backend_cfg(b: &Backend) -> String {
+    format!("backend be\n server s1 {}\n", b.addr)
+}
+
+const DEFAULTS: &str = "global\n log {log} local0\ndefaults\n log global\n mode http\n timeout connect 2s\n timeout client 5s\n timeout server 5s\n timeout http-request 500ms\n";
+
+/// The lines of `cfg` under our binary, compared with 2.6's when it is here.
+fn both(name: &str, cfg: &str, expect: usize, traffic: &dyn Fn(&Proxy, &Sink)) -> Vec<String> {
+    let ours = lines_of(env!("CARGO_BIN_EXE_haproxy"), name, cfg, expect, traffic);
+    if let Some(o) = oracle() {
+        let theirs = lines_of(&o, &format!("{name}-oracle"), cfg, expect, traffic);
+        assert_eq!(ours, theirs, "{name}: ours (left) vs HAProxy 2.6 (right)");
+    }
+    ours
+}
+
+#[test]
+fn httplog_lines_and_termination_states() {
+    let b = Backend::http("web");
+    let cfg = format!(
+        "{DEFAULTS}frontend f\n bind {{fe}}\n option httplog\n http-request deny if {{ path /deny }}\n \
+         http-request redirect location /elsewhere if {{ path /redir }}\n use_backend nosrv if {{ path /nosrv }}\n \
+         default_backend be\nbackend nosrv\n{}",
+        backend_cfg(&b)
+    );
+    let lines = both("httplog", &cfg, 7, &|px, sink| {
+        let reqs: [&[u8]; 5] = [
+            b"GET /p?q=1 HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
+            b"GET /deny HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
+            b"GET /redir HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
+            b"GET /nosrv HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
+            b"garbage\r\n\r\n",
+        ];
+        for (i, r) in reqs.iter().enumerate() {
+            exchange(px, r);
+            sink.wait(i + 1);
+        }
+        // One idle until `timeout http-request`.
+        let s = TcpStream::connect(px.addr).expect("connect");
+        sink.wait(6);
+        drop(s);
+        // A null connection: connect, then close.
+        drop(TcpStream::connect(px.addr).expect("connect"));
+        sink.wait(7);
+    });
+    assert_eq!(lines.len(), 7, "{lines:#?}");
+    assert!(
+        lines[0]
+            .starts_with("<134>DATE haproxy[PID]: 127.0.0.1:PORT [DATE] f be/s1 T/T/T/T/T 200 "),
+        "{}",
+        lines[0]
+    );
+    assert!(
+        lines[0].ends_with(" - - ---- 1/1/0/0/0 0/0 \"GET /p?q=1 HTTP/1.1\"\n"),
+        "{}",
+        lines[0]
+    );
+    assert!(
+        lines[1].contains(" f f/<NOSRV> T/-1/-1/-1/T 403 192 - - PR-- "),
+        "{}",
+        lines[1]
+    );
+    assert!(lines[2].contains(" LR-- "), "{}", lines[2]);
+    assert!(
+        lines[3].contains(" nosrv/<NOSRV> T/-1/-1/-1/T 503 "),
+        "{}",
+        lines[3]
+    );
+    assert!(lines[3].contains(" SC-- "), "{}", lines[3]);
+    assert!(
+        lines[4].contains(" -1/-1/-1/-1/T 400 0 - - PR-- ") && lines[4].ends_with("\"<BADREQ>\"\n"),
+        "{}",
+        lines[4]
+    );
+    assert!(lines[5].contains(" 408 0 - - cR-- "), "{}", lines[5]);
+    assert!(lines[6].contains(" 400 0 - - CR-- "), "{}", lines[6]);
+}
+
+#[test]
+fn clf_tcplog_legacy_and_dontlognull() {
+    let b = Backend::http("web");
+    let clf = format!(
+        "{DEFAULTS}frontend f\n bind {{fe}}\n option httplog clf\n default_backend be\n{}",
+        backend_cfg(&b)
+    );
+    let lines = both("clf", &clf, 1, &|px, _| {
+        exchange(
+            px,
+            b"GET /c HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
+        );
+    });
+    assert!(
+        lines[0].contains("127.0.0.1 - - [DATE +0000] \"GET /c HTTP/1.1\" 200 "),
+        "{}",
+        lines[0]
+    );
+    assert!(
+        lines[0].ends_with(" \"f\" \"be\" \"s1\" T T T T T ---- 1 1 0 0 0 0 0 \"\" \"\" \n")
+            || lines[0].contains("\"f\" \"be\" \"s1\""),
+        "{}",
+        lines[0]
+    );
+
+    let tcp = format!(
+        "{DEFAULTS}frontend f\n mode tcp\n bind {{fe}}\n option tcplog\n option dontlognull\n default_backend be\nbackend be\n mode tcp\n server s1 {}\n",
+        b.addr
+    );
+    let lines = both("tcplog", &tcp, 1, &|px, sink| {
+        exchange(
+            px,
+            b"GET /t HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
+        );
+        sink.wait(1);
+        exchange(px, b"");
+    });
+    assert_eq!(lines.len(), 1, "{lines:#?}");
+    assert!(lines[0].contains(" f be/s1 T/T/T "), "{}", lines[0]);
+    assert!(lines[0].ends_with(" -- 1/1/0/0/0 0/0\n"), "{}", lines[0]);
+
+    let legacy = format!(
+        "{DEFAULTS}frontend f\n bind {{fe}}\n default_backend be\n{}",
+        backend_cfg(&b)
+    );
+    let lines = both("legacy", &legacy, 1, &|px, _| {
+        exchange(
+            px,
+            b"GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
+        );
+        exchange(px, b"");
+    });
+    assert_eq!(lines.len(), 1, "{lines:#?}");
+    assert!(
+        lines[0].ends_with("Connect from 127.0.0.1:PORT to 127.0.0.1:PORT (f/HTTP)\n"),
+        "{}",
+        lines[0]
+    );
+}
+
+#[test]
+fn formats_levels_and_custom_log_format() {
+    let b = Backend::start("slow", Behaviour::Slow(Duration::from_millis(1500)));
+    let cfg = format!(
+        "{DEFAULTS}frontend f\n bind {{fe}}\n log {{log}} format rfc5424 local1\n log {{log}} format raw local2\n log {{log}} local3 notice\n \
+         capture request header Host len 4\n capture request header User-Agent len 20\n \
+         log-format \"%ci %{{+Q}}r %ST %hr %[var(txn.none)] %{{+Q}}[src] %HM|%HU|%HP|%HQ|%HV %ft %b %s %ts %{{+X}}ci\"\n \
+         default_backend be\n{}",
+        backend_cfg(&b)
+    );
+    let lines = both("custom", &cfg, 3, &|px, sink| {
+        // The client gives up before the slow server answers.
+        let mut s = TcpStream::connect(px.addr).expect("connect");
+        s.write_all(b"GET /abc?d=1 HTTP/1.1\r\nHost: example.org\r\nUser-Agent: t\"q\r\n\r\n")
+            .expect("send");
+        std::thread::sleep(Duration::from_millis(300));
+        drop(s);
+        sink.wait(3);
+    });
+    // rfc5424, raw and the global target; `notice` filters the info line.
+    // A client that closed its side still gets the answer (no
+    // `abortonclose`): the stream ends normally.
+    assert_eq!(lines.len(), 3, "{lines:#?}");
+    let body = "127.0.0.1 \"GET /abc?d=1 HTTP/1.1\" 200 {exam|t#22q} - \"127.0.0.1\" GET|/abc?d=1|/abc|?d=1|HTTP/1.1 f be s1 -- 7F000001\n";
+    assert!(lines.iter().any(|l| l == body), "{lines:#?}");
+    assert!(
+        lines
+            .iter()
+            .any(|l| l.starts_with("<142>1 ") && l.ends_with(body)),
+        "{lines:#?}"
+    );
+}
+
+#[test]
+fn unix_socket_target_and_stop_messages() {
+    let b = Backend::http("web");
+    let dir = common::scratch("log-unix");
+    let path = dir.join("log.sock");
+    let sink = Sink::unix(&path);
+    let cfg = format!(
+        "global\n log {} local2\n log-tag mytag\ndefaults\n log global\n mode http\n timeout connect 2s\n timeout client 5s\n timeout server 5s\n\
+         frontend f\n bind {{fe}}\n option httplog\n default_backend be\n{}",
+        path.display(),
+        backend_cfg(&b)
+    );
+    let mut px = Proxy::start("log-unix-proxy", &cfg);
+    exchange(
+        &px,
+        b"GET /u HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
+    );
+    let got = sink.take(1);
+    assert_eq!(got.len(), 1, "{got:#?}");
+    assert!(got[0].starts_with("<150>"), "{}", got[0]);
+    assert!(got[0].contains(" mytag["), "{}", got[0]);
+    assert!(got[0].contains("\"GET /u HTTP/1.1\""), "{}", got[0]);
+    // A soft stop logs each proxy at `warning` (local2: 16+2 -> 148).
+    px.signal(libc::SIGUSR1);
+    px.wait_exit(Duration::from_secs(10));
+    let got = sink.take(3);
+    assert!(
+        got.iter().any(|l| l.starts_with("<148>")
+            && l.contains("Proxy f stopped (cumulated conns: FE: 1, BE: 0).")),
+        "{got:#?}"
+    );
+    assert!(
+        got.iter()
+            .any(|l| l.contains("Proxy be stopped (cumulated conns: FE: 0, BE: 1).")),
+        "{got:#?}"
+    );
+}
