@@ -29,6 +29,8 @@ pub struct Shared {
     /// (`%fc`, `%bc`).
     pub fe_cur: Vec<AtomicU32>,
     pub be_cur: Vec<AtomicU32>,
+    /// Log lines each frontend sent (`%lc`).
+    pub fe_logs: Vec<AtomicU64>,
 }
 
 /// Counts one user of a gauge while alive.
@@ -212,6 +214,7 @@ pub fn run(rt: Runtime, reuseport: bool, mut ctl: Control) -> Result<(), RunErro
         fe_conns: counters(rt.frontends.len()),
         be_conns: counters(rt.backends.len()),
         fe_cur: (0..rt.frontends.len()).map(|_| AtomicU32::new(0)).collect(),
+        fe_logs: counters(rt.frontends.len()),
         be_cur: (0..rt.backends.len()).map(|_| AtomicU32::new(0)).collect(),
         rt,
         backends,

@@ -102,7 +102,7 @@ fn mask(line: &str) -> String {
         (r"\d\d/\w{3}/\d{4}:\d\d:\d\d:\d\d(\.\d{3})?", "DATE"),
         (r"127\.0\.0\.1:\d+", "127.0.0.1:PORT"),
         (r"\b\d+\.\d{6}\+00:00", "TIME"),
-        (r" haproxy \d+ - - ", " haproxy PID - - "),
+        (r" haproxy \d+ - ", " haproxy PID - "),
         // clf: client port and accept milliseconds.
         (r#"" "" \d+ \d{3} ""#, r#"" "" PORT MS ""#),
     ];
@@ -379,4 +379,48 @@ fn unix_socket_target_and_stop_messages() {
             .any(|l| l.contains("Proxy be stopped (cumulated conns: FE: 0, BE: 1).")),
         "{got:#?}"
     );
+}
+
+#[test]
+fn unique_id_cookie_capture_and_structured_data() {
+    let b = Backend::http("web");
+    let cfg = format!(
+        "global\n log {{log}} format rfc5424 local0\ndefaults\n log global\n mode http\n timeout connect 2s\n timeout client 5s\n timeout server 5s\n\
+         frontend f\n bind {{fe}}\n unique-id-format %{{+X}}o\\ %fi_%rt\n unique-id-header X-Req-Id\n capture cookie SESS len 12\n \
+         http-request set-header x-id %[unique-id]\n log-format \"%ID %CC %CS %lc %rt %{{+Q}}[unique-id]\"\n log-format-sd \"[x@1 id=\\\"%ID\\\"]\"\n \
+         default_backend be\n{}",
+        backend_cfg(&b)
+    );
+    let lines = both("unique-id", &cfg, 2, &|px, sink| {
+        let mut s = TcpStream::connect(px.addr).expect("connect");
+        s.set_read_timeout(Some(Duration::from_secs(3))).ok();
+        let req = b"GET /1 HTTP/1.1\r\nHost: x\r\nCookie: a=1; SESSID=abcdefghijklmnop\r\n\r\n";
+        s.write_all(req).expect("send");
+        sink.wait(1);
+        s.write_all(b"GET /2 HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+            .expect("send");
+        let mut out = Vec::new();
+        let _ = s.read_to_end(&mut out);
+        sink.wait(2);
+    });
+    assert_eq!(lines.len(), 2, "{lines:#?}");
+    assert!(
+        lines[0].ends_with(
+            " - [x@1 id=\"7F000001_0000\"] 7F000001_0000 SESSID=abcde - 0 0 \"7F000001_0000\"\n"
+        ),
+        "{}",
+        lines[0]
+    );
+    assert!(
+        lines[1].ends_with(" 7F000001_0001 - - 1 1 \"7F000001_0001\"\n"),
+        "{}",
+        lines[1]
+    );
+    let heads = b.heads.lock().unwrap().clone();
+    let first = heads
+        .iter()
+        .find(|h| h.contains("GET /1 "))
+        .expect("first request");
+    assert!(first.contains("x-id: 7F000001_0000\r\n"), "{first}");
+    assert!(first.contains("x-req-id: 7F000001_0000\r\n"), "{first}");
 }

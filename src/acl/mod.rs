@@ -165,6 +165,10 @@ pub fn fetch(name: &str, args: &[String], ctx: &FetchCtx) -> Vec<Sample> {
     match name {
         "always_true" => vec![Sample::Bool(true)],
         "always_false" => vec![Sample::Bool(false)],
+        "unique-id" => one(ctx
+            .record
+            .and_then(|r| r.unique_id.as_ref())
+            .map(|u| Sample::Str(u.as_bytes().to_vec()))),
         "src" => vec![Sample::Ip(ctx.src.ip())],
         "dst" => vec![Sample::Ip(ctx.dst.ip())],
         "src_port" => vec![Sample::Int(ctx.src.port() as i64)],
@@ -355,6 +359,7 @@ pub fn fetch(name: &str, args: &[String], ctx: &FetchCtx) -> Vec<Sample> {
 /// refused at start-up (never silently evaluated as "no sample").
 pub const RUNNABLE_FETCHES: &[&str] = &[
     "always_true",
+    "unique-id",
     "always_false",
     "src",
     "dst",

@@ -125,6 +125,9 @@ pub async fn serve(sh: Arc<Shared>, fe_id: FrontendId, sock: TcpStream, conn: Ac
         lg.head_done = Some(Instant::now());
         lg.request_line = Some(format!("{} {} HTTP/1.{}", req.method, req.uri, req.minor));
         capture(&fe.log.req_caps, &req.headers, &mut lg.req_caps);
+        if let Some((name, len)) = &fe.log.capture_cookie {
+            lg.cookie_req = capture_cookie(&req.headers, "cookie", name, *len);
+        }
         let body = match parse::frame_body(&mut req.headers, true) {
             Ok(b) => b,
             Err(_) => {
@@ -203,6 +206,16 @@ async fn handle_request(
         lg.end(b'P', b'R');
         return Outcome::Close;
     }
+    // `unique-id-format`: made once the request head is in.
+    if let Some(fmt) = &fe.log.unique_id {
+        let rec = lg.light(fe, (src, dst));
+        let mut ctx = FetchCtx::new(src, dst, Some(&req), &nbsrv);
+        ctx.vars = Some(vars);
+        ctx.record = Some(&rec);
+        lg.unique_id = Some(crate::sample::render(fmt, &ctx, Some(&rec), true));
+    }
+    // What rules may read of the stream (`%ID`, `%f`, `unique-id`, ...).
+    let rec = lg.light(fe, (src, dst));
     // The frontend's http-request rules see and change the request next.
     if let Some(v) = request_rules(
         &fe.http.request,
@@ -211,7 +224,7 @@ async fn handle_request(
         (src, dst),
         &nbsrv,
         vars,
-        &sh.rt.userlists,
+        (&sh.rt.userlists, &rec),
     ) {
         return final_answer(
             (sh, src),
@@ -259,7 +272,7 @@ async fn handle_request(
             (src, dst),
             &nbsrv,
             vars,
-            &sh.rt.userlists,
+            (&sh.rt.userlists, &rec),
         ) {
             return final_answer(
                 (sh, src),
@@ -275,6 +288,12 @@ async fn handle_request(
             )
             .await;
         }
+    }
+    if let (Some(name), Some(id)) = (&fe.log.unique_id_header, &lg.unique_id) {
+        req.headers.push(super::parse::Header {
+            name: name.to_ascii_lowercase(),
+            value: id.as_bytes().to_vec(),
+        });
     }
     sh.be_conns[be_id.0].fetch_add(1, Ordering::Relaxed);
     // A stopping worker answers this request, then closes the connection:
@@ -482,7 +501,7 @@ fn request_rules(
     (src, dst): (SocketAddr, SocketAddr),
     nbsrv: &(dyn Fn(&str) -> Option<u32> + Sync),
     vars: &crate::vars::Vars,
-    userlists: &[crate::http::auth::Userlist],
+    (userlists, rec): (&[crate::http::auth::Userlist], &crate::log::record::Record),
 ) -> Option<crate::http::rules::Verdict> {
     use crate::http::rules::{apply, step, Step};
     for r in rules {
@@ -490,6 +509,7 @@ fn request_rules(
             let mut ctx = FetchCtx::new(src, dst, Some(req), nbsrv);
             ctx.vars = Some(vars);
             ctx.userlists = userlists;
+            ctx.record = Some(rec);
             step(r, acls, &ctx)
         };
         match s {
@@ -825,6 +845,9 @@ async fn exchange(
     };
     lg.response_at = Some(Instant::now());
     capture(&fe.log.res_caps, &res.headers, &mut lg.res_caps);
+    if let Some((name, len)) = &fe.log.capture_cookie {
+        lg.cookie_res = capture_cookie(&res.headers, "set-cookie", name, *len);
+    }
     // http-response rules: the backend's, then the frontend's.
     let fe_same = be.id == fe.id;
     let sets = [(!fe_same).then_some(be), Some(be).filter(|_| fe_same)]
@@ -930,6 +953,35 @@ fn logged_head_len(msg: &[u8]) -> u64 {
         .map_or(msg, |i| &msg[..i + 4]);
     let lines = head.windows(2).filter(|w| w == b"\r\n").count() as u64;
     (msg.len() as u64).saturating_sub(4 * lines.saturating_sub(2))
+}
+
+/// `capture cookie <name> len <n>`: the first cookie whose name starts
+/// with `name`, from its name to the end of its value (of a `Cookie`
+/// header) or of the header (`Set-Cookie`), cut to `len` bytes.
+fn capture_cookie(
+    headers: &[super::parse::Header],
+    header: &str,
+    name: &str,
+    len: usize,
+) -> Option<String> {
+    headers
+        .iter()
+        .filter(|h| h.name == header)
+        .find_map(|h| {
+            if header == "set-cookie" {
+                let v = h.value.trim_ascii_start();
+                return v.starts_with(name.as_bytes()).then(|| v.to_vec());
+            }
+            h.value
+                .split(|b| *b == b';')
+                .map(<[u8]>::trim_ascii)
+                .find(|pair| pair.starts_with(name.as_bytes()))
+                .map(<[u8]>::to_vec)
+        })
+        .map(|mut v| {
+            v.truncate(len);
+            String::from_utf8_lossy(&v).into_owned()
+        })
 }
 
 /// Keeps the last occurrence of each captured header, cut to its length.

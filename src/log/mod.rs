@@ -309,6 +309,12 @@ impl Target {
     /// Frames `msg` for this target: header, text, truncation to `len`,
     /// final newline.
     pub fn frame(&self, level: Level, msg: &str, now: &time::Now) -> Vec<u8> {
+        self.frame_sd(level, msg, None, now)
+    }
+
+    /// [`Target::frame`] with RFC 5424 structured data (`log-format-sd`);
+    /// other framings ignore it.
+    pub fn frame_sd(&self, level: Level, msg: &str, sd: Option<&str>, now: &time::Now) -> Vec<u8> {
         let id = identity();
         let pri = self.facility as u32 * 8 + level as u32;
         let mut out = Vec::with_capacity(msg.len() + 64);
@@ -327,9 +333,10 @@ impl Target {
             }
             Framing::Rfc5424 => {
                 let host = id.send_hostname.as_deref().unwrap_or("-");
+                let sd = sd.filter(|s| !s.is_empty()).unwrap_or("-");
                 let _ = write!(
                     out,
-                    "<{pri}>1 {} {host} {} {} - - ",
+                    "<{pri}>1 {} {host} {} {} - {sd} ",
                     now.iso(),
                     id.tag,
                     id.pid
@@ -383,13 +390,18 @@ pub type Targets = Vec<Arc<Target>>;
 
 /// Sends `msg` at `level` to every target that takes it.
 pub fn send(targets: &[Arc<Target>], level: Level, msg: &str) {
+    send_sd(targets, level, msg, None)
+}
+
+/// [`send`] with the structured data of RFC 5424 targets.
+pub fn send_sd(targets: &[Arc<Target>], level: Level, msg: &str, sd: Option<&str>) {
     if targets.is_empty() {
         return;
     }
     let now = time::Now::get();
     for t in targets {
         if let Some(l) = t.accepts(level) {
-            t.send(&t.frame(l, msg, &now));
+            t.send(&t.frame_sd(l, msg, sd, &now));
         }
     }
 }

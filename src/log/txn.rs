@@ -41,7 +41,12 @@ pub struct TxnLog {
     pub cookie_req: Option<String>,
     pub cookie_res: Option<String>,
     pub unique_id: Option<String>,
+    /// The stream's number in this process (`%rt`, HAProxy's uniq_id).
+    pub uniq: u64,
 }
+
+/// Streams started by this process, numbering them from 0.
+static STREAMS: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
 
 impl TxnLog {
     pub fn new(accept: SystemTime, accept_at: Instant) -> TxnLog {
@@ -71,13 +76,30 @@ impl TxnLog {
             cookie_req: None,
             cookie_res: None,
             unique_id: None,
+            uniq: STREAMS.fetch_add(1, Ordering::Relaxed),
         }
     }
 
+    /// What rules may read of the stream while it runs (`%f`, `%ID`,
+    /// `%rt`, the dates, addresses): no timers, no allocation unless a
+    /// unique id was made.
+    pub fn light<'a>(&self, fe: &'a Frontend, (src, dst): (SocketAddr, SocketAddr)) -> Record<'a> {
+        let mut r = Record::new(&fe.name, src, dst, self.accept);
+        r.http = fe.mode == cfg_parser::ast::Mode::Http;
+        r.unique_id = self.unique_id.clone();
+        r.req_counter = self.uniq;
+        if let Some(s) = self.head_start {
+            r.request_date = self.accept + s.saturating_duration_since(self.accept_at);
+        }
+        r
+    }
+
     /// The state for the next request of the same connection.
+    /// A keep-alive connection's next stream starts when the previous one
+    /// ends: that is its accept date, as in 2.6.
     pub fn next(&self, now: Instant, bytes_in: u64) -> TxnLog {
-        let mut t = TxnLog::new(self.accept, self.accept_at);
-        t.idle_from = now;
+        let wall = self.accept + now.saturating_duration_since(self.accept_at);
+        let mut t = TxnLog::new(wall, now);
         t.bytes_in_from = bytes_in;
         t
     }
@@ -141,6 +163,7 @@ impl TxnLog {
         r.cookie_req = self.cookie_req.clone();
         r.cookie_res = self.cookie_res.clone();
         r.unique_id = self.unique_id.clone();
+        r.req_counter = self.uniq;
         r
     }
 }
@@ -168,11 +191,19 @@ pub fn emit(sh: &Shared, fe: &Frontend, txn: &TxnLog, addrs: (SocketAddr, Socket
     } else {
         Level::Info
     };
-    let rec = txn.record(sh, fe, addrs, Instant::now());
+    let mut rec = txn.record(sh, fe, addrs, Instant::now());
+    if let Some(i) = sh.rt.frontends.iter().position(|f| std::ptr::eq(f, fe)) {
+        rec.log_counter = sh.fe_logs[i].fetch_add(1, Ordering::Relaxed);
+    }
     let none = |_: &str| None;
-    let ctx = crate::acl::FetchCtx::new(addrs.0, addrs.1, None, &none);
+    let mut ctx = crate::acl::FetchCtx::new(addrs.0, addrs.1, None, &none);
+    ctx.record = Some(&rec);
     let line = crate::sample::render(fmt, &ctx, Some(&rec), true);
-    super::send(&log.targets, level, &line);
+    let sd = log
+        .sd
+        .as_ref()
+        .map(|f| crate::sample::render(f, &ctx, Some(&rec), true));
+    super::send_sd(&log.targets, level, &line, sd.as_deref());
 }
 
 /// The line of a frontend without a format option, sent when a connection

@@ -17,6 +17,8 @@ pub struct ProxyLog {
     pub format: Option<Vec<Piece>>,
     /// `error-log-format`: lines of streams that ended in error.
     pub error_format: Option<Vec<Piece>>,
+    /// `log-format-sd`: the structured data of RFC 5424 lines.
+    pub sd: Option<Vec<Piece>>,
     pub dontlognull: bool,
     pub dontlog_normal: bool,
     pub separate_errors: bool,
@@ -105,6 +107,10 @@ pub fn proxy_log(p: &Proxy, global: &Targets, unrunnable: &mut Vec<(Span, String
             .error_log_format
             .as_ref()
             .and_then(|(t, span)| format(t, mode, span, unrunnable)),
+        sd: p.log_format_sd.as_ref().and_then(|t| {
+            let span = p.log_format.as_ref().map_or(&p.span, |(_, s)| s);
+            format(t, mode, span, unrunnable)
+        }),
         dontlognull: p.option("dontlognull"),
         dontlog_normal: p.option("dontlog-normal"),
         separate_errors: p.option("log-separate-errors"),
