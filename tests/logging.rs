@@ -288,7 +288,9 @@ fn clf_tcplog_legacy_and_dontlognull() {
         exchange(px, b"");
     });
     assert_eq!(lines.len(), 1, "{lines:#?}");
-    assert!(lines[0].contains(" f be/s1 T/T/T "), "{}", lines[0]);
+    // With equal client and server timeouts, 2.6 blames the client.
+    assert!(lines[0].contains(" f be/s1 T/T/T 0 cD "), "{}", lines[0]);
+    assert!(lines[1].contains(" f be/s1 T/T/T 0 cD "), "{}", lines[1]);
     assert!(lines[0].ends_with(" -- 1/1/0/0/0 0/0\n"), "{}", lines[0]);
 
     let legacy = format!(
@@ -423,4 +425,44 @@ fn unique_id_cookie_capture_and_structured_data() {
         .expect("first request");
     assert!(first.contains("x-id: 7F000001_0000\r\n"), "{first}");
     assert!(first.contains("x-req-id: 7F000001_0000\r\n"), "{first}");
+}
+
+#[test]
+fn tcp_termination_states() {
+    // A port nothing listens on, a server that never answers.
+    let closed = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    let dead = closed.local_addr().expect("addr");
+    drop(closed);
+    let b = Backend::start("slow", Behaviour::Slow(Duration::from_secs(10)));
+    let cfg = format!(
+        "global\n log {{log}} local0\ndefaults\n log global\n mode tcp\n option tcplog\n timeout connect 1s\n timeout client 400ms\n timeout server 400ms\n\
+         frontend f\n bind {{fe}}\n default_backend be\n\
+         backend be\n server s1 {}\n",
+        b.addr
+    );
+    let lines = both("tcp-states", &cfg, 2, &|px, sink| {
+        // The server does not answer within `timeout server`.
+        exchange(px, b"GET / HTTP/1.1\r\nHost: x\r\n\r\n");
+        sink.wait(1);
+        // The client sends nothing within `timeout client` (the server
+        // is slow too: the first timeout to expire is the client's or the
+        // server's, the same in both).
+        let s = TcpStream::connect(px.addr).expect("connect");
+        sink.wait(2);
+        drop(s);
+    });
+    assert_eq!(lines.len(), 2, "{lines:#?}");
+    // With equal client and server timeouts, 2.6 blames the client.
+    assert!(lines[0].contains(" f be/s1 T/T/T 0 cD "), "{}", lines[0]);
+    assert!(lines[1].contains(" f be/s1 T/T/T 0 cD "), "{}", lines[1]);
+    let refused = format!(
+        "global\n log {{log}} local0\ndefaults\n log global\n mode tcp\n option tcplog\n timeout connect 1s\n timeout client 2s\n timeout server 2s\n\
+         frontend f\n bind {{fe}}\n default_backend be\nbackend be\n server s1 {dead}\n"
+    );
+    let lines = both("tcp-refused", &refused, 1, &|px, sink| {
+        exchange(px, b"hello");
+        sink.wait(1);
+    });
+    assert_eq!(lines.len(), 1, "{lines:#?}");
+    assert!(lines[0].contains(" f be/s1 T/-1/T 0 SC "), "{}", lines[0]);
 }
