@@ -123,10 +123,13 @@ pub async fn serve(sh: Arc<Shared>, fe_id: FrontendId, sock: TcpStream, conn: Ac
         };
         first = false;
         lg.head_done = Some(Instant::now());
-        lg.request_line = Some(format!("{} {} HTTP/1.{}", req.method, req.uri, req.minor));
-        capture(&fe.log.req_caps, &req.headers, &mut lg.req_caps);
-        if let Some((name, len)) = &fe.log.capture_cookie {
-            lg.cookie_req = capture_cookie(&req.headers, "cookie", name, *len);
+        // What only log lines (and the unique id) read is kept only then.
+        if fe.log.logs() || fe.log.unique_id.is_some() {
+            lg.request_line = Some(format!("{} {} HTTP/1.{}", req.method, req.uri, req.minor));
+            capture(&fe.log.req_caps, &req.headers, &mut lg.req_caps);
+            if let Some((name, len)) = &fe.log.capture_cookie {
+                lg.cookie_req = capture_cookie(&req.headers, "cookie", name, *len);
+            }
         }
         let body = match parse::frame_body(&mut req.headers, true) {
             Ok(b) => b,

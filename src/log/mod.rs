@@ -118,19 +118,16 @@ pub fn set_identity(tag: Option<&str>, send_hostname: Option<Option<&str>>) {
     });
 }
 
-fn identity() -> Identity {
-    match IDENTITY.get() {
-        Some(i) if i.pid == std::process::id() => i.clone(),
-        Some(i) => Identity {
-            pid: std::process::id(),
-            ..i.clone()
-        },
-        None => Identity {
+static DEFAULT_IDENTITY: OnceLock<Identity> = OnceLock::new();
+
+fn identity() -> &'static Identity {
+    IDENTITY.get().unwrap_or_else(|| {
+        DEFAULT_IDENTITY.get_or_init(|| Identity {
             tag: "haproxy".into(),
             send_hostname: None,
             pid: std::process::id(),
-        },
-    }
+        })
+    })
 }
 
 fn hostname() -> String {

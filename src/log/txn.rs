@@ -88,6 +88,7 @@ impl TxnLog {
         r.http = fe.mode == cfg_parser::ast::Mode::Http;
         r.unique_id = self.unique_id.clone();
         r.req_counter = self.uniq;
+        r.request_line = self.request_line.clone();
         if let Some(s) = self.head_start {
             r.request_date = self.accept + s.saturating_duration_since(self.accept_at);
         }
@@ -173,12 +174,9 @@ impl TxnLog {
 /// those without error, `log-separate-errors` raises errors to `err`.
 pub fn emit(sh: &Shared, fe: &Frontend, txn: &TxnLog, addrs: (SocketAddr, SocketAddr)) {
     let log = &fe.log;
-    let Some(fmt) = &log.format else {
+    let Some(fmt) = log.format.as_ref().filter(|_| log.logs()) else {
         return;
     };
-    if log.targets.is_empty() {
-        return;
-    }
     if log.dontlognull && txn.bytes_in == 0 {
         return;
     }

@@ -30,6 +30,13 @@ pub struct ProxyLog {
     pub unique_id_header: Option<String>,
 }
 
+impl ProxyLog {
+    /// Whether traffic lines are written at all.
+    pub fn logs(&self) -> bool {
+        self.format.is_some() && !self.targets.is_empty()
+    }
+}
+
 /// The global section's targets, compiled once and shared by `log global`.
 pub fn global_targets(logs: &[LogTarget], unrunnable: &mut Vec<(Span, String)>) -> Targets {
     let mut out = Vec::new();

@@ -42,13 +42,29 @@ NGX
 nginx -p "$tmp/nginx" -c "$tmp/nginx/nginx.conf" -g 'daemon off;' &
 pids+=($!)
 
-# config NAME PORT ACLS: the proxy configuration both binaries run.
+# A syslog receiver for the httplog case: reads and drops every datagram.
+log_port=$((base + 100))
+python3 -c "
+import socket
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4 << 20)
+s.bind(('127.0.0.1', $log_port))
+while True:
+    s.recv(65536)
+" &
+pids+=($!)
+
+# config NAME PORT ACLS: the proxy configuration both binaries run
+# (ACLS "log": no ACL, `option httplog` to the UDP receiver).
 config() {
     local port=$2 acls=$3
     {
         echo "global"
         echo "    nbthread 1"
         echo "    maxconn 5000"
+        if [ "$acls" = log ]; then
+            echo "    log 127.0.0.1:$log_port local0"
+        fi
         echo "defaults"
         echo "    mode http"
         echo "    timeout connect 5s"
@@ -56,6 +72,11 @@ config() {
         echo "    timeout server 30s"
         echo "frontend fe"
         echo "    bind 127.0.0.1:$port"
+        if [ "$acls" = log ]; then
+            echo "    log global"
+            echo "    option httplog"
+            acls=0
+        fi
         for i in $(seq 1 "$acls"); do echo "    acl h$i hdr(host) -i site$i.example.com"; done
         for i in $(seq 1 "$acls"); do echo "    use_backend be if h$i"; done
         echo "    default_backend be"
@@ -80,7 +101,7 @@ run() {
     local before after
     before=$(cpu_ticks "$pid")
     local out
-    out=$(wrk -t1 -c"$conns" -d"${dur}s" --latency "$@" -H "Host: site$acls.example.com" "http://127.0.0.1:$port/")
+    out=$(wrk -t1 -c"$conns" -d"${dur}s" --latency "$@" -H "Host: site${acls/log/0}.example.com" "http://127.0.0.1:$port/")
     after=$(cpu_ticks "$pid")
     local reqs rps p50 p99 rss
     reqs=$(echo "$out" | awk '/requests in/ {print $1}')
@@ -98,7 +119,7 @@ run() {
 printf '%-28s %10s %12s %10s %9s %9s %8s\n' case requests cpu_us/req req/s p50 p99 rss_kB
 results=()
 i=0
-for case in "keepalive 0" "newconn 0 -H Connection:close" "acl20 20"; do
+for case in "keepalive 0" "newconn 0 -H Connection:close" "acl20 20" "httplog log"; do
     set -- $case
     name=$1 acls=$2
     shift 2
@@ -113,8 +134,17 @@ for case in "keepalive 0" "newconn 0 -H Connection:close" "acl20 20"; do
 done
 echo
 echo "CPU per request, ours / HAProxy (goal <= 0.8):"
-for n in keepalive newconn acl20; do
+for n in keepalive newconn acl20 httplog; do
     o=$(printf '%s\n' "${results[@]}" | awk -v n="ours-$n" '$1==n {print $3}')
     h=$(printf '%s\n' "${results[@]}" | awk -v n="haproxy-$n" '$1==n {print $3}')
     echo "  $n: $(echo "scale=2; $o / $h" | bc)"
+done
+echo
+echo "Cost of option httplog to UDP: req/s lost against keep-alive without logs (goal < 10%):"
+for who in ours haproxy; do
+    k=$(printf '%s\n' "${results[@]}" | awk -v n="$who-keepalive" '$1==n {print $4}')
+    l=$(printf '%s\n' "${results[@]}" | awk -v n="$who-httplog" '$1==n {print $4}')
+    kc=$(printf '%s\n' "${results[@]}" | awk -v n="$who-keepalive" '$1==n {print $3}')
+    lc=$(printf '%s\n' "${results[@]}" | awk -v n="$who-httplog" '$1==n {print $3}')
+    echo "  $who: req/s $(echo "scale=1; 100 - 100 * $l / $k" | bc)% lower, CPU/req $(echo "scale=1; 100 * $lc / $kc - 100" | bc)% higher"
 done
