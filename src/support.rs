@@ -64,6 +64,7 @@ const OPTIONS_RUNNABLE: &[&str] = &[
     "redispatch",
     "dontlog-normal",
     "dontlognull",
+    "logasap",
     "httplog",
     "log-separate-errors",
     "tcplog",
@@ -83,7 +84,7 @@ const OPTIONS_RUNNABLE: &[&str] = &[
 
 /// Keywords that only change what is observed: warned, not refused.
 const OBSERVABILITY: &[(&str, &str)] = &[("error-log-format", "the error log format")];
-const OBSERVABILITY_OPTIONS: &[&str] = &["log-health-checks", "logasap"];
+const OBSERVABILITY_OPTIONS: &[&str] = &["log-health-checks"];
 
 /// Server parameters with a runtime (`check` and friends are warned about).
 const SERVER_RUNNABLE: &[&str] = &[

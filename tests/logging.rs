@@ -115,7 +115,7 @@ fn mask(line: &str) -> String {
     }
     // Timers: the first N numbers joined by '/' before a status or a byte
     // count; -1 ("never reached") is kept, other values masked.
-    let timers = regex::Regex::new(r"(^|\s)(-?\d+(?:/-?\d+){2,4}) (-?\d+ )").unwrap();
+    let timers = regex::Regex::new(r"(^|\s)([-+]?\d+(?:/[-+]?\d+){2,4}) ([-+]?\d+ )").unwrap();
     let clf =
         regex::Regex::new(r#"" (-?\d+) (-?\d+) (-?\d+) (-?\d+) (-?\d+) ([-A-Za-z]{4}) "#).unwrap();
     let t = |v: &str| {
@@ -143,7 +143,11 @@ fn mask(line: &str) -> String {
         let masked: Vec<&str> = m
             .as_str()
             .split('/')
-            .map(|v| if v == "-1" { "-1" } else { "T" })
+            .map(|v| match v {
+                "-1" => "-1",
+                _ if v.starts_with('+') => "+T",
+                _ => "T",
+            })
             .collect();
         s = format!("{}{}{}", &s[..m.start()], masked.join("/"), &s[m.end()..]);
     }
@@ -463,4 +467,26 @@ fn tcp_termination_states() {
     });
     assert_eq!(lines.len(), 1, "{lines:#?}");
     assert!(lines[0].contains(" f be/s1 T/-1/T 0 SC "), "{}", lines[0]);
+}
+
+#[test]
+fn logasap_logs_when_the_response_starts() {
+    let b = Backend::start("slow", Behaviour::Slow(Duration::from_millis(300)));
+    let cfg = format!(
+        "{DEFAULTS}frontend f\n bind {{fe}}\n option httplog\n option logasap\n default_backend be\n{}",
+        backend_cfg(&b)
+    );
+    let lines = both("logasap", &cfg, 1, &|px, sink| {
+        exchange(
+            px,
+            b"GET /a HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
+        );
+        sink.wait(1);
+    });
+    assert_eq!(lines.len(), 1, "{lines:#?}");
+    assert!(
+        lines[0].contains(" f be/s1 T/T/T/T/+T 200 +"),
+        "{}",
+        lines[0]
+    );
 }

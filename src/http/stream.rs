@@ -426,7 +426,7 @@ async fn handle_request(
             &mut srv,
             &req,
             body,
-            src,
+            (src, dst),
             upgrade,
             server_close,
             close,
@@ -712,7 +712,7 @@ async fn exchange(
     srv: &mut Conn,
     req: &RequestHead,
     body: BodyKind,
-    src: SocketAddr,
+    (src, dst): (SocketAddr, SocketAddr),
     upgrade: bool,
     server_close: bool,
     mut client_close: bool,
@@ -919,6 +919,8 @@ async fn exchange(
         return Exchange::Aborted;
     }
     lg.bytes_out += logged;
+    lg.status = res.status as i32;
+    crate::log::txn::emit_early(sh, fe, lg, (src, dst));
     if res.status == 101 {
         tunnel(cli, srv, fe, be_id, sh).await;
         return Exchange::Done {

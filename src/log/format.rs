@@ -325,6 +325,10 @@ fn request_parts<'r>(r: &'r Record) -> Option<(&'r str, &'r str, &'r str)> {
 pub fn write_var(line: &mut Line, v: Var, f: Flags, r: &Record) {
     use Var::*;
     let t = &r.t;
+    // A line written before the end says its totals are partial.
+    if r.asap && matches!(v, Ta | Tt | Tu | BytesOut) {
+        line.out.push('+');
+    }
     match v {
         BytesOut => line.num(r.bytes_out as i64, f),
         BytesIn => line.num(r.bytes_in as i64, f),

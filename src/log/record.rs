@@ -89,6 +89,8 @@ pub struct Record<'a> {
     pub log_counter: u64,
     /// The frontend speaks HTTP (`%ft`'s transport, `%r` availability).
     pub http: bool,
+    /// Written early (`option logasap`): totals are marked `+`, partial.
+    pub asap: bool,
 }
 
 impl<'a> Record<'a> {
@@ -125,6 +127,7 @@ impl<'a> Record<'a> {
             req_counter: 0,
             log_counter: 0,
             http: false,
+            asap: false,
         }
     }
 }

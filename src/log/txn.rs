@@ -43,6 +43,8 @@ pub struct TxnLog {
     pub unique_id: Option<String>,
     /// The stream's number in this process (`%rt`, HAProxy's uniq_id).
     pub uniq: u64,
+    /// Already logged (`option logasap` logs before the end).
+    pub logged: bool,
 }
 
 /// Streams started by this process, numbering them from 0.
@@ -77,6 +79,7 @@ impl TxnLog {
             cookie_res: None,
             unique_id: None,
             uniq: STREAMS.fetch_add(1, Ordering::Relaxed),
+            logged: false,
         }
     }
 
@@ -173,6 +176,21 @@ impl TxnLog {
 /// `dontlognull` drops streams that received nothing, `dontlog-normal`
 /// those without error, `log-separate-errors` raises errors to `err`.
 pub fn emit(sh: &Shared, fe: &Frontend, txn: &TxnLog, addrs: (SocketAddr, SocketAddr)) {
+    if !txn.logged {
+        write(sh, fe, txn, addrs, false);
+    }
+}
+
+/// `option logasap`: the line goes as soon as the response starts (HTTP)
+/// or the server connection is up (TCP), its totals marked `+`.
+pub fn emit_early(sh: &Shared, fe: &Frontend, txn: &mut TxnLog, addrs: (SocketAddr, SocketAddr)) {
+    if fe.log.logasap && !txn.logged {
+        write(sh, fe, txn, addrs, true);
+        txn.logged = true;
+    }
+}
+
+fn write(sh: &Shared, fe: &Frontend, txn: &TxnLog, addrs: (SocketAddr, SocketAddr), asap: bool) {
     let log = &fe.log;
     let Some(fmt) = log.format.as_ref().filter(|_| log.logs()) else {
         return;
@@ -190,6 +208,7 @@ pub fn emit(sh: &Shared, fe: &Frontend, txn: &TxnLog, addrs: (SocketAddr, Socket
         Level::Info
     };
     let mut rec = txn.record(sh, fe, addrs, Instant::now());
+    rec.asap = asap;
     if let Some(i) = sh.rt.frontends.iter().position(|f| std::ptr::eq(f, fe)) {
         rec.log_counter = sh.fe_logs[i].fetch_add(1, Ordering::Relaxed);
     }

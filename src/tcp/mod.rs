@@ -210,6 +210,7 @@ async fn session(
     };
     txn.connect_done = Some(Instant::now());
     txn.srv_addr = srv.peer_addr().ok();
+    crate::log::txn::emit_early(&sh, fe, txn, addrs);
     socket_options(
         &srv,
         be.options.has("tcpka") || be.options.has("srvtcpka"),
