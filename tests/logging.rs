@@ -490,3 +490,76 @@ fn logasap_logs_when_the_response_starts() {
         lines[0]
     );
 }
+
+#[test]
+fn http_server_side_termination_states() {
+    let closing = Backend::start("close", Behaviour::Close);
+    let slow = Backend::start("slow", Behaviour::Slow(Duration::from_millis(1500)));
+    let web = Backend::http("web");
+    let cfg = format!(
+        "{DEFAULTS}frontend f\n bind {{fe}}\n option httplog\n use_backend closing if {{ path /close }}\n \
+         use_backend slow if {{ path /slow }}\n use_backend queue if {{ path /queue }}\n default_backend denied\n\
+         backend closing\n server s1 {}\nbackend slow\n timeout server 300ms\n server s1 {}\n\
+         backend queue\n timeout queue 200ms\n server s1 {} maxconn 1\n\
+         backend denied\n http-response deny\n server s1 {}\n",
+        closing.addr, slow.addr, slow.addr, web.addr
+    );
+    let lines = both("server-states", &cfg, 5, &|px, sink| {
+        // The server closes without answering: 502, SH.
+        exchange(
+            px,
+            b"GET /close HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
+        );
+        sink.wait(1);
+        // The server does not answer within `timeout server`: 504, sH.
+        exchange(
+            px,
+            b"GET /slow HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
+        );
+        sink.wait(2);
+        // One request holds the only slot; the next waits past `timeout
+        // queue`: 503, sQ.
+        let mut first = TcpStream::connect(px.addr).expect("connect");
+        first
+            .write_all(b"GET /queue HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+            .expect("send");
+        std::thread::sleep(Duration::from_millis(100));
+        exchange(
+            px,
+            b"GET /queue HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
+        );
+        sink.wait(3);
+        let mut rest = Vec::new();
+        let _ = first.read_to_end(&mut rest);
+        sink.wait(4);
+        // An http-response rule denies the answer: 502, PH.
+        exchange(
+            px,
+            b"GET /deny HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
+        );
+        sink.wait(5);
+    });
+    assert_eq!(lines.len(), 5, "{lines:#?}");
+    assert!(
+        lines[0].contains(" closing/s1 ")
+            && lines[0].contains(" 502 ")
+            && lines[0].contains(" SH-- "),
+        "{}",
+        lines[0]
+    );
+    assert!(
+        lines[1].contains(" slow/s1 ") && lines[1].contains(" 504 ") && lines[1].contains(" sH-- "),
+        "{}",
+        lines[1]
+    );
+    assert!(
+        lines[2].contains(" 503 ") && lines[2].contains(" sQ-- "),
+        "{}",
+        lines[2]
+    );
+    assert!(
+        lines[4].contains(" 502 ") && lines[4].contains(" PH-- "),
+        "{}",
+        lines[4]
+    );
+}

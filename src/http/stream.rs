@@ -353,6 +353,10 @@ async fn handle_request(
         // is a connection failure.
         if deadline.is_some_and(|d| Instant::now() >= d) {
             lg.end(b's', b'Q');
+            // 2.6 logs the time waited, and the request still counted in
+            // the queue.
+            lg.queue_done = Some(Instant::now());
+            lg.still_queued = true;
         } else {
             lg.end(b'S', b'C');
         }
@@ -861,6 +865,14 @@ async fn exchange(
     for (rules, acls) in sets {
         if let Some(code) = response_rules(rules, acls, &mut res, src, sh) {
             lg.end(b'P', b'H');
+            // As 2.6: no response time, and the refused response counted
+            // in the bytes with the error page that replaces it.
+            lg.response_at = None;
+            let body = match parse::frame_body(&mut res.headers.clone(), false) {
+                Ok(BodyKind::Length(n)) => (n as usize).min(srv.buf.len()) as u64,
+                _ => 0,
+            };
+            lg.bytes_out += logged_head_len(&response_head(&res, req, client_close, None)) + body;
             return Exchange::Error(code);
         }
     }

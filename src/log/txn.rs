@@ -45,6 +45,8 @@ pub struct TxnLog {
     pub uniq: u64,
     /// Already logged (`option logasap` logs before the end).
     pub logged: bool,
+    /// Left the queue by timing out: 2.6 still counts it in `%bq`.
+    pub still_queued: bool,
 }
 
 /// Streams started by this process, numbering them from 0.
@@ -80,6 +82,7 @@ impl TxnLog {
             unique_id: None,
             uniq: STREAMS.fetch_add(1, Ordering::Relaxed),
             logged: false,
+            still_queued: false,
         }
     }
 
@@ -144,7 +147,7 @@ impl TxnLog {
             let be = sh.rt.backend(b);
             r.backend = Some(&be.name);
             r.beconn = sh.be_cur[b.0].load(Ordering::Relaxed);
-            r.be_queue = sh.backends[b.0].queued();
+            r.be_queue = sh.backends[b.0].queued() + u32::from(self.still_queued);
             if let Some(s) = self.server {
                 r.server = Some(&be.servers[s].name);
                 r.srvconn = sh.backends[b.0].servers[s].active.load(Ordering::Relaxed);
