@@ -101,7 +101,7 @@ fn mask(line: &str) -> String {
         (r"\[\d+\]: ", "[PID]: "),
         (r"\d\d/\w{3}/\d{4}:\d\d:\d\d:\d\d(\.\d{3})?", "DATE"),
         (r"127\.0\.0\.1:\d+", "127.0.0.1:PORT"),
-        (r"\b\d+\.\d{6}\+00:00", "TIME"),
+        (r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}[+-]\d\d:\d\d", "ISO"),
         (r" haproxy \d+ - ", " haproxy PID - "),
         // clf: client port and accept milliseconds.
         (r#"" "" \d+ \d{3} ""#, r#"" "" PORT MS ""#),
@@ -561,5 +561,54 @@ fn http_server_side_termination_states() {
         lines[4].contains(" 502 ") && lines[4].contains(" PH-- "),
         "{}",
         lines[4]
+    );
+}
+
+#[test]
+fn every_framing_as_2_6_writes_it() {
+    let b = Backend::http("web");
+    let cfg = format!(
+        "global\n log {{log}} format rfc3164 local0\n log {{log}} format short local1\n log {{log}} format priority local2\n \
+         log {{log}} format timed local3\n log {{log}} format iso local4\n log {{log}} len 40 format raw local5\n log {{log}} local6 info info\n\
+         defaults\n log global\n mode http\n timeout connect 2s\n timeout client 5s\n timeout server 5s\n\
+         frontend f\n bind {{fe}}\n log-format \"%ci %r %ST\"\n default_backend be\n{}",
+        backend_cfg(&b)
+    );
+    let mut lines = both("framings", &cfg, 7, &|px, sink| {
+        exchange(px, b"GET /0123456789012345678901234567890123456789 HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+        sink.wait(7);
+    });
+    lines.sort();
+    assert_eq!(lines.len(), 7, "{lines:#?}");
+    assert!(
+        lines
+            .iter()
+            .any(|l| l.starts_with("<134>DATE localhost haproxy[PID]: 127.0.0.1 GET /0")),
+        "{lines:#?}"
+    );
+    assert!(
+        lines
+            .iter()
+            .any(|l| l.starts_with("<14>") || l.starts_with("<6>127.0.0.1 ")),
+        "{lines:#?}"
+    );
+    assert!(
+        lines.iter().any(|l| l.starts_with("<150>127.0.0.1 ")),
+        "{lines:#?}"
+    );
+    assert!(
+        lines.iter().any(|l| l.starts_with("ISO 127.0.0.1 ")),
+        "{lines:#?}"
+    );
+    assert!(
+        lines.iter().any(|l| l.starts_with("<6>ISO 127.0.0.1 ")),
+        "{lines:#?}"
+    );
+    // len 40: the line is cut to 40 bytes, then its newline.
+    assert!(
+        lines
+            .iter()
+            .any(|l| l == "127.0.0.1 GET /0123456789012345678901234\n"),
+        "{lines:#?}"
     );
 }

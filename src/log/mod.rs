@@ -73,7 +73,7 @@ pub enum Dest {
 pub struct Target {
     pub dest: Dest,
     pub framing: Framing,
-    /// Longest line sent, the final newline included (`len`, 1024).
+    /// Longest line sent, the final newline aside (`len`, 1024).
     pub maxlen: usize,
     pub facility: u8,
     /// Lines less severe than this are not sent.
@@ -354,7 +354,8 @@ impl Target {
             Framing::Raw => {}
         }
         out.extend_from_slice(msg.as_bytes());
-        out.truncate(self.maxlen.saturating_sub(1));
+        // 2.6 keeps `len` bytes of header and text, then the newline.
+        out.truncate(self.maxlen);
         out.push(b'\n');
         out
     }
@@ -443,7 +444,7 @@ mod tests {
         assert_eq!(t.frame(Level::Info, "hi", &now), b"hi\n");
         let t = target(&["len", "80", "format", "raw", "local3"]);
         let long = "x".repeat(200);
-        assert_eq!(t.frame(Level::Info, &long, &now).len(), 80);
+        assert_eq!(t.frame(Level::Info, &long, &now).len(), 81);
     }
 
     #[test]
