@@ -569,21 +569,22 @@ fn every_framing_as_2_6_writes_it() {
     let b = Backend::http("web");
     let cfg = format!(
         "global\n log {{log}} format rfc3164 local0\n log {{log}} format short local1\n log {{log}} format priority local2\n \
-         log {{log}} format timed local3\n log {{log}} format iso local4\n log {{log}} len 40 format raw local5\n log {{log}} local6 info info\n\
+         log {{log}} format timed local3\n log {{log}} format iso local4\n log {{log}} len 80 format raw local5\n log {{log}} local6 info info\n\
          defaults\n log global\n mode http\n timeout connect 2s\n timeout client 5s\n timeout server 5s\n\
          frontend f\n bind {{fe}}\n log-format \"%ci %r %ST\"\n default_backend be\n{}",
         backend_cfg(&b)
     );
     let mut lines = both("framings", &cfg, 7, &|px, sink| {
-        exchange(px, b"GET /0123456789012345678901234567890123456789 HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+        exchange(px, b"GET /01234567890123456789012345678901234567890123456789012345678901234567890123456789 HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
         sink.wait(7);
     });
     lines.sort();
     assert_eq!(lines.len(), 7, "{lines:#?}");
     assert!(
-        lines
-            .iter()
-            .any(|l| l.starts_with("<134>DATE localhost haproxy[PID]: 127.0.0.1 GET /0")),
+        lines.iter().any(
+            |l| l.starts_with("<134>DATE localhost haproxy[PID]: 127.0.0.1 GET /0")
+                && l.ends_with(" HTTP/1.1 200\n")
+        ),
         "{lines:#?}"
     );
     assert!(
