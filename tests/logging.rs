@@ -180,7 +180,7 @@ fn backend_cfg(b: &Backend) -> String {
     format!("backend be\n server s1 {}\n", b.addr)
 }
 
-const DEFAULTS: &str = "global\n log {log} local0\ndefaults\n log global\n mode http\n timeout connect 2s\n timeout client 5s\n timeout server 5s\n timeout http-request 500ms\n";
+const DEFAULTS: &str = "global\n nbthread 1\n log {log} local0\ndefaults\n log global\n mode http\n timeout connect 2s\n timeout client 5s\n timeout server 5s\n timeout http-request 500ms\n";
 
 /// The lines of `cfg` under our binary, compared with 2.6's when it is here.
 fn both(name: &str, cfg: &str, expect: usize, traffic: &dyn Fn(&Proxy, &Sink)) -> Vec<String> {
@@ -354,7 +354,7 @@ fn unix_socket_target_and_stop_messages() {
     let path = dir.join("log.sock");
     let sink = Sink::unix(&path);
     let cfg = format!(
-        "global\n log {} local2\n log-tag mytag\ndefaults\n log global\n mode http\n timeout connect 2s\n timeout client 5s\n timeout server 5s\n\
+        "global\n nbthread 1\n log {} local2\n log-tag mytag\ndefaults\n log global\n mode http\n timeout connect 2s\n timeout client 5s\n timeout server 5s\n\
          frontend f\n bind {{fe}}\n option httplog\n default_backend be\n{}",
         path.display(),
         backend_cfg(&b)
@@ -389,7 +389,7 @@ fn unix_socket_target_and_stop_messages() {
 fn unique_id_cookie_capture_and_structured_data() {
     let b = Backend::http("web");
     let cfg = format!(
-        "global\n log {{log}} format rfc5424 local0\ndefaults\n log global\n mode http\n timeout connect 2s\n timeout client 5s\n timeout server 5s\n\
+        "global\n nbthread 1\n log {{log}} format rfc5424 local0\ndefaults\n log global\n mode http\n timeout connect 2s\n timeout client 5s\n timeout server 5s\n\
          frontend f\n bind {{fe}}\n unique-id-format %{{+X}}o\\ %fi_%rt\n unique-id-header X-Req-Id\n capture cookie SESS len 12\n \
          http-request set-header x-id %[unique-id]\n log-format \"%ID %CC %CS %lc %rt %{{+Q}}[unique-id]\"\n log-format-sd \"[x@1 id=\\\"%ID\\\"]\"\n \
          default_backend be\n{}",
@@ -437,7 +437,7 @@ fn tcp_termination_states() {
     drop(closed);
     let b = Backend::start("slow", Behaviour::Slow(Duration::from_secs(10)));
     let cfg = format!(
-        "global\n log {{log}} local0\ndefaults\n log global\n mode tcp\n option tcplog\n timeout connect 1s\n timeout client 400ms\n timeout server 400ms\n\
+        "global\n nbthread 1\n log {{log}} local0\ndefaults\n log global\n mode tcp\n option tcplog\n timeout connect 1s\n timeout client 400ms\n timeout server 400ms\n\
          frontend f\n bind {{fe}}\n default_backend be\n\
          backend be\n server s1 {}\n",
         b.addr
@@ -458,7 +458,7 @@ fn tcp_termination_states() {
     assert!(lines[0].contains(" f be/s1 T/T/T 0 cD "), "{}", lines[0]);
     assert!(lines[1].contains(" f be/s1 T/T/T 0 cD "), "{}", lines[1]);
     let refused = format!(
-        "global\n log {{log}} local0\ndefaults\n log global\n mode tcp\n option tcplog\n timeout connect 1s\n timeout client 2s\n timeout server 2s\n\
+        "global\n nbthread 1\n log {{log}} local0\ndefaults\n log global\n mode tcp\n option tcplog\n timeout connect 1s\n timeout client 2s\n timeout server 2s\n\
          frontend f\n bind {{fe}}\n default_backend be\nbackend be\n server s1 {dead}\n"
     );
     let lines = both("tcp-refused", &refused, 1, &|px, sink| {
@@ -568,7 +568,7 @@ fn http_server_side_termination_states() {
 fn every_framing_as_2_6_writes_it() {
     let b = Backend::http("web");
     let cfg = format!(
-        "global\n log {{log}} format rfc3164 local0\n log {{log}} format short local1\n log {{log}} format priority local2\n \
+        "global\n nbthread 1\n log {{log}} format rfc3164 local0\n log {{log}} format short local1\n log {{log}} format priority local2\n \
          log {{log}} format timed local3\n log {{log}} format iso local4\n log {{log}} len 80 format raw local5\n log {{log}} local6 info info\n\
          defaults\n log global\n mode http\n timeout connect 2s\n timeout client 5s\n timeout server 5s\n\
          frontend f\n bind {{fe}}\n log-format \"%ci %r %ST\"\n default_backend be\n{}",
@@ -605,11 +605,8 @@ fn every_framing_as_2_6_writes_it() {
         lines.iter().any(|l| l.starts_with("<6>ISO 127.0.0.1 ")),
         "{lines:#?}"
     );
-    // len 40: the line is cut to 40 bytes, then its newline.
-    assert!(
-        lines
-            .iter()
-            .any(|l| l == "127.0.0.1 GET /0123456789012345678901234\n"),
-        "{lines:#?}"
-    );
+    // len 80: the line is cut to 80 bytes, then its newline.
+    let cut = "127.0.0.1 GET /01234567890123456789012345678901234567890123456789012345678901234\n";
+    assert_eq!(cut.len(), 81);
+    assert!(lines.iter().any(|l| l == cut), "{lines:#?}");
 }
