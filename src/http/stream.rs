@@ -1088,7 +1088,11 @@ fn request_head(
 /// and reason, names lower-cased, `connection: close` when we will close.
 fn response_head(res: &ResponseHead, req: &RequestHead, close: bool, case: CaseMap) -> Vec<u8> {
     let mut out = Vec::with_capacity(512);
-    out.extend_from_slice(format!("HTTP/1.1 {} {}\r\n", res.status, res.reason).as_bytes());
+    // The server's version is kept, as 2.6 does: an HTTP/1.0 answer stays
+    // one, closing implicitly and saying so only to keep the connection.
+    let v10 = res.minor == 0;
+    let version = if v10 { "HTTP/1.0" } else { "HTTP/1.1" };
+    out.extend_from_slice(format!("{version} {} {}\r\n", res.status, res.reason).as_bytes());
     for h in &res.headers {
         if h.name == "connection" && res.status != 101 {
             continue;
@@ -1097,8 +1101,10 @@ fn response_head(res: &ResponseHead, req: &RequestHead, close: bool, case: CaseM
     }
     if res.status >= 200 {
         if close {
-            push_header(&mut out, case, "connection", b"close");
-        } else if req.minor == 0 {
+            if !v10 {
+                push_header(&mut out, case, "connection", b"close");
+            }
+        } else if req.minor == 0 || v10 {
             push_header(&mut out, case, "connection", b"keep-alive");
         }
     }
