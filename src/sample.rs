@@ -308,6 +308,36 @@ pub fn eval_logformat(pieces: &[Piece], ctx: &FetchCtx) -> String {
     out
 }
 
+/// Evaluates a log-format string used in an HTTP message (a header value,
+/// a reply body, a redirect's location) as 2.6 does: a sample's control
+/// bytes (below 0x20 but TAB, and 0x7F) become `%XX`, so no fetched value
+/// can end a header line; other bytes are kept as they are. Literal text
+/// is copied unchanged (a CR or LF in it is caught by the caller).
+pub fn eval_fmt_http(pieces: &[Piece], ctx: &FetchCtx) -> Vec<u8> {
+    let mut out = Vec::new();
+    for p in pieces {
+        match p {
+            Piece::Lit(s) => out.extend_from_slice(s.as_bytes()),
+            Piece::Expr {
+                fetch: f,
+                args,
+                convs,
+            } => {
+                if let Some(s) = fetch(f, args, ctx).pop().and_then(|s| convert(s, convs)) {
+                    for b in bytes_of(s) {
+                        if (b < 0x20 && b != b'\t') || b == 0x7f {
+                            out.extend_from_slice(format!("%{b:02X}").as_bytes());
+                        } else {
+                            out.push(b);
+                        }
+                    }
+                }
+            }
+        }
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

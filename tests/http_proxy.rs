@@ -324,12 +324,12 @@ fn configs_this_build_cannot_run_are_refused_with_the_reason() {
     );
     let (code, err) = Proxy::run_to_exit(
         "refuse-rule",
-        &format!("{DEFAULTS}frontend fe\n bind 127.0.0.1:1\n http-request tarpit\n"),
+        &format!("{DEFAULTS}frontend fe\n bind 127.0.0.1:1\n http-request set-nice 10\n"),
     );
     assert_eq!(code, 1);
     assert!(
         err.contains("parsing [")
-            && err.contains("'http-request' with the http action 'tarpit' is not built yet"),
+            && err.contains("'http-request' with the http action 'set-nice' is not built yet"),
         "{err}"
     );
 }
@@ -859,4 +859,163 @@ fn tcp_request_content_runs_before_http_request_rules() {
     c.send(b"GET /x HTTP/1.1\r\nHost: h\r\n\r\n");
     assert!(c.response().is_none(), "rejected before the return rule");
     assert_eq!(px.get("/y", "h").text(), "fine");
+}
+
+/// `http-request tarpit` holds the request for `timeout tarpit` (a
+/// backend without one uses `timeout connect`), then answers 500 or the
+/// reply it names; the server never sees the request. Requests the rule
+/// does not match go through at once.
+#[test]
+fn tarpit_holds_the_request_then_answers() {
+    let web = Backend::http("web");
+    let px = Proxy::start(
+        "tarpit",
+        &format!(
+            "defaults\n mode http\n timeout client 5s\n timeout server 5s\n\
+             frontend fe\n bind {{fe}}\n timeout tarpit 400ms\n http-request tarpit if {{ path_beg /slow }}\n default_backend be\n\
+             backend be\n timeout connect 300ms\n http-request tarpit deny_status 403 if {{ path_beg /be }}\n server w {}\n",
+            web.addr
+        ),
+    );
+    let timed = |path: &str| {
+        let t = std::time::Instant::now();
+        let r = px.get(path, "x");
+        (r.status, t.elapsed())
+    };
+    let (status, took) = timed("/slow");
+    assert_eq!(status, 500);
+    assert!(took >= Duration::from_millis(400), "{took:?}");
+    let (status, took) = timed("/be");
+    assert_eq!(status, 403);
+    assert!(took >= Duration::from_millis(300), "{took:?}");
+    assert_eq!(
+        web.requests(),
+        0,
+        "tarpitted requests never reach the server"
+    );
+    let (status, took) = timed("/fast");
+    assert_eq!(status, 200);
+    assert!(took < Duration::from_millis(300), "{took:?}");
+    assert_eq!(web.requests(), 1);
+}
+
+/// A header rule whose value would carry CR LF is refused, never written:
+/// the request gets the 500 page and is not forwarded (a response gets the
+/// 500 page in its place); the same rules without the line break work.
+/// (2.6 writes such a value and injects a header: a deliberate difference.)
+#[test]
+fn header_values_with_line_breaks_are_refused() {
+    let web = Backend::http("web");
+    let px = Proxy::start(
+        "crlf",
+        &format!(
+            "{DEFAULTS}frontend fe\n bind {{fe}}\n http-request set-var(txn.p) path\n\
+             http-request set-header X-A \"v\\r\\nInjected: 1\" if {{ path /req }}\n\
+             http-request set-header X-A ok\n\
+             http-response add-header X-B \"v\\nInjected: 2\" if {{ var(txn.p) -m str /res }}\n\
+             reqrep ^(Host:.*) \"\\1\\r\\nX-Legacy: 1\" if {{ path /legacy }}\n\
+             default_backend be\nbackend be\n server w {}\n",
+            web.addr
+        ),
+    );
+    let r = px.get("/req", "x");
+    assert_eq!(r.status, 500);
+    assert_eq!(web.requests(), 0, "the request is not forwarded");
+    let r = px.get("/legacy", "x");
+    assert_eq!(r.status, 500);
+    assert_eq!(web.requests(), 0);
+    let r = px.get("/res", "x");
+    assert_eq!(r.status, 500);
+    assert!(!r.head.contains("Injected"), "{}", r.head);
+    assert_eq!(
+        web.requests(),
+        1,
+        "the server answered, its response was replaced"
+    );
+    let r = px.get("/other", "x");
+    assert_eq!(r.status, 200);
+    assert!(
+        web.last_head().contains("x-a: ok\r\n"),
+        "{}",
+        web.last_head()
+    );
+}
+
+/// HAProxy 1.5's regex rules run with their 1.5 meaning: whole lines as
+/// the client wrote them (request line included), after the http-request
+/// rules, `reqadd`/`rspadd` after the other filters, `block` first,
+/// `reqallow` exempting from later denials, `reqsetbe` choosing the
+/// backend; case-sensitive unless the `i` form.
+#[test]
+fn legacy_1_5_rules_run_with_their_1_5_meaning() {
+    let web = Backend::http("web");
+    let api = Backend::http("api");
+    let px = Proxy::start(
+        "legacy-rules",
+        &format!(
+            "{DEFAULTS} timeout tarpit 200ms\nfrontend fe\n bind {{fe}}\n\
+             http-request set-var(txn.p) path\n\
+             reqrep ^([^\\ :]*)\\ /old/(.*) \\1\\ /new/\\2\n\
+             reqirep ^host:\\ www\\.(.*) Host:\\ \\1\n\
+             reqidel ^X-Debug:.*\n\
+             reqdel ^X-Secret:\n\
+             reqadd X-Forwarded-Proto:\\ http\n\
+             http-request set-header X-Modern 1\n\
+             reqallow ^GET\\ /public\n\
+             reqideny ^User-Agent:.*sqlmap\n\
+             reqtarpit ^User-Agent:.*slowbot\n\
+             reqsetbe ^X-Backend:\\ api api\n\
+             block if {{ path_beg /blocked }}\n\
+             rspidel ^x-body-len:\n\
+             rsprep ^Content-Type:\\ text/(.*) Content-Type:\\ text/x-\\1\n\
+             rspadd X-Frame-Options:\\ SAMEORIGIN\n\
+             rspdeny ^Content-Type if {{ var(txn.p) -m beg /rspdeny }}\n\
+             default_backend web\n\
+             backend web\n server w {}\nbackend api\n server a {}\n",
+            web.addr, api.addr
+        ),
+    );
+    let send = |req: &str| {
+        let mut c = px.connect();
+        c.send(req.as_bytes());
+        c.response().expect("response")
+    };
+    let r = send("GET /old/page?x=1 HTTP/1.1\r\nHost: www.example.com\r\nX-Debug: 1\r\nx-debug: 2\r\nX-Secret: s\r\nx-secret: lower\r\nConnection: close\r\n\r\n");
+    assert_eq!(r.status, 200);
+    assert_eq!(
+        web.last_head(),
+        "GET /new/page?x=1 HTTP/1.1\r\nhost: example.com\r\nx-secret: lower\r\nx-modern: 1\r\nx-forwarded-proto: http\r\n",
+        "reqrep on the request line, reqirep/reqidel any case, reqdel only 'X-Secret:', reqadd last"
+    );
+    assert_eq!(r.header("content-type").as_deref(), Some("text/x-plain"));
+    assert_eq!(r.header("x-body-len"), None);
+    assert_eq!(r.header("x-frame-options").as_deref(), Some("SAMEORIGIN"));
+    // Denials, and reqallow's exemption.
+    assert_eq!(
+        send("GET /x HTTP/1.1\r\nUser-Agent: SQLMap\r\nConnection: close\r\n\r\n").status,
+        403
+    );
+    assert_eq!(
+        send("GET /public HTTP/1.1\r\nUser-Agent: sqlmap\r\nConnection: close\r\n\r\n").status,
+        200
+    );
+    assert_eq!(
+        send("GET /blocked HTTP/1.1\r\nConnection: close\r\n\r\n").status,
+        403
+    );
+    let t = std::time::Instant::now();
+    assert_eq!(
+        send("GET /x HTTP/1.1\r\nUser-Agent: slowbot\r\nConnection: close\r\n\r\n").status,
+        500
+    );
+    assert!(t.elapsed() >= Duration::from_millis(200));
+    assert_eq!(
+        send("GET /rspdeny HTTP/1.1\r\nConnection: close\r\n\r\n").status,
+        502
+    );
+    // reqsetbe picks the backend; without a match the default one serves.
+    let r = send("GET /x HTTP/1.1\r\nX-Backend: api\r\nConnection: close\r\n\r\n");
+    assert!(r.text().starts_with("api\n"), "{}", r.text());
+    let r = send("GET /x HTTP/1.1\r\nX-Backend: web\r\nConnection: close\r\n\r\n");
+    assert!(r.text().starts_with("web\n"), "{}", r.text());
 }

@@ -212,8 +212,8 @@ pub struct Frontend {
     pub http: crate::http::rules::HttpRules,
     pub logs: Vec<LogTarget>,
     pub log_format: Option<String>,
-    /// `errorfile` pages by status code.
-    pub errorfiles: Vec<(u16, std::sync::Arc<crate::http::errors::ErrorFile>)>,
+    /// Error pages by status code (`errorfile`, `errorloc`, `http-error`...).
+    pub error_pages: crate::http::reply::ErrorPages,
     pub span: Span,
 }
 
@@ -246,7 +246,8 @@ pub struct Backend {
     pub cookie: Option<crate::http::cookie::CookieCfg>,
     /// `http-reuse`.
     pub reuse: crate::http::pool::Reuse,
-    pub errorfiles: Vec<(u16, std::sync::Arc<crate::http::errors::ErrorFile>)>,
+    /// Error pages by status code (`errorfile`, `errorloc`, `http-error`...).
+    pub error_pages: crate::http::reply::ErrorPages,
     pub span: Span,
 }
 
