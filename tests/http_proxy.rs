@@ -1019,3 +1019,141 @@ fn legacy_1_5_rules_run_with_their_1_5_meaning() {
     let r = send("GET /x HTTP/1.1\r\nX-Backend: web\r\nConnection: close\r\n\r\n");
     assert!(r.text().starts_with("web\n"), "{}", r.text());
 }
+
+/// Error pages in every form, looked up in the backend then the frontend:
+/// `errorloc`/`errorloc303` redirect, `errorfiles` imports an http-errors
+/// section (whole or some codes), `http-error` builds a page per request,
+/// `default-errorfiles` goes back to the built-in page. Requests the
+/// rules let through are served.
+#[test]
+fn error_pages_in_every_form() {
+    let web = Backend::http("web");
+    let dir = common::scratch("error-pages-files");
+    let page = dir.join("503.http");
+    std::fs::write(
+        &page,
+        "HTTP/1.1 503 Service Unavailable\r\nContent-Type: text/plain\r\nContent-Length: 11\r\n\r\ncustom 503\n",
+    )
+    .unwrap();
+    let px = Proxy::start(
+        "error-pages",
+        &format!(
+            "http-errors site\n errorfile 503 {page}\n\
+             {DEFAULTS}frontend fe\n bind {{fe}}\n http-error status 403 content-type text/plain string fe-forbidden\n\
+             http-request deny if {{ path /deny }}\n\
+             use_backend loc if {{ path_beg /loc }}\n use_backend loc303 if {{ path_beg /l303 }}\n\
+             use_backend files if {{ path_beg /files }}\n use_backend dyn if {{ path_beg /dyn }}\n\
+             use_backend reset if {{ path_beg /reset }}\n default_backend web\n\
+             backend web\n server w {web}\n\
+             backend loc\n errorloc 503 http://err.example.com/503\n\
+             backend loc303\n errorloc303 503 /sorry\n\
+             backend files\n errorfiles site 503\n\
+             backend dyn\n http-error status 503 content-type text/plain lf-string \"down %[path]\" hdr X-Why none\n\
+             http-request deny if {{ path_end /deny }}\n\
+             backend reset\n errorfiles site\n http-error status 503 default-errorfiles\n",
+            page = page.display(),
+            web = web.addr
+        ),
+    );
+    let r = px.get("/loc", "x");
+    assert_eq!(
+        (r.status, r.header("location").as_deref()),
+        (302, Some("http://err.example.com/503"))
+    );
+    let r = px.get("/l303", "x");
+    assert_eq!(
+        (r.status, r.header("location").as_deref()),
+        (303, Some("/sorry"))
+    );
+    let r = px.get("/files", "x");
+    assert_eq!((r.status, r.text().as_str()), (503, "custom 503\n"));
+    let r = px.get("/dyn/x", "x");
+    assert_eq!(
+        (r.status, r.header("x-why").as_deref(), r.text().as_str()),
+        (503, Some("none"), "down /dyn/x")
+    );
+    // The backend has no 403 page: the frontend's is used.
+    let r = px.get("/dyn/deny", "x");
+    assert_eq!((r.status, r.text().as_str()), (403, "fe-forbidden"));
+    let r = px.get("/deny", "x");
+    assert_eq!((r.status, r.text().as_str()), (403, "fe-forbidden"));
+    let r = px.get("/reset", "x");
+    assert_eq!(r.status, 503);
+    assert!(r.text().contains("No server is available"), "{}", r.text());
+    assert_eq!(web.requests(), 0);
+    let r = px.get("/other", "x");
+    assert_eq!(r.status, 200);
+    assert_eq!(web.requests(), 1);
+}
+
+/// `del-header -m` match methods, `redirect` options, and http-response
+/// `set-status`, `replace-value`, `deny`, `return`, `redirect` with
+/// response fetches in conditions: what the server gets and what the
+/// client gets, rule matching or not.
+#[test]
+fn header_matches_redirect_options_and_response_rules() {
+    let web = Backend::http("web");
+    let px = Proxy::start(
+        "response-rules",
+        &format!(
+            "{DEFAULTS}frontend fe\n bind {{fe}}\n http-request set-var(txn.p) path\n\
+             http-request del-header x-beg -m beg if {{ path /del }}\n\
+             http-request del-header ^x-r -m reg if {{ path /del }}\n\
+             redirect prefix https://a.example drop-query append-slash code 301 set-cookie SEEN=1 if {{ path_beg /r/ }}\n\
+             http-response add-header X-List \"a, b\"\n\
+             http-response set-status 431 if {{ var(txn.p) -m str /431 }} {{ status 200 }}\n\
+             http-response set-status 503 reason \"Slow Down\" if {{ var(txn.p) -m str /slow }}\n\
+             http-response replace-value X-List ^b$ B if {{ res.hdr_cnt(x-list) eq 2 }}\n\
+             http-response deny if {{ var(txn.p) -m str /deny }}\n\
+             http-response return status 200 content-type text/plain string replaced if {{ var(txn.p) -m str /ret }}\n\
+             http-response redirect location /moved if {{ var(txn.p) -m str /move }}\n\
+             default_backend be\nbackend be\n server w {}\n",
+            web.addr
+        ),
+    );
+    let mut c = px.connect();
+    c.send(b"GET /del HTTP/1.1\r\nHost: x\r\nX-Beg-1: 1\r\nX-BEGIN: 2\r\nx-rr: 3\r\nX-Keep: 4\r\nConnection: close\r\n\r\n");
+    assert_eq!(c.response().expect("response").status, 200);
+    assert_eq!(
+        web.last_head(),
+        "GET /del HTTP/1.1\r\nhost: x\r\nx-keep: 4\r\n"
+    );
+    let r = px.get("/r/page?q=1", "x");
+    assert_eq!(
+        (
+            r.status,
+            r.header("location").as_deref(),
+            r.header("set-cookie").as_deref()
+        ),
+        (
+            301,
+            Some("https://a.example/r/page/"),
+            Some("SEEN=1; path=/;")
+        )
+    );
+    let r = px.get("/431", "x");
+    assert!(
+        r.head
+            .starts_with("HTTP/1.1 431 Request Header Fields Too Large\r\n"),
+        "{}",
+        r.head
+    );
+    assert_eq!(r.header("x-list").as_deref(), Some("a,B"));
+    let r = px.get("/slow", "x");
+    assert!(
+        r.head.starts_with("HTTP/1.1 503 Slow Down\r\n"),
+        "{}",
+        r.head
+    );
+    assert_eq!(px.get("/deny", "x").status, 502);
+    let r = px.get("/ret", "x");
+    assert_eq!((r.status, r.text().as_str()), (200, "replaced"));
+    let r = px.get("/move", "x");
+    assert_eq!(
+        (r.status, r.header("location").as_deref()),
+        (302, Some("/moved"))
+    );
+    let r = px.get("/plain", "x");
+    assert!(r.head.starts_with("HTTP/1.1 200 OK\r\n"), "{}", r.head);
+    assert!(r.text().starts_with("web\n"));
+}
