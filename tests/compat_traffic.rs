@@ -698,6 +698,7 @@ frontend fe\n bind {fe}\n\
  use_backend b_a if { path_beg /ea }\n\
  use_backend b_b if { path_beg /eb }\n\
  use_backend b_c if { path_beg /ec }\n\
+ use_backend b_null if { path_beg /null }\n\
  default_backend web\n\
 backend web\n server w {web}\n\
 backend b_loc\n errorloc 503 http://err.example.com/503.html\n\
@@ -710,7 +711,8 @@ backend b_httperr\n errorfiles site\n\
 backend b_def\n errorfiles site\n http-error status 503 default-errorfiles\n\
 backend b_a\n errorfile 503 {dir}/a.http\n\
 backend b_b\n errorfile 503 {dir}/b.http\n\
-backend b_c\n errorfile 503 {dir}/c.http\n";
+backend b_c\n errorfile 503 {dir}/c.http\n\
+backend b_null\n errorfile 503 /dev/null\n";
 
 const REPLIES_REQUESTS: &[&[u8]] = &[
     b"GET /tarpit HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
@@ -750,6 +752,7 @@ const REPLIES_REQUESTS: &[&[u8]] = &[
     b"HEAD /r502 HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
     b"HEAD /deny-503 HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
     b"HEAD /return-errorfile HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
+    b"GET /null HTTP/1.1\r\nHost: x\r\n\r\n",
     b"GET /forwarded HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
 ];
 

@@ -1157,3 +1157,32 @@ fn header_matches_redirect_options_and_response_rules() {
     assert!(r.head.starts_with("HTTP/1.1 200 OK\r\n"), "{}", r.head);
     assert!(r.text().starts_with("web\n"));
 }
+
+/// `errorfile 408 /dev/null`, the classic setting against browsers'
+/// pre-connections: an idle partial request is closed without a byte (2.6
+/// ignores other custom 400/408 pages there); an empty page for another
+/// code closes the same way.
+#[test]
+fn empty_errorfiles_close_without_a_byte() {
+    let px = Proxy::start(
+        "empty-errorfile",
+        &format!(
+            "{DEFAULTS} timeout http-request 300ms\n errorfile 408 /dev/null\n errorfile 503 /dev/null\n\
+             frontend fe\n bind {{fe}}\n default_backend none\nbackend none\n"
+        ),
+    );
+    let mut c = px.connect();
+    c.send(b"GET / HTTP/1.1\r\nHost: x\r\n");
+    assert!(c.closed(), "408: closed");
+    let mut c = px.connect();
+    c.send(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n");
+    assert!(c.closed(), "503: closed");
+    // Without the empty page, the built-in 408 is sent.
+    let px = Proxy::start(
+        "builtin-408",
+        &format!("{DEFAULTS} timeout http-request 300ms\nfrontend fe\n bind {{fe}}\n default_backend none\nbackend none\n"),
+    );
+    let mut c = px.connect();
+    c.send(b"GET / HTTP/1.1\r\nHost: x\r\n");
+    assert_eq!(c.response().map(|r| r.status), Some(408));
+}

@@ -31,8 +31,20 @@ impl Message {
         Message::parse(&raw).ok_or_else(|| format!("errorfile '{path}' (not an HTTP response)"))
     }
 
-    /// A file's bytes as a response; None when they are not one.
+    /// A file's bytes as a response; None when they are not one. An empty
+    /// file (`errorfile 408 /dev/null`) is a page that sends nothing and
+    /// closes the connection.
     pub fn parse(raw: &[u8]) -> Option<Message> {
+        if raw.is_empty() {
+            return Some(Message {
+                minor: 1,
+                status: 0,
+                reason: String::new(),
+                headers: Vec::new(),
+                body: Vec::new(),
+                closes: true,
+            });
+        }
         let mut headers = [httparse::EMPTY_HEADER; super::parse::MAX_HEADERS];
         let mut res = httparse::Response::new(&mut headers);
         let n = match res.parse(raw) {
@@ -84,8 +96,16 @@ impl Message {
         }
     }
 
+    /// Whether this is the page of an empty file.
+    pub fn is_empty(&self) -> bool {
+        self.status == 0
+    }
+
     /// The bytes to send, and whether the connection closes after them.
     pub fn render(&self, close: bool) -> (Vec<u8>, bool) {
+        if self.is_empty() {
+            return (Vec::new(), true);
+        }
         let close = close || self.closes;
         let mut out =
             format!("HTTP/1.{} {} {}\r\n", self.minor, self.status, self.reason).into_bytes();
@@ -223,6 +243,21 @@ pub fn render(
     }
 }
 
+/// The page the HTTP/1 connection layer sends for a bad (400) or late
+/// (408) request: HAProxy's built-in one — 2.6 ignores a proxy's custom
+/// page there, except an empty `errorfile` (`errorfile 408 /dev/null`),
+/// after which the connection just closes.
+pub fn connection_page(pages: &ErrorPages, code: u16) -> Vec<u8> {
+    let silent = pages
+        .iter()
+        .any(|(c, r)| *c == code && matches!(r, Reply::Message(m) if m.is_empty()));
+    if silent {
+        Vec::new()
+    } else {
+        super::errors::connection_error(code)
+    }
+}
+
 /// The reason phrase 2.6 writes after a status it sets itself (`return`,
 /// `set-status`), as observed from 2.6 for every code from 100 to 999:
 /// a phrase for the known codes, else one for the code's class.
@@ -353,6 +388,12 @@ mod tests {
             "the file's Connection: close is obeyed"
         );
         assert!(Message::parse(b"not http\r\n\r\n").is_none());
+        let empty = Message::parse(b"").unwrap();
+        assert_eq!(
+            empty.render(false),
+            (Vec::new(), true),
+            "/dev/null: nothing, then close"
+        );
     }
 
     #[test]

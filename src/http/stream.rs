@@ -1,10 +1,10 @@
 //! One client connection in HTTP mode: read a request, pick a backend and a
 //! server, forward, relay the response, and loop while both sides keep the
 //! connection alive.
-use super::errors::connection_error;
 use super::io::{ms, write_all, BodyError, Conn, HeadRead};
 use super::parse::{self, BodyKind, RequestHead, ResponseHead};
 use super::pool::Reuse;
+use super::reply::connection_page;
 use crate::acl::FetchCtx;
 use crate::model::{BackendId, Frontend, FrontendId};
 use crate::worker::Shared;
@@ -73,12 +73,22 @@ pub async fn serve(
                 // An idle keep-alive connection just closes; a new or partial
                 // one gets HAProxy's 408.
                 if first || partial {
-                    let _ = write_all(&mut cli.io, &connection_error(408), ms(t.client)).await;
+                    let _ = write_all(
+                        &mut cli.io,
+                        &connection_page(&fe.error_pages, 408),
+                        ms(t.client),
+                    )
+                    .await;
                 }
                 return;
             }
             HeadRead::TooLarge | HeadRead::Bad(_) => {
-                let _ = write_all(&mut cli.io, &connection_error(400), ms(t.client)).await;
+                let _ = write_all(
+                    &mut cli.io,
+                    &connection_page(&fe.error_pages, 400),
+                    ms(t.client),
+                )
+                .await;
                 return;
             }
         };
@@ -86,7 +96,12 @@ pub async fn serve(
         let body = match parse::frame_body(&mut req.headers, true) {
             Ok(b) => b,
             Err(_) => {
-                let _ = write_all(&mut cli.io, &connection_error(400), ms(t.client)).await;
+                let _ = write_all(
+                    &mut cli.io,
+                    &connection_page(&fe.error_pages, 400),
+                    ms(t.client),
+                )
+                .await;
                 return;
             }
         };
@@ -595,7 +610,7 @@ async fn exchange(
     match cli.copy_body(&mut srv.io, body, limit, cto, sto).await {
         Ok(_) => {}
         Err(BodyError::BadChunk) => {
-            let _ = write_all(&mut cli.io, &connection_error(400), cto).await;
+            let _ = write_all(&mut cli.io, &connection_page(&fe.error_pages, 400), cto).await;
             return Exchange::Aborted;
         }
         Err(BodyError::Dst) => return Exchange::Error(502),
