@@ -22,6 +22,8 @@ pub struct Message {
     /// Nothing delimits the body (no Content-Length), or the file says
     /// `Connection: close`: the connection closes after it.
     closes: bool,
+    /// An empty file: nothing is sent.
+    empty: bool,
 }
 
 impl Message {
@@ -31,11 +33,12 @@ impl Message {
         Message::parse(&raw).ok_or_else(|| format!("errorfile '{path}' (not an HTTP response)"))
     }
 
-    /// A file's bytes as a response; None when they are not one. An empty
-    /// file (`errorfile 408 /dev/null`) is a page that sends nothing and
-    /// closes the connection.
+    /// A file's bytes as a response, read as 2.6 reads errorfiles (the
+    /// configuration check uses the same reading); None when they are not
+    /// one. An empty file (`errorfile 408 /dev/null`) is a page that sends
+    /// nothing and closes the connection.
     pub fn parse(raw: &[u8]) -> Option<Message> {
-        if raw.is_empty() {
+        let Some(r) = cfg_parser::errorfile::parse(raw).ok()? else {
             return Some(Message {
                 minor: 1,
                 status: 0,
@@ -43,38 +46,33 @@ impl Message {
                 headers: Vec::new(),
                 body: Vec::new(),
                 closes: true,
+                empty: true,
             });
-        }
-        let mut headers = [httparse::EMPTY_HEADER; super::parse::MAX_HEADERS];
-        let mut res = httparse::Response::new(&mut headers);
-        let n = match res.parse(raw) {
-            Ok(httparse::Status::Complete(n)) => n,
-            _ => return None,
         };
         let mut m = Message {
-            minor: res.version.unwrap_or(0),
-            status: res.code.unwrap_or(500),
-            reason: res.reason.unwrap_or("").to_string(),
+            // 1.1 or above is sent as 1.1 (the version is 8 bytes).
+            minor: u8::from(r.version[5] > b'1' || (r.version[5] == b'1' && r.version[7] >= b'1')),
+            status: std::str::from_utf8(r.status).ok()?.parse().ok()?,
+            reason: String::from_utf8_lossy(r.reason).into_owned(),
             headers: Vec::new(),
-            body: raw[n..].to_vec(),
+            body: r.body.to_vec(),
             closes: true,
+            empty: false,
         };
         let mut conn_close = false;
-        for h in res.headers.iter() {
-            let name = h.name.to_ascii_lowercase();
+        for (name, value) in r.headers {
+            let name = String::from_utf8_lossy(name).to_ascii_lowercase();
             match name.as_str() {
                 "connection" => {
-                    conn_close |= h
-                        .value
+                    conn_close |= value
                         .split(|b| *b == b',')
                         .any(|t| t.trim_ascii().eq_ignore_ascii_case(b"close"));
                     continue;
                 }
                 "content-length" => m.closes = false,
-                "transfer-encoding" => m.closes = false,
                 _ => {}
             }
-            m.headers.push((name, h.value.to_vec()));
+            m.headers.push((name, value.to_vec()));
         }
         m.closes |= conn_close;
         Some(m)
@@ -93,12 +91,13 @@ impl Message {
             ],
             body: Vec::new(),
             closes: false,
+            empty: false,
         }
     }
 
     /// Whether this is the page of an empty file.
     pub fn is_empty(&self) -> bool {
-        self.status == 0
+        self.empty
     }
 
     /// The bytes to send, and whether the connection closes after them.

@@ -996,9 +996,8 @@ fn errorfile(p: &mut Proxy, cx: &mut Cx) -> R {
         )));
     }
     let path = cx.word(2).to_string();
-    if let Err(e) = std::fs::metadata(&path) {
-        let _ = e;
-        return Err(cx.alert(format!("errorfile : error opening file '{path}'.")));
+    if let Err(m) = crate::errorfile::check_file(&path) {
+        return Err(cx.alert(format!("errorfile : {m}")));
     }
     p.errorfiles.push((code, path, cx.d.span.clone()));
     keep_error_line(p, cx);
@@ -1508,8 +1507,10 @@ fn http_error(p: &mut Proxy, cx: &mut Cx) -> R {
                 )));
             }
             body = Some(opt);
-            if opt == "errorfile" && std::fs::metadata(val).is_err() {
-                return Err(fail(format!("error opening file '{val}'.")));
+            if opt == "errorfile" {
+                if let Err(m) = crate::errorfile::check_file(val) {
+                    return Err(fail(m));
+                }
             }
         }
         i += 2;
