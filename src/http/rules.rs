@@ -425,7 +425,11 @@ fn redirect(words: &[String], literal: bool) -> Result<Box<Redirect>, String> {
                 });
                 to = v;
             }
-            "code" => rd.code = v.parse().unwrap_or(302),
+            // Read as C's atol(), as the checker does: `301x` is 301.
+            "code" => {
+                let digits: String = v.chars().take_while(char::is_ascii_digit).collect();
+                rd.code = digits.parse().unwrap_or(302);
+            }
             // 2.6 writes the value as it is, never as a log-format.
             "set-cookie" => rd.cookie = Some(format!("{v}; path=/;")),
             "clear-cookie" => rd.cookie = Some(format!("{v}; path=/; Max-Age=0;")),
@@ -1009,6 +1013,14 @@ mod tests {
             location("redirect location %[req.hdr(x-to)] ignore-empty", get),
             "(none)"
         );
+    }
+
+    #[test]
+    fn redirect_codes_are_read_as_atol() {
+        let HttpAction::Redirect(rd) = compile("redirect location /x code 301x") else {
+            panic!("redirect")
+        };
+        assert_eq!(rd.code, 301);
     }
 
     #[test]
