@@ -306,6 +306,24 @@ mod tests {
     }
 
     #[test]
+    fn any_bytes_are_read_without_panicking() {
+        // Deterministic pseudo-random files, biased towards HTTP's bytes.
+        let alphabet = b"HTTP/1.0 23:\r\n,;Content-Length:chunked\x01\xff";
+        let mut x: u64 = 0x9e37_79b9_7f4a_7c15;
+        for len in 0..2000usize {
+            let raw: Vec<u8> = (0..len % 97)
+                .map(|_| {
+                    x ^= x << 13;
+                    x ^= x >> 7;
+                    x ^= x << 17;
+                    alphabet[(x % alphabet.len() as u64) as usize]
+                })
+                .collect();
+            let _ = parse(&raw);
+        }
+    }
+
+    #[test]
     fn parts_of_a_response() {
         let r = parse(b"HTTP/1.0 403 Forbidden\r\nX-Err:  file \r\n\r\nbody\n")
             .unwrap()
