@@ -340,21 +340,66 @@ pub fn render(
                     None => line.last_sep = false,
                 }
             }
-            Piece::Var { var, flags } => match rec {
-                Some(r) => crate::log::format::write_var(&mut line, *var, *flags, r),
-                None => {
-                    let r = crate::log::record::Record::new(
-                        "",
-                        ctx.src,
-                        ctx.dst,
-                        std::time::SystemTime::now(),
-                    );
-                    crate::log::format::write_var(&mut line, *var, *flags, &r)
-                }
-            },
+            Piece::Var { var, flags } => write_var(&mut line, *var, *flags, ctx, rec),
         }
     }
     line.out
+}
+
+/// A `%` variable from the stream's record, or, without one, from what the
+/// fetch context knows (the addresses).
+fn write_var(
+    line: &mut Line,
+    var: Var,
+    flags: Flags,
+    ctx: &FetchCtx,
+    rec: Option<&crate::log::record::Record>,
+) {
+    match rec {
+        Some(r) => crate::log::format::write_var(line, var, flags, r),
+        None => {
+            let r =
+                crate::log::record::Record::new("", ctx.src, ctx.dst, std::time::SystemTime::now());
+            crate::log::format::write_var(line, var, flags, &r)
+        }
+    }
+}
+
+/// Evaluates a log-format string used in an HTTP message (a header value,
+/// a reply body, a redirect's location) as 2.6 does: a sample's control
+/// bytes (below 0x20 but TAB, and 0x7F) become `%XX`, so no fetched value
+/// can end a header line; other bytes are kept as they are. Literal text
+/// is copied unchanged (a CR or LF in it is caught by the caller).
+pub fn eval_fmt_http(pieces: &[Piece], ctx: &FetchCtx) -> Vec<u8> {
+    let mut out = Vec::new();
+    for p in pieces {
+        match p {
+            Piece::Lit(s) => out.extend_from_slice(s.as_bytes()),
+            Piece::Sep => out.push(b' '),
+            Piece::Var { var, flags } => {
+                let mut line = Line::new();
+                write_var(&mut line, *var, *flags, ctx, ctx.record);
+                out.extend_from_slice(line.out.as_bytes());
+            }
+            Piece::Expr {
+                fetch: f,
+                args,
+                convs,
+                ..
+            } => {
+                if let Some(s) = fetch(f, args, ctx).pop().and_then(|s| convert(s, convs)) {
+                    for b in bytes_of(s) {
+                        if (b < 0x20 && b != b'\t') || b == 0x7f {
+                            out.extend_from_slice(format!("%{b:02X}").as_bytes());
+                        } else {
+                            out.push(b);
+                        }
+                    }
+                }
+            }
+        }
+    }
+    out
 }
 
 #[cfg(test)]

@@ -607,3 +607,431 @@ fn http_after_response_matches_haproxy() {
         assert_eq!(a, b, "request {i}");
     }
 }
+
+/// Runs `cfg` (`{web}` is an echoing backend, `{dir}` the test's scratch
+/// directory) with `bin` and sends each request on its own connection:
+/// what the client got for each, and the request heads the backend got.
+fn answers_and_heads(
+    bin: &str,
+    label: &str,
+    cfg: &str,
+    dir: &std::path::Path,
+    reqs: &[&[u8]],
+) -> (Vec<String>, Vec<String>) {
+    let web = Backend::http("web");
+    let cfg = cfg
+        .replace("{web}", &web.addr.to_string())
+        .replace("{dir}", &dir.display().to_string());
+    let px = Proxy::start_binary(bin, label, &cfg);
+    let answers = reqs.iter().map(|r| exchange(&px, r)).collect();
+    let heads = web.heads.lock().unwrap().clone();
+    (answers, heads)
+}
+
+/// Compares two runs request by request; panics listing every difference.
+fn assert_same_runs(
+    reqs: &[&[u8]],
+    (ours, ours_heads): &(Vec<String>, Vec<String>),
+    (theirs, their_heads): &(Vec<String>, Vec<String>),
+) {
+    let mut diffs = Vec::new();
+    for (i, (a, b)) in ours.iter().zip(theirs).enumerate() {
+        if a != b {
+            diffs.push(format!(
+                "request {i} {:?}\n  haproxy: {b:?}\n  ours:    {a:?}",
+                String::from_utf8_lossy(reqs[i])
+            ));
+        }
+    }
+    if ours_heads != their_heads {
+        diffs.push(format!(
+            "backend heads differ:\n  haproxy: {their_heads:?}\n  ours:    {ours_heads:?}"
+        ));
+    }
+    assert!(diffs.is_empty(), "{}", diffs.join("\n"));
+}
+
+/// The files the reply tests load: errorfiles of each shape, payloads.
+fn reply_files(dir: &std::path::Path) {
+    let files: &[(&str, &str)] = &[
+        ("503.http", "HTTP/1.1 503 Service Unavailable\r\nCache-Control: no-cache\r\nConnection: close\r\nContent-Type: text/html\r\nContent-Length: 11\r\n\r\ncustom 503\n"),
+        ("403.http", "HTTP/1.0 403 Forbidden\r\nX-Err: file\r\n\r\nforbidden-file\n"),
+        ("a.http", "HTTP/1.1 503 Down\r\nContent-Type: text/plain\r\nContent-Length: 5\r\n\r\ndown\n"),
+        ("b.http", "HTTP/1.1 503 Down\r\nContent-Type: text/plain\r\n\r\ndown nocl\n"),
+        ("c.http", "HTTP/1.0 503 Down\r\nContent-Type: text/plain\r\nContent-Length: 5\r\n\r\ndown\n"),
+        ("body.txt", "raw file %[src] body\n"),
+        ("body.lf", "lf file %[path] body\n"),
+    ];
+    for (name, text) in files {
+        std::fs::write(dir.join(name), text).expect("write reply file");
+    }
+}
+
+const REPLIES_CFG: &str = "global\n nbthread 1\n\
+http-errors site\n errorfile 503 {dir}/503.http\n errorfile 403 {dir}/403.http\n\
+defaults\n mode http\n timeout connect 2s\n timeout client 5s\n timeout server 5s\n timeout tarpit 300ms\n\
+frontend fe\n bind {fe}\n\
+ http-request tarpit if { path /tarpit }\n\
+ http-request tarpit deny_status 403 if { path /tarpit403 }\n\
+ http-request tarpit status 429 content-type text/plain string slow-down hdr Retry-After 1 if { path /tarpit-reply }\n\
+ http-request deny status 404 content-type text/plain string nope hdr X-D %[path] if { path /deny-string }\n\
+ http-request deny errorfile {dir}/403.http if { path /deny-errorfile }\n\
+ http-request deny errorfiles site if { path /deny-errorfiles }\n\
+ http-request deny deny_status 503 if { path /deny-503 }\n\
+ http-request return status 201 if { path /created }\n\
+ http-request return status 404 if { path /empty404 }\n\
+ http-request return content-type text/plain file {dir}/body.txt if { path /file }\n\
+ http-request return content-type text/plain lf-file {dir}/body.lf if { path /lf-file }\n\
+ http-request return status 299 content-type text/plain lf-string \"p=%[path] c=%[str(a\\x01b)]\" hdr X-C %[str(c\\x02d)] if { path /ctl }\n\
+ http-request return errorfile {dir}/a.http if { path /return-errorfile }\n\
+ http-request return status 204 hdr X-A b if { path /r204 }\n\
+ http-request return status 304 if { path /r304 }\n\
+ http-request return status 200 content-type text/plain lf-string %[req.hdr(nothing)] if { path /emptylf }\n\
+ http-request return status 502 content-type text/plain string x if { path /r502 }\n\
+ http-after-response add-header X-After %[status] if { status ge 400 }\n\
+ use_backend b_loc if { path_beg /loc }\n\
+ use_backend b_loc303 if { path_beg /l303 }\n\
+ use_backend b_files if { path_beg /files }\n\
+ use_backend b_files503 if { path_beg /f503 }\n\
+ use_backend b_httperr if { path_beg /he/ }\n\
+ use_backend b_def if { path_beg /def }\n\
+ use_backend b_a if { path_beg /ea }\n\
+ use_backend b_b if { path_beg /eb }\n\
+ use_backend b_c if { path_beg /ec }\n\
+ use_backend b_null if { path_beg /null }\n\
+ default_backend web\n\
+backend web\n server w {web}\n\
+backend b_loc\n errorloc 503 http://err.example.com/503.html\n\
+backend b_loc303\n errorloc303 503 /sorry\n http-request deny if { path_end /d }\n\
+backend b_files\n errorfiles site\n http-request deny if { path_end /d }\n\
+backend b_files503\n errorfiles site 503\n http-request deny if { path_end /d }\n\
+backend b_httperr\n errorfiles site\n\
+ http-error status 503 content-type text/plain lf-string \"down %[path]\" hdr X-Reason \"no server\"\n\
+ http-error status 403 content-type text/plain string forbidden\n http-request deny if { path_end /d }\n\
+backend b_def\n errorfiles site\n http-error status 503 default-errorfiles\n\
+backend b_a\n errorfile 503 {dir}/a.http\n\
+backend b_b\n errorfile 503 {dir}/b.http\n\
+backend b_c\n errorfile 503 {dir}/c.http\n\
+backend b_null\n errorfile 503 /dev/null\n";
+
+const REPLIES_REQUESTS: &[&[u8]] = &[
+    b"GET /tarpit HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
+    b"GET /tarpit403 HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
+    b"GET /tarpit-reply HTTP/1.0\r\n\r\n",
+    b"GET /deny-string HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
+    b"GET /deny-errorfile HTTP/1.1\r\nHost: x\r\n\r\n",
+    b"GET /deny-errorfiles HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
+    b"GET /deny-503 HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
+    b"GET /created HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
+    b"GET /empty404 HTTP/1.0\r\n\r\n",
+    b"GET /file HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
+    b"GET /lf-file HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
+    b"GET /ctl HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
+    b"GET /return-errorfile HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
+    b"GET /loc HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
+    b"GET /loc HTTP/1.1\r\nHost: x\r\n\r\n",
+    b"GET /l303 HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
+    b"GET /l303/d HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
+    b"GET /files HTTP/1.1\r\nHost: x\r\n\r\n",
+    b"GET /files/d HTTP/1.1\r\nHost: x\r\n\r\n",
+    b"GET /f503 HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
+    b"GET /f503/d HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
+    b"GET /he/x HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
+    b"GET /he/d HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
+    b"GET /he/y HTTP/1.0\r\n\r\n",
+    b"GET /def HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
+    b"GET /ea HTTP/1.1\r\nHost: x\r\n\r\n",
+    b"GET /ea HTTP/1.0\r\n\r\n",
+    b"GET /eb HTTP/1.1\r\nHost: x\r\n\r\n",
+    b"GET /ec HTTP/1.1\r\nHost: x\r\n\r\n",
+    b"GET /ec HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
+    b"GET /r204 HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
+    b"GET /r304 HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
+    b"GET /emptylf HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
+    b"GET /r502 HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
+    b"HEAD /r502 HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
+    b"HEAD /deny-503 HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
+    b"HEAD /return-errorfile HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
+    b"GET /null HTTP/1.1\r\nHost: x\r\n\r\n",
+    b"GET /forwarded HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
+];
+
+/// deny, tarpit and return replies in each form, errorfile, errorfiles,
+/// errorloc, errorloc303 and http-error pages, with keep-alive and closing
+/// clients, HEAD requests (no body): the same bytes as 2.6's, and the same
+/// requests forwarded (only the last one).
+#[test]
+fn replies_and_error_pages_match_haproxy() {
+    let Some(real) = oracle() else { return };
+    let dir = common::scratch("replies-files");
+    reply_files(&dir);
+    let ours = answers_and_heads(
+        env!("CARGO_BIN_EXE_haproxy"),
+        "replies-ours",
+        REPLIES_CFG,
+        &dir,
+        REPLIES_REQUESTS,
+    );
+    let theirs = answers_and_heads(
+        &real,
+        "replies-haproxy",
+        REPLIES_CFG,
+        &dir,
+        REPLIES_REQUESTS,
+    );
+    assert!(
+        theirs.0[0].starts_with("HTTP/1.1 500 Internal Server Error\r\n"),
+        "HAProxy did not answer: {:?}",
+        theirs.0[0]
+    );
+    assert!(
+        theirs.0[0].contains("x-after: 500\r\n"),
+        "{:?}",
+        theirs.0[0]
+    );
+    assert_eq!(theirs.1.len(), 1, "only the last request is forwarded");
+    assert_same_runs(REPLIES_REQUESTS, &ours, &theirs);
+}
+
+const REDIRECTS_CFG: &str = "global\n nbthread 1\n\
+defaults\n mode http\n timeout connect 2s\n timeout client 5s\n timeout server 5s\n\
+frontend fe\n bind {fe}\n\
+ redirect prefix https://a.example drop-query if { path_beg /dq }\n\
+ redirect prefix https://a.example/ append-slash if { path_beg /as1 }\n\
+ redirect prefix / drop-query append-slash code 301 if { path_beg /as2 }\n\
+ redirect prefix https://b.example set-cookie SEEN=1 if { path_beg /sc }\n\
+ redirect location /out clear-cookie USERID= if { path_beg /cc }\n\
+ redirect location /out2 set-cookie FLAG clear-cookie X code 308 if { path_beg /both }\n\
+ redirect scheme https drop-query if { path_beg /sdq }\n\
+ redirect scheme https append-slash code 303 if { path_beg /sas }\n\
+ redirect location /loc drop-query append-slash code 307 if { path_beg /ldq }\n\
+ redirect prefix /pre if { path_beg /abs }\n\
+ redirect scheme https if { method OPTIONS }\n\
+ redirect location /from-redirect if { path /order }\n\
+ http-request return status 200 content-type text/plain string from-http-request if { path /order }\n\
+ http-request redirect prefix /p%[str(x)] drop-query append-slash set-cookie A=%[src] if { path_beg /hr }\n\
+ http-request redirect location %[req.hdr(x-to)] ignore-empty if { path_beg /ie }\n\
+ http-request redirect prefix / if { path_beg /root }\n\
+ http-request set-header X-Before-Redirect-Rules 1\n\
+ default_backend web\n\
+backend web\n server w {web}\n";
+
+const REDIRECTS_REQUESTS: &[&[u8]] = &[
+    b"GET /dq/x?a=1 HTTP/1.1\r\nHost: h.test\r\nConnection: close\r\n\r\n",
+    b"GET /as1/x?a=1 HTTP/1.1\r\nHost: h.test\r\nConnection: close\r\n\r\n",
+    b"GET /as1/y/?a=1 HTTP/1.1\r\nHost: h.test\r\nConnection: close\r\n\r\n",
+    b"GET /as2/z?q HTTP/1.1\r\nHost: h.test\r\nConnection: close\r\n\r\n",
+    b"GET /sc/1?x HTTP/1.0\r\n\r\n",
+    b"GET /cc HTTP/1.1\r\nHost: h.test\r\nConnection: close\r\n\r\n",
+    b"GET /both HTTP/1.1\r\nHost: h.test\r\nConnection: close\r\n\r\n",
+    b"GET /sdq/p?x=1 HTTP/1.1\r\nHost: h.test\r\nConnection: close\r\n\r\n",
+    b"GET /sas/p?x=1 HTTP/1.1\r\nHost: h.test\r\nConnection: close\r\n\r\n",
+    b"GET /ldq?x=1 HTTP/1.1\r\nHost: h.test\r\nConnection: close\r\n\r\n",
+    b"GET http://h.test/abs/x?y HTTP/1.1\r\nHost: h.test\r\nConnection: close\r\n\r\n",
+    b"OPTIONS * HTTP/1.1\r\nHost: h\r\nConnection: close\r\n\r\n",
+    b"GET /hr/x?y=2 HTTP/1.1\r\nHost: h.test\r\nConnection: close\r\n\r\n",
+    b"GET /ie HTTP/1.1\r\nHost: h.test\r\nConnection: close\r\n\r\n",
+    b"GET /ie HTTP/1.1\r\nHost: h.test\r\nX-To: /there\r\nConnection: close\r\n\r\n",
+    b"GET /root/a?b HTTP/1.1\r\nHost: h.test\r\nConnection: close\r\n\r\n",
+    b"GET /sdq/p?x=1 HTTP/1.1\r\nConnection: close\r\n\r\n",
+    b"GET /none HTTP/1.1\r\nHost: h.test\r\nConnection: close\r\n\r\n",
+    b"GET /order HTTP/1.1\r\nHost: h.test\r\nConnection: close\r\n\r\n",
+];
+
+/// The `redirect` keyword and `http-request redirect` with their options
+/// (drop-query, append-slash, set-cookie, clear-cookie, ignore-empty):
+/// the same status, Location and Set-Cookie as 2.6; `redirect` rules run
+/// after the http-request rules.
+#[test]
+fn redirect_options_match_haproxy() {
+    let Some(real) = oracle() else { return };
+    let dir = common::scratch("redirects");
+    let run = |bin: &str, label: &str| {
+        answers_and_heads(bin, label, REDIRECTS_CFG, &dir, REDIRECTS_REQUESTS)
+    };
+    let ours = run(env!("CARGO_BIN_EXE_haproxy"), "redirects-ours");
+    let theirs = run(&real, "redirects-haproxy");
+    assert!(
+        theirs.0[0].contains("location: https://a.example/dq/x\r\n"),
+        "{:?}",
+        theirs.0[0]
+    );
+    assert_eq!(theirs.1.len(), 2, "{:?}", theirs.1);
+    assert!(
+        theirs.0[18].ends_with("from-http-request"),
+        "{:?}",
+        theirs.0[18]
+    );
+    assert_same_runs(REDIRECTS_REQUESTS, &ours, &theirs);
+}
+
+const RESPONSE_RULES_CFG: &str = "global\n nbthread 1\n\
+defaults\n mode http\n timeout connect 2s\n timeout client 5s\n timeout server 5s\n\
+frontend fe\n bind {fe}\n\
+ http-request set-var(txn.p) path\n\
+ http-request del-header X-Beg -m beg if { path /delbeg }\n\
+ http-request del-header oo -m sub if { path /delsub }\n\
+ http-request del-header -End -m end if { path /delend }\n\
+ http-request del-header ^x-r -m reg if { path /delreg }\n\
+ http-request del-header ^X-R -m reg if { path /delreg2 }\n\
+ http-request del-header X-BEGONE -m str if { path /delstr }\n\
+ http-response add-header X-List \"a, b\"\n\
+ http-response add-header X-List c\n\
+ http-response add-header X-Num 42\n\
+ http-response add-header X-Srv a-b\n\
+ http-response add-header X-Ip 10.1.2.3\n\
+ http-response add-header Set-Cookie \"sid=abc; path=/\"\n\
+ http-response add-header Set-Cookie num=7\n\
+ http-response add-header Set-Cookie \"b=2, c=3\"\n\
+ http-response add-header Set-Cookie \"sid=def; Domain=d\"\n\
+ http-response set-status 431 if { var(txn.p) -m beg /s431 }\n\
+ http-response set-status 503 reason \"Slow Down\" if { var(txn.p) -m beg /sreason }\n\
+ http-response set-status 299 if { var(txn.p) -m beg /s299 }\n\
+ http-response deny if { var(txn.p) -m beg /rdeny }\n\
+ http-response deny status 403 content-type text/plain string \"no way\" hdr X-S a if { var(txn.p) -m beg /rdstr }\n\
+ http-response return status 200 content-type text/plain lf-string \"p=%[var(txn.p)]\" if { var(txn.p) -m beg /rret }\n\
+ http-response redirect location /moved code 301 if { var(txn.p) -m beg /rredir }\n\
+ http-response redirect location /moved2 if { status 200 } { var(txn.p) -m beg /rredir2 }\n\
+ http-response replace-header X-Srv (.*)-(.*) \\2-\\1 if { var(txn.p) -m beg /rrep }\n\
+ http-response replace-value X-List ^b$ B if { var(txn.p) -m beg /rrep }\n\
+ http-response set-header X-Fetch \"st=%[status] h=%[res.hdr(x-list)] h1=%[res.hdr(x-list,1)] hm1=%[res.hdr(x-list,-1)] cnt=%[res.hdr_cnt(x-list)] fcnt=%[res.fhdr_cnt(x-list)] val=%[res.hdr_val(x-num)] ck=%[res.cook(sid)] ckc=%[res.cook_cnt(sid)] ckall=%[res.cook_cnt] cv=%[res.cook_val(num)] c=%[res.cook(c)] ver=%[res.ver] fh=%[res.fhdr(x-list)] sh=%[shdr(x-list)] sc=%[scook(sid)] ip=%[res.hdr_ip(x-ip)]\" if { var(txn.p) -m beg /fetch }\n\
+ http-response set-header X-Acl yes if { var(txn.p) -m beg /acl } { status 200 } { res.hdr(x-srv) -m beg a } { res.hdr_cnt(x-list) eq 3 } { res.cook(sid) def } { res.fhdr_cnt(set-cookie) 4 }\n\
+ http-response set-header X-Acl no if { var(txn.p) -m beg /acl } { res.hdr(x-srv) -m beg b }\n\
+ http-response del-header x-body-len\n\
+ default_backend web\n\
+backend web\n server w {web}\n";
+
+const RESPONSE_RULES_REQUESTS: &[&[u8]] = &[
+    b"GET /s431 HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
+    b"GET /sreason HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
+    b"GET /s299 HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
+    b"GET /rdeny HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
+    b"GET /rdeny HTTP/1.1\r\nHost: x\r\n\r\n",
+    b"GET /rdstr HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
+    b"GET /rret HTTP/1.0\r\n\r\n",
+    b"GET /rredir HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
+    b"GET /rredir2 HTTP/1.1\r\nHost: x\r\n\r\n",
+    b"GET /rrep HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
+    b"GET /fetch HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
+    b"GET /acl HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
+    b"GET /delbeg HTTP/1.1\r\nHost: x\r\nX-Begone: 1\r\nX-Beg-2: 2\r\nfoo: 3\r\nA-End: 4\r\nx-rr: 5\r\nConnection: close\r\n\r\n",
+    b"GET /delsub HTTP/1.1\r\nHost: x\r\nX-Begone: 1\r\nX-Beg-2: 2\r\nfoo: 3\r\nA-End: 4\r\nx-rr: 5\r\nConnection: close\r\n\r\n",
+    b"GET /delend HTTP/1.1\r\nHost: x\r\nX-Begone: 1\r\nX-Beg-2: 2\r\nfoo: 3\r\nA-End: 4\r\nx-rr: 5\r\nConnection: close\r\n\r\n",
+    b"GET /delreg HTTP/1.1\r\nHost: x\r\nX-Begone: 1\r\nX-Beg-2: 2\r\nfoo: 3\r\nA-End: 4\r\nx-rr: 5\r\nConnection: close\r\n\r\n",
+    b"GET /delreg2 HTTP/1.1\r\nHost: x\r\nX-Begone: 1\r\nX-Beg-2: 2\r\nfoo: 3\r\nA-End: 4\r\nx-rr: 5\r\nConnection: close\r\n\r\n",
+    b"GET /delstr HTTP/1.1\r\nHost: x\r\nX-Begone: 1\r\nX-Beg-2: 2\r\nfoo: 3\r\nA-End: 4\r\nx-rr: 5\r\nConnection: close\r\n\r\n",
+];
+
+/// http-response set-status, replace-header/value, deny, return and
+/// redirect, the response fetches (status, res.hdr with occurrences,
+/// res.hdr_cnt, res.fhdr_cnt, res.hdr_val, res.cook, res.cook_cnt,
+/// res.cook_val, res.ver, res.fhdr, shdr, scook) in values and ACLs, and
+/// del-header's match methods: the same as 2.6.
+#[test]
+fn response_rules_and_fetches_match_haproxy() {
+    let Some(real) = oracle() else { return };
+    let dir = common::scratch("response-rules");
+    let run = |bin: &str, label: &str| {
+        answers_and_heads(
+            bin,
+            label,
+            RESPONSE_RULES_CFG,
+            &dir,
+            RESPONSE_RULES_REQUESTS,
+        )
+    };
+    let ours = run(env!("CARGO_BIN_EXE_haproxy"), "response-rules-ours");
+    let theirs = run(&real, "response-rules-haproxy");
+    assert!(
+        theirs.0[0].starts_with("HTTP/1.1 431 Request Header Fields Too Large\r\n"),
+        "{:?}",
+        theirs.0[0]
+    );
+    assert!(
+        theirs.0[11].contains("x-acl: yes\r\n"),
+        "{:?}",
+        theirs.0[11]
+    );
+    assert_same_runs(RESPONSE_RULES_REQUESTS, &ours, &theirs);
+}
+
+const CRLF_CFG: &str = "global\n nbthread 1\n\
+defaults\n mode http\n timeout connect 2s\n timeout client 5s\n timeout server 5s\n\
+frontend fe\n bind {fe}\n\
+ http-request set-var(txn.p) path\n\
+ http-request set-header X-Inj \"a\\r\\nInjected: 1\" if { path /inj }\n\
+ http-request set-header X-Esc %[str(a\\r\\nb),lower] if { path /esc }\n\
+ http-response add-header X-Inj \"b\\r\\nInjected: 2\" if { var(txn.p) -m beg /rinj }\n\
+ http-request set-path /%[req.hdr(x)] if { path /sp }\n\
+ default_backend web\n\
+backend web\n server w {web}\n";
+
+const CRLF_REQUESTS: &[&[u8]] = &[
+    b"GET /inj HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
+    b"GET /rinj HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
+    b"GET /esc HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
+    b"GET /sp HTTP/1.1\r\nHost: x\r\nX: a b\r\nConnection: close\r\n\r\n",
+];
+
+/// Deliberate difference (tests/compat/known-differences.txt): a header
+/// value whose literal text carries CR LF is written as it is by 2.6, which
+/// injects a header line; haproxy-rs refuses the rewrite as 2.6 refuses a
+/// failed one (500, nothing forwarded). The same for a request line that
+/// a rewrite would split with a blank (2.6 forwards `GET /a b HTTP/1.1`).
+/// A fetched value's control bytes are %-encoded by both, identically.
+#[test]
+fn crlf_in_rule_values_is_refused_where_haproxy_injects() {
+    let Some(real) = oracle() else { return };
+    let dir = common::scratch("crlf");
+    let run = |bin: &str, label: &str| answers_and_heads(bin, label, CRLF_CFG, &dir, CRLF_REQUESTS);
+    let (ours, ours_heads) = run(env!("CARGO_BIN_EXE_haproxy"), "crlf-ours");
+    let (theirs, their_heads) = run(&real, "crlf-haproxy");
+    // 2.6 injects: the backend gets a header line the client never sent,
+    // and the client one the server never sent.
+    assert!(
+        their_heads
+            .iter()
+            .any(|h| h.contains("x-inj: a\r\nInjected: 1\r\n")),
+        "{their_heads:?}"
+    );
+    assert!(
+        theirs[1].contains("x-inj: b\r\nInjected: 2\r\n"),
+        "{:?}",
+        theirs[1]
+    );
+    // haproxy-rs: the 500 page instead, and nothing forwarded for it.
+    for answer in &ours[..2] {
+        assert!(
+            answer.starts_with("HTTP/1.1 500 Internal Server Error\r\n"),
+            "{answer:?}"
+        );
+        assert!(!answer.contains("Injected"), "{answer:?}");
+    }
+    assert!(
+        !ours_heads.iter().any(|h| h.contains("Injected")),
+        "{ours_heads:?}"
+    );
+    assert!(
+        !ours_heads.iter().any(|h| h.starts_with("GET /inj ")),
+        "{ours_heads:?}"
+    );
+    // Fetched values: escaped the same way by both.
+    assert!(theirs[2].contains("x-esc: a%0D%0Ab\r\n"), "{:?}", theirs[2]);
+    assert_eq!(ours[2], theirs[2]);
+    // A blank in the path: 2.6 forwards a broken request line.
+    assert!(
+        their_heads
+            .iter()
+            .any(|h| h.starts_with("GET /a b HTTP/1.1\r\n")),
+        "{their_heads:?}"
+    );
+    assert!(
+        ours[3].starts_with("HTTP/1.1 500 Internal Server Error\r\n"),
+        "{:?}",
+        ours[3]
+    );
+    assert!(
+        !ours_heads.iter().any(|h| h.contains("/a b")),
+        "{ours_heads:?}"
+    );
+}

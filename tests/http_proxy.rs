@@ -324,12 +324,12 @@ fn configs_this_build_cannot_run_are_refused_with_the_reason() {
     );
     let (code, err) = Proxy::run_to_exit(
         "refuse-rule",
-        &format!("{DEFAULTS}frontend fe\n bind 127.0.0.1:1\n http-request tarpit\n"),
+        &format!("{DEFAULTS}frontend fe\n bind 127.0.0.1:1\n http-request set-nice 10\n"),
     );
     assert_eq!(code, 1);
     assert!(
         err.contains("parsing [")
-            && err.contains("'http-request' with the http action 'tarpit' is not built yet"),
+            && err.contains("'http-request' with the http action 'set-nice' is not built yet"),
         "{err}"
     );
 }
@@ -859,4 +859,330 @@ fn tcp_request_content_runs_before_http_request_rules() {
     c.send(b"GET /x HTTP/1.1\r\nHost: h\r\n\r\n");
     assert!(c.response().is_none(), "rejected before the return rule");
     assert_eq!(px.get("/y", "h").text(), "fine");
+}
+
+/// `http-request tarpit` holds the request for `timeout tarpit` (a
+/// backend without one uses `timeout connect`), then answers 500 or the
+/// reply it names; the server never sees the request. Requests the rule
+/// does not match go through at once.
+#[test]
+fn tarpit_holds_the_request_then_answers() {
+    let web = Backend::http("web");
+    let px = Proxy::start(
+        "tarpit",
+        &format!(
+            "defaults\n mode http\n timeout client 5s\n timeout server 5s\n\
+             frontend fe\n bind {{fe}}\n timeout tarpit 400ms\n http-request tarpit if {{ path_beg /slow }}\n default_backend be\n\
+             backend be\n timeout connect 300ms\n http-request tarpit deny_status 403 if {{ path_beg /be }}\n server w {}\n",
+            web.addr
+        ),
+    );
+    let timed = |path: &str| {
+        let t = std::time::Instant::now();
+        let r = px.get(path, "x");
+        (r.status, t.elapsed())
+    };
+    let (status, took) = timed("/slow");
+    assert_eq!(status, 500);
+    assert!(took >= Duration::from_millis(400), "{took:?}");
+    let (status, took) = timed("/be");
+    assert_eq!(status, 403);
+    assert!(took >= Duration::from_millis(300), "{took:?}");
+    assert_eq!(
+        web.requests(),
+        0,
+        "tarpitted requests never reach the server"
+    );
+    let (status, took) = timed("/fast");
+    assert_eq!(status, 200);
+    assert!(took < Duration::from_millis(300), "{took:?}");
+    assert_eq!(web.requests(), 1);
+}
+
+/// A header rule whose value would carry CR LF is refused, never written:
+/// the request gets the 500 page and is not forwarded (a response gets the
+/// 500 page in its place); the same rules without the line break work.
+/// (2.6 writes such a value and injects a header: a deliberate difference.)
+#[test]
+fn header_values_with_line_breaks_are_refused() {
+    let web = Backend::http("web");
+    let px = Proxy::start(
+        "crlf",
+        &format!(
+            "{DEFAULTS}frontend fe\n bind {{fe}}\n http-request set-var(txn.p) path\n\
+             http-request set-header X-A \"v\\r\\nInjected: 1\" if {{ path /req }}\n\
+             http-request set-header X-A ok\n\
+             http-response add-header X-B \"v\\nInjected: 2\" if {{ var(txn.p) -m str /res }}\n\
+             reqrep ^(Host:.*) \"\\1\\r\\nX-Legacy: 1\" if {{ path /legacy }}\n\
+             default_backend be\nbackend be\n server w {}\n",
+            web.addr
+        ),
+    );
+    let r = px.get("/req", "x");
+    assert_eq!(r.status, 500);
+    assert_eq!(web.requests(), 0, "the request is not forwarded");
+    let r = px.get("/legacy", "x");
+    assert_eq!(r.status, 500);
+    assert_eq!(web.requests(), 0);
+    let r = px.get("/res", "x");
+    assert_eq!(r.status, 500);
+    assert!(!r.head.contains("Injected"), "{}", r.head);
+    assert_eq!(
+        web.requests(),
+        1,
+        "the server answered, its response was replaced"
+    );
+    let r = px.get("/other", "x");
+    assert_eq!(r.status, 200);
+    assert!(
+        web.last_head().contains("x-a: ok\r\n"),
+        "{}",
+        web.last_head()
+    );
+}
+
+/// HAProxy 1.5's regex rules run with their 1.5 meaning: whole lines as
+/// the client wrote them (request line included), after the http-request
+/// rules, `reqadd`/`rspadd` after the other filters, `block` first,
+/// `reqallow` exempting from later denials, `reqsetbe` choosing the
+/// backend; case-sensitive unless the `i` form.
+#[test]
+fn legacy_1_5_rules_run_with_their_1_5_meaning() {
+    let web = Backend::http("web");
+    let api = Backend::http("api");
+    let px = Proxy::start(
+        "legacy-rules",
+        &format!(
+            "{DEFAULTS} timeout tarpit 200ms\nfrontend fe\n bind {{fe}}\n\
+             http-request set-var(txn.p) path\n\
+             reqrep ^([^\\ :]*)\\ /old/(.*) \\1\\ /new/\\2\n\
+             reqirep ^host:\\ www\\.(.*) Host:\\ \\1\n\
+             reqidel ^X-Debug:.*\n\
+             reqdel ^X-Secret:\n\
+             reqadd X-Forwarded-Proto:\\ http\n\
+             http-request set-header X-Modern 1\n\
+             reqallow ^GET\\ /public\n\
+             reqideny ^User-Agent:.*sqlmap\n\
+             reqtarpit ^User-Agent:.*slowbot\n\
+             reqsetbe ^X-Backend:\\ api api\n\
+             block if {{ path_beg /blocked }}\n\
+             rspidel ^x-body-len:\n\
+             rsprep ^Content-Type:\\ text/(.*) Content-Type:\\ text/x-\\1\n\
+             rspadd X-Frame-Options:\\ SAMEORIGIN\n\
+             rspdeny ^Content-Type if {{ var(txn.p) -m beg /rspdeny }}\n\
+             default_backend web\n\
+             backend web\n server w {}\nbackend api\n server a {}\n",
+            web.addr, api.addr
+        ),
+    );
+    let send = |req: &str| {
+        let mut c = px.connect();
+        c.send(req.as_bytes());
+        c.response().expect("response")
+    };
+    let r = send("GET /old/page?x=1 HTTP/1.1\r\nHost: www.example.com\r\nX-Debug: 1\r\nx-debug: 2\r\nX-Secret: s\r\nx-secret: lower\r\nConnection: close\r\n\r\n");
+    assert_eq!(r.status, 200);
+    assert_eq!(
+        web.last_head(),
+        "GET /new/page?x=1 HTTP/1.1\r\nhost: example.com\r\nx-secret: lower\r\nx-modern: 1\r\nx-forwarded-proto: http\r\n",
+        "reqrep on the request line, reqirep/reqidel any case, reqdel only 'X-Secret:', reqadd last"
+    );
+    assert_eq!(r.header("content-type").as_deref(), Some("text/x-plain"));
+    assert_eq!(r.header("x-body-len"), None);
+    assert_eq!(r.header("x-frame-options").as_deref(), Some("SAMEORIGIN"));
+    // Denials, and reqallow's exemption.
+    assert_eq!(
+        send("GET /x HTTP/1.1\r\nUser-Agent: SQLMap\r\nConnection: close\r\n\r\n").status,
+        403
+    );
+    assert_eq!(
+        send("GET /public HTTP/1.1\r\nUser-Agent: sqlmap\r\nConnection: close\r\n\r\n").status,
+        200
+    );
+    assert_eq!(
+        send("GET /blocked HTTP/1.1\r\nConnection: close\r\n\r\n").status,
+        403
+    );
+    let t = std::time::Instant::now();
+    assert_eq!(
+        send("GET /x HTTP/1.1\r\nUser-Agent: slowbot\r\nConnection: close\r\n\r\n").status,
+        500
+    );
+    assert!(t.elapsed() >= Duration::from_millis(200));
+    assert_eq!(
+        send("GET /rspdeny HTTP/1.1\r\nConnection: close\r\n\r\n").status,
+        502
+    );
+    // reqsetbe picks the backend; without a match the default one serves.
+    let r = send("GET /x HTTP/1.1\r\nX-Backend: api\r\nConnection: close\r\n\r\n");
+    assert!(r.text().starts_with("api\n"), "{}", r.text());
+    let r = send("GET /x HTTP/1.1\r\nX-Backend: web\r\nConnection: close\r\n\r\n");
+    assert!(r.text().starts_with("web\n"), "{}", r.text());
+}
+
+/// Error pages in every form, looked up in the backend then the frontend:
+/// `errorloc`/`errorloc303` redirect, `errorfiles` imports an http-errors
+/// section (whole or some codes), `http-error` builds a page per request,
+/// `default-errorfiles` goes back to the built-in page. Requests the
+/// rules let through are served.
+#[test]
+fn error_pages_in_every_form() {
+    let web = Backend::http("web");
+    let dir = common::scratch("error-pages-files");
+    let page = dir.join("503.http");
+    std::fs::write(
+        &page,
+        "HTTP/1.1 503 Service Unavailable\r\nContent-Type: text/plain\r\nContent-Length: 11\r\n\r\ncustom 503\n",
+    )
+    .unwrap();
+    let px = Proxy::start(
+        "error-pages",
+        &format!(
+            "http-errors site\n errorfile 503 {page}\n\
+             {DEFAULTS}frontend fe\n bind {{fe}}\n http-error status 403 content-type text/plain string fe-forbidden\n\
+             http-request deny if {{ path /deny }}\n\
+             use_backend loc if {{ path_beg /loc }}\n use_backend loc303 if {{ path_beg /l303 }}\n\
+             use_backend files if {{ path_beg /files }}\n use_backend dyn if {{ path_beg /dyn }}\n\
+             use_backend reset if {{ path_beg /reset }}\n default_backend web\n\
+             backend web\n server w {web}\n\
+             backend loc\n errorloc 503 http://err.example.com/503\n\
+             backend loc303\n errorloc303 503 /sorry\n\
+             backend files\n errorfiles site 503\n\
+             backend dyn\n http-error status 503 content-type text/plain lf-string \"down %[path]\" hdr X-Why none\n\
+             http-request deny if {{ path_end /deny }}\n\
+             backend reset\n errorfiles site\n http-error status 503 default-errorfiles\n",
+            page = page.display(),
+            web = web.addr
+        ),
+    );
+    let r = px.get("/loc", "x");
+    assert_eq!(
+        (r.status, r.header("location").as_deref()),
+        (302, Some("http://err.example.com/503"))
+    );
+    let r = px.get("/l303", "x");
+    assert_eq!(
+        (r.status, r.header("location").as_deref()),
+        (303, Some("/sorry"))
+    );
+    let r = px.get("/files", "x");
+    assert_eq!((r.status, r.text().as_str()), (503, "custom 503\n"));
+    let r = px.get("/dyn/x", "x");
+    assert_eq!(
+        (r.status, r.header("x-why").as_deref(), r.text().as_str()),
+        (503, Some("none"), "down /dyn/x")
+    );
+    // The backend has no 403 page: the frontend's is used.
+    let r = px.get("/dyn/deny", "x");
+    assert_eq!((r.status, r.text().as_str()), (403, "fe-forbidden"));
+    let r = px.get("/deny", "x");
+    assert_eq!((r.status, r.text().as_str()), (403, "fe-forbidden"));
+    let r = px.get("/reset", "x");
+    assert_eq!(r.status, 503);
+    assert!(r.text().contains("No server is available"), "{}", r.text());
+    assert_eq!(web.requests(), 0);
+    let r = px.get("/other", "x");
+    assert_eq!(r.status, 200);
+    assert_eq!(web.requests(), 1);
+}
+
+/// `del-header -m` match methods, `redirect` options, and http-response
+/// `set-status`, `replace-value`, `deny`, `return`, `redirect` with
+/// response fetches in conditions: what the server gets and what the
+/// client gets, rule matching or not.
+#[test]
+fn header_matches_redirect_options_and_response_rules() {
+    let web = Backend::http("web");
+    let px = Proxy::start(
+        "response-rules",
+        &format!(
+            "{DEFAULTS}frontend fe\n bind {{fe}}\n http-request set-var(txn.p) path\n\
+             http-request del-header x-beg -m beg if {{ path /del }}\n\
+             http-request del-header ^x-r -m reg if {{ path /del }}\n\
+             redirect prefix https://a.example drop-query append-slash code 301 set-cookie SEEN=1 if {{ path_beg /r/ }}\n\
+             http-response add-header X-List \"a, b\"\n\
+             http-response set-status 431 if {{ var(txn.p) -m str /431 }} {{ status 200 }}\n\
+             http-response set-status 503 reason \"Slow Down\" if {{ var(txn.p) -m str /slow }}\n\
+             http-response replace-value X-List ^b$ B if {{ res.hdr_cnt(x-list) eq 2 }}\n\
+             http-response deny if {{ var(txn.p) -m str /deny }}\n\
+             http-response return status 200 content-type text/plain string replaced if {{ var(txn.p) -m str /ret }}\n\
+             http-response redirect location /moved if {{ var(txn.p) -m str /move }}\n\
+             default_backend be\nbackend be\n server w {}\n",
+            web.addr
+        ),
+    );
+    let mut c = px.connect();
+    c.send(b"GET /del HTTP/1.1\r\nHost: x\r\nX-Beg-1: 1\r\nX-BEGIN: 2\r\nx-rr: 3\r\nX-Keep: 4\r\nConnection: close\r\n\r\n");
+    assert_eq!(c.response().expect("response").status, 200);
+    assert_eq!(
+        web.last_head(),
+        "GET /del HTTP/1.1\r\nhost: x\r\nx-keep: 4\r\n"
+    );
+    let r = px.get("/r/page?q=1", "x");
+    assert_eq!(
+        (
+            r.status,
+            r.header("location").as_deref(),
+            r.header("set-cookie").as_deref()
+        ),
+        (
+            301,
+            Some("https://a.example/r/page/"),
+            Some("SEEN=1; path=/;")
+        )
+    );
+    let r = px.get("/431", "x");
+    assert!(
+        r.head
+            .starts_with("HTTP/1.1 431 Request Header Fields Too Large\r\n"),
+        "{}",
+        r.head
+    );
+    assert_eq!(r.header("x-list").as_deref(), Some("a,B"));
+    let r = px.get("/slow", "x");
+    assert!(
+        r.head.starts_with("HTTP/1.1 503 Slow Down\r\n"),
+        "{}",
+        r.head
+    );
+    assert_eq!(px.get("/deny", "x").status, 502);
+    let r = px.get("/ret", "x");
+    assert_eq!((r.status, r.text().as_str()), (200, "replaced"));
+    let r = px.get("/move", "x");
+    assert_eq!(
+        (r.status, r.header("location").as_deref()),
+        (302, Some("/moved"))
+    );
+    let r = px.get("/plain", "x");
+    assert!(r.head.starts_with("HTTP/1.1 200 OK\r\n"), "{}", r.head);
+    assert!(r.text().starts_with("web\n"));
+}
+
+/// `errorfile 408 /dev/null`, the classic setting against browsers'
+/// pre-connections: an idle partial request is closed without a byte (2.6
+/// ignores other custom 400/408 pages there); an empty page for another
+/// code closes the same way.
+#[test]
+fn empty_errorfiles_close_without_a_byte() {
+    let px = Proxy::start(
+        "empty-errorfile",
+        &format!(
+            "{DEFAULTS} timeout http-request 300ms\n errorfile 408 /dev/null\n errorfile 503 /dev/null\n\
+             frontend fe\n bind {{fe}}\n default_backend none\nbackend none\n"
+        ),
+    );
+    let mut c = px.connect();
+    c.send(b"GET / HTTP/1.1\r\nHost: x\r\n");
+    assert!(c.closed(), "408: closed");
+    let mut c = px.connect();
+    c.send(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n");
+    assert!(c.closed(), "503: closed");
+    // Without the empty page, the built-in 408 is sent.
+    let px = Proxy::start(
+        "builtin-408",
+        &format!("{DEFAULTS} timeout http-request 300ms\nfrontend fe\n bind {{fe}}\n default_backend none\nbackend none\n"),
+    );
+    let mut c = px.connect();
+    c.send(b"GET / HTTP/1.1\r\nHost: x\r\n");
+    assert_eq!(c.response().map(|r| r.status), Some(408));
 }

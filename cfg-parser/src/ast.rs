@@ -351,6 +351,11 @@ pub struct Proxy {
     pub default_backend: Option<(String, Span)>,
     pub rules: Vec<Rule>,
     pub errorfiles: Vec<(u16, String, Span)>,
+    /// The error page lines (`errorfile`, `errorfiles`, `errorloc`,
+    /// `errorloc302`, `errorloc303`, `http-error`) as written, in order,
+    /// the inherited defaults' first: a later line for a status code
+    /// replaces an earlier one.
+    pub error_lines: Vec<(Vec<String>, Span)>,
     /// `cookie <name> [options]`: the words after `cookie`.
     pub cookie: Option<Vec<String>>,
     /// `http-reuse never|safe|aggressive|always`.
@@ -396,6 +401,7 @@ impl Proxy {
             default_backend: None,
             rules: Vec::new(),
             errorfiles: Vec::new(),
+            error_lines: Vec::new(),
             cookie: None,
             http_reuse: None,
             retry_on: None,

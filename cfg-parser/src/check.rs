@@ -192,15 +192,122 @@ pub fn check_config(cfg: &Config, opts: CheckOptions) -> Checked {
                 ));
             }
         }
+        check_reply_sections(cfg, p, diags);
         if p.kind != ProxyKind::Backend {
             out.listeners += p.binds.iter().map(|b| b.addrs.len()).sum::<usize>();
         }
+    }
+    // 2.6 checks the error page lines once every proxy was checked.
+    for p in cfg.proxies.iter().filter(|p| !p.disabled) {
+        check_error_sections(cfg, p, diags);
     }
     out.listeners += cfg.global.stats_sockets.len();
     if !out.diags.iter().any(Diagnostic::is_fatal) {
         out.unresolved = resolve_servers(cfg, opts, &mut out.diags);
     }
     out
+}
+
+/// `deny`, `tarpit` and `return` replies naming an `http-errors` section
+/// that does not exist (an ALERT) or has no page for their status (a
+/// WARNING).
+fn check_reply_sections(cfg: &Config, p: &Proxy, diags: &mut Vec<Diagnostic>) {
+    for r in &p.rules {
+        let action = r.words.first().map(String::as_str);
+        if !r.keyword.starts_with("http-") || !matches!(action, Some("deny" | "tarpit" | "return"))
+        {
+            continue;
+        }
+        let Some(i) = r.words.iter().position(|w| w == "errorfiles") else {
+            continue;
+        };
+        let name = r.words.get(i + 1).map(String::as_str).unwrap_or("");
+        let Some(section) = cfg.http_errors.iter().find(|h| h.name == name) else {
+            diags.push(Diagnostic::alert(
+                Loc::None,
+                format!(
+                    "Proxy '{}': unknown http-errors section '{name}' referenced by an http reply .",
+                    p.name
+                ),
+            ));
+            continue;
+        };
+        let mut status = match (r.keyword.as_str(), action) {
+            (_, Some("return")) => 200,
+            (_, Some("tarpit")) => 500,
+            ("http-request", _) => 403,
+            _ => 502,
+        };
+        for (j, w) in r.words.iter().enumerate() {
+            if w == "status" || w == "deny_status" {
+                status = r
+                    .words
+                    .get(j + 1)
+                    .and_then(|v| v.parse().ok())
+                    .unwrap_or(status);
+            }
+        }
+        if !section.errorfiles.iter().any(|(c, _, _)| *c == status) {
+            diags.push(Diagnostic::warning(
+                Loc::None,
+                format!(
+                    "Proxy '{}': status '{status}' referenced by an http reply not declared in http-errors section '{name}'.",
+                    p.name
+                ),
+            ));
+        }
+    }
+}
+
+/// `errorfiles <section> [codes]` and `http-error ... errorfiles
+/// <section>` lines naming a section that does not exist (an ALERT), or
+/// codes it has no page for (a WARNING each, in HAProxy's code order).
+fn check_error_sections(cfg: &Config, p: &Proxy, diags: &mut Vec<Diagnostic>) {
+    for (words, span) in &p.error_lines {
+        let (name, codes): (Option<&String>, Vec<u16>) = match words.first().map(String::as_str) {
+            Some("errorfiles") => (
+                words.get(1),
+                words[2.min(words.len())..]
+                    .iter()
+                    .filter_map(|w| w.parse().ok())
+                    .collect(),
+            ),
+            Some("http-error") => (
+                words
+                    .iter()
+                    .position(|w| w == "errorfiles")
+                    .and_then(|i| words.get(i + 1)),
+                words
+                    .get(2)
+                    .and_then(|w| w.parse().ok())
+                    .into_iter()
+                    .collect(),
+            ),
+            _ => (None, Vec::new()),
+        };
+        let Some(name) = name else { continue };
+        let Some(section) = cfg.http_errors.iter().find(|h| h.name == *name) else {
+            diags.push(Diagnostic::alert(
+                Loc::None,
+                format!(
+                    "proxy '{}': unknown http-errors section '{name}' (at {}:{}).",
+                    p.name, span.file, span.line
+                ),
+            ));
+            continue;
+        };
+        for code in crate::keywords::proxy::ERROR_CODES {
+            if codes.contains(code) && !section.errorfiles.iter().any(|(c, _, _)| c == code) {
+                diags.push(Diagnostic::warning(
+                    Loc::None,
+                    format!(
+                        "config: proxy '{}' : status '{code}' not declared in http-errors section '{name}' (at {}:{}).",
+                        p.name, span.file, span.line
+                    ),
+                ));
+            }
+        }
+    }
 }
 
 fn missing_timeouts(p: &Proxy) -> bool {

@@ -10,6 +10,7 @@ pub mod builder;
 pub mod check;
 pub mod cond;
 pub mod diag;
+pub mod errorfile;
 pub mod keywords;
 pub mod lexer;
 pub mod logformat;

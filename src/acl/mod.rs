@@ -10,6 +10,8 @@ pub struct FetchCtx<'a> {
     pub src: SocketAddr,
     pub dst: SocketAddr,
     pub req: Option<&'a crate::http::parse::RequestHead>,
+    /// The response head, once there is one (`http-response` rules).
+    pub res: Option<&'a crate::http::parse::ResponseHead>,
     /// Live server count of a backend by name (`nbsrv`).
     pub nbsrv: &'a (dyn Fn(&str) -> Option<u32> + Sync),
     /// Client bytes received so far (TCP content inspection).
@@ -41,6 +43,7 @@ impl<'a> FetchCtx<'a> {
             src,
             dst,
             req,
+            res: None,
             nbsrv,
             payload: &[],
             res_payload: &[],
@@ -49,6 +52,32 @@ impl<'a> FetchCtx<'a> {
             vars: None,
             userlists: &[],
             record: None,
+        }
+    }
+
+    /// The same view of the connection with these message heads (and
+    /// nothing of the payloads, which HTTP rules never look at).
+    pub fn with_msg<'b>(
+        &'b self,
+        req: Option<&'b crate::http::parse::RequestHead>,
+        res: Option<&'b crate::http::parse::ResponseHead>,
+    ) -> FetchCtx<'b>
+    where
+        'a: 'b,
+    {
+        FetchCtx {
+            src: self.src,
+            dst: self.dst,
+            req,
+            res,
+            nbsrv: self.nbsrv,
+            payload: &[],
+            res_payload: &[],
+            partial: false,
+            may_change: AtomicBool::new(false),
+            vars: self.vars,
+            userlists: self.userlists,
+            record: self.record,
         }
     }
 
@@ -198,39 +227,99 @@ pub fn fetch(name: &str, args: &[String], ctx: &FetchCtx) -> Vec<Sample> {
             })
         })),
         "req.hdr" | "hdr" | "req.fhdr" => match (req, args.first()) {
-            (Some(r), Some(h)) => header_values(r, h, name != "req.fhdr")
-                .into_iter()
-                .map(Sample::Str)
-                .collect(),
+            (Some(r), Some(h)) => {
+                occurrence(header_values(&r.headers, h, name != "req.fhdr"), args)
+                    .into_iter()
+                    .map(Sample::Str)
+                    .collect()
+            }
             _ => vec![],
         },
-        "req.hdr_cnt" | "hdr_cnt" => match (req, args.first()) {
-            (Some(r), Some(h)) => vec![Sample::Int(header_values(r, h, true).len() as i64)],
+        "req.hdr_cnt" | "hdr_cnt" | "req.fhdr_cnt" => match req {
+            Some(r) => {
+                vec![Sample::Int(
+                    header_count(&r.headers, args.first(), name != "req.fhdr_cnt") as i64,
+                )]
+            }
             _ => vec![],
         },
         "req.hdr_val" | "hdr_val" => match (req, args.first()) {
-            (Some(r), Some(h)) => header_values(r, h, true)
-                .into_iter()
-                .filter_map(|v| {
-                    String::from_utf8_lossy(&v)
-                        .trim()
-                        .parse()
-                        .ok()
-                        .map(Sample::Int)
-                })
-                .collect(),
+            (Some(r), Some(h)) => ints(occurrence(header_values(&r.headers, h, true), args)),
+            _ => vec![],
+        },
+        "req.hdr_ip" | "hdr_ip" => match (req, args.first()) {
+            (Some(r), Some(h)) => ips(occurrence(header_values(&r.headers, h, true), args)),
             _ => vec![],
         },
         "req.cook" | "cook" => match req {
-            Some(r) => cookies(r, args.first().map(String::as_str))
+            Some(r) => cookies(&r.headers, "cookie", args.first().map(String::as_str))
                 .into_iter()
                 .map(Sample::Str)
                 .collect(),
             None => vec![],
         },
-        "req.cook_cnt" | "cook_cnt" => vec![Sample::Int(
-            req.map_or(0, |r| cookies(r, args.first().map(String::as_str)).len()) as i64,
-        )],
+        "req.cook_cnt" | "cook_cnt" => vec![Sample::Int(req.map_or(0, |r| {
+            cookies(&r.headers, "cookie", args.first().map(String::as_str)).len()
+        }) as i64)],
+        "req.cook_val" | "cook_val" => match req {
+            Some(r) => ints(cookies(
+                &r.headers,
+                "cookie",
+                args.first().map(String::as_str),
+            )),
+            None => vec![],
+        },
+        // The response, for http-response rules.
+        "status" => one(ctx.res.map(|r| Sample::Int(r.status as i64))),
+        "res.ver" => one(ctx
+            .res
+            .map(|r| Sample::Str(format!("1.{}", r.minor).into_bytes()))),
+        "res.hdr" | "shdr" | "res.fhdr" => match (ctx.res, args.first()) {
+            (Some(r), Some(h)) => {
+                occurrence(header_values(&r.headers, h, name != "res.fhdr"), args)
+                    .into_iter()
+                    .map(Sample::Str)
+                    .collect()
+            }
+            _ => vec![],
+        },
+        "res.hdr_cnt" | "shdr_cnt" | "res.fhdr_cnt" => match ctx.res {
+            Some(r) => {
+                vec![Sample::Int(
+                    header_count(&r.headers, args.first(), name != "res.fhdr_cnt") as i64,
+                )]
+            }
+            None => vec![],
+        },
+        "res.hdr_val" | "shdr_val" => match (ctx.res, args.first()) {
+            (Some(r), Some(h)) => ints(occurrence(header_values(&r.headers, h, true), args)),
+            _ => vec![],
+        },
+        "res.hdr_ip" | "shdr_ip" => match (ctx.res, args.first()) {
+            (Some(r), Some(h)) => ips(occurrence(header_values(&r.headers, h, true), args)),
+            _ => vec![],
+        },
+        "res.cook" | "scook" => match ctx.res {
+            Some(r) => cookies(&r.headers, "set-cookie", args.first().map(String::as_str))
+                .into_iter()
+                .map(Sample::Str)
+                .collect(),
+            None => vec![],
+        },
+        "res.cook_cnt" | "scook_cnt" => match ctx.res {
+            Some(r) => vec![Sample::Int(
+                cookies(&r.headers, "set-cookie", args.first().map(String::as_str)).len() as i64,
+            )],
+            None => vec![],
+        },
+        "res.cook_val" | "scook_val" => match ctx.res {
+            Some(r) => ints(cookies(
+                &r.headers,
+                "set-cookie",
+                args.first().map(String::as_str),
+            )),
+            None => vec![],
+        },
         "res.len" => {
             ctx.lacking();
             vec![Sample::Int(ctx.res_payload.len() as i64)]
@@ -386,6 +475,29 @@ pub const RUNNABLE_FETCHES: &[&str] = &[
     "cook",
     "req.cook_cnt",
     "cook_cnt",
+    "req.cook_val",
+    "cook_val",
+    "req.fhdr_cnt",
+    "req.hdr_ip",
+    "hdr_ip",
+    "status",
+    "res.ver",
+    "res.hdr",
+    "shdr",
+    "res.fhdr",
+    "res.hdr_cnt",
+    "shdr_cnt",
+    "res.fhdr_cnt",
+    "res.hdr_val",
+    "shdr_val",
+    "res.hdr_ip",
+    "shdr_ip",
+    "res.cook",
+    "scook",
+    "res.cook_cnt",
+    "scook_cnt",
+    "res.cook_val",
+    "scook_val",
     "req.len",
     "req_len",
     "req.payload",
@@ -457,13 +569,13 @@ fn host(r: &crate::http::parse::RequestHead) -> Option<Vec<u8>> {
 /// Values of header `name`; `split_commas` treats commas as separators, as
 /// `hdr()` does (`fhdr()` does not).
 fn header_values(
-    r: &crate::http::parse::RequestHead,
+    headers: &[crate::http::parse::Header],
     name: &str,
     split_commas: bool,
 ) -> Vec<Vec<u8>> {
     let name = name.to_ascii_lowercase();
     let mut out = Vec::new();
-    for h in r.headers.iter().filter(|h| h.name == name) {
+    for h in headers.iter().filter(|h| h.name == name) {
         if split_commas {
             out.extend(
                 h.value
@@ -477,17 +589,95 @@ fn header_values(
     out
 }
 
-fn cookies(r: &crate::http::parse::RequestHead, name: Option<&str>) -> Vec<Vec<u8>> {
+/// How many values (`split_commas`) or lines header `name` has; every
+/// header counts without a name.
+fn header_count(
+    headers: &[crate::http::parse::Header],
+    name: Option<&String>,
+    split_commas: bool,
+) -> usize {
+    match name {
+        Some(n) => header_values(headers, n, split_commas).len(),
+        None if split_commas => headers
+            .iter()
+            .map(|h| h.value.split(|b| *b == b',').count())
+            .sum(),
+        None => headers.len(),
+    }
+}
+
+/// The `occ` argument of a header fetch: the occ-th value (from 1), or
+/// from the end when negative; all of them when absent or 0.
+fn occurrence(values: Vec<Vec<u8>>, args: &[String]) -> Vec<Vec<u8>> {
+    let occ: i64 = match args.get(1).and_then(|a| a.trim().parse().ok()) {
+        Some(o) if o != 0 => o,
+        _ => return values,
+    };
+    let i = if occ > 0 {
+        usize::try_from(occ - 1).ok()
+    } else {
+        values.len().checked_sub(occ.unsigned_abs() as usize)
+    };
+    i.and_then(|i| values.into_iter().nth(i))
+        .into_iter()
+        .collect()
+}
+
+fn ints(values: Vec<Vec<u8>>) -> Vec<Sample> {
+    values
+        .iter()
+        .filter_map(|v| {
+            String::from_utf8_lossy(v)
+                .trim()
+                .parse()
+                .ok()
+                .map(Sample::Int)
+        })
+        .collect()
+}
+
+fn ips(values: Vec<Vec<u8>>) -> Vec<Sample> {
+    values
+        .iter()
+        .filter_map(|v| {
+            String::from_utf8_lossy(v)
+                .trim()
+                .parse()
+                .ok()
+                .map(Sample::Ip)
+        })
+        .collect()
+}
+
+/// Cookie values from the `header` lines (`cookie` or `set-cookie`), as
+/// 2.6 reads them: `;` and `,` separate cookies, and a cookie needs an `=`.
+/// In `Set-Cookie`, what follows the first `;` of a cookie is its
+/// attributes, not cookies — except when no name is asked for, where 2.6
+/// counts every `name=value` pair.
+fn cookies(
+    headers: &[crate::http::parse::Header],
+    header: &str,
+    name: Option<&str>,
+) -> Vec<Vec<u8>> {
     let mut out = Vec::new();
-    for h in r.headers.iter().filter(|h| h.name == "cookie") {
-        for pair in h.value.split(|b| *b == b';') {
-            let pair = pair.trim_ascii();
-            let (k, v) = match pair.iter().position(|b| *b == b'=') {
-                Some(i) => (&pair[..i], &pair[i + 1..]),
-                None => (pair, &b""[..]),
+    let attrs_are_cookies = header == "cookie" || name.is_none();
+    for h in headers.iter().filter(|h| h.name == header) {
+        for element in h.value.split(|b| *b == b',') {
+            let pairs = element.split(|b| *b == b';');
+            let pairs: Vec<&[u8]> = if attrs_are_cookies {
+                pairs.collect()
+            } else {
+                pairs.take(1).collect()
             };
-            if name.is_none_or(|n| n.as_bytes() == k) {
-                out.push(v.to_vec());
+            for pair in pairs {
+                let pair = pair.trim_ascii();
+                let Some(i) = pair.iter().position(|b| *b == b'=') else {
+                    continue;
+                };
+                let (k, v) = (pair[..i].trim_ascii(), pair[i + 1..].trim_ascii());
+                if name.is_none_or(|n| n.as_bytes() == k) {
+                    out.push(v.to_vec());
+                }
             }
         }
     }

@@ -146,10 +146,7 @@ impl CookieCfg {
                 for a in &self.attrs {
                     c.push_str(&format!("; {a}"));
                 }
-                res.headers.push(Header {
-                    name: "set-cookie".into(),
-                    value: c.into_bytes(),
-                });
+                res.headers.push(Header::new("set-cookie", c));
             }
             CookieMode::Rewrite | CookieMode::Prefix => {
                 for h in res.headers.iter_mut().filter(|h| h.name == "set-cookie") {

@@ -120,51 +120,6 @@ pub fn stream_error(status: u16, close: bool) -> Vec<u8> {
     .into_bytes()
 }
 
-/// An `errorfile` as HAProxy 2.6 sends it: the file is parsed as an HTTP
-/// response and written back with lower-cased header names and without its
-/// `Connection` header; without a Content-Length its end is marked by
-/// closing the connection.
-#[derive(Debug, Clone)]
-pub struct ErrorFile {
-    pub bytes: Vec<u8>,
-    pub closes: bool,
-}
-
-/// Reads and prepares an errorfile.
-pub fn load_errorfile(path: &str) -> Result<ErrorFile, String> {
-    let raw = std::fs::read(path).map_err(|e| format!("errorfile '{path}' ({e})"))?;
-    let mut headers = [httparse::EMPTY_HEADER; 64];
-    let mut res = httparse::Response::new(&mut headers);
-    let n = match res.parse(&raw) {
-        Ok(httparse::Status::Complete(n)) => n,
-        _ => return Err(format!("errorfile '{path}' (not an HTTP response)")),
-    };
-    let mut out = format!(
-        "HTTP/1.{} {} {}\r\n",
-        res.version.unwrap_or(0),
-        res.code.unwrap_or(500),
-        res.reason.unwrap_or("")
-    )
-    .into_bytes();
-    let mut closes = true;
-    for h in res.headers.iter() {
-        let name = h.name.to_ascii_lowercase();
-        if name == "connection" {
-            continue;
-        }
-        if name == "content-length" {
-            closes = false;
-        }
-        out.extend_from_slice(name.as_bytes());
-        out.extend_from_slice(b": ");
-        out.extend_from_slice(h.value);
-        out.extend_from_slice(b"\r\n");
-    }
-    out.extend_from_slice(b"\r\n");
-    out.extend_from_slice(&raw[n..]);
-    Ok(ErrorFile { bytes: out, closes })
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -190,20 +145,6 @@ mod tests {
                 "{code}"
             );
         }
-    }
-
-    #[test]
-    fn errorfiles_are_rewritten_like_haproxy() {
-        let dir = std::env::temp_dir().join(format!("hrs-errfile-{}", std::process::id()));
-        std::fs::create_dir_all(&dir).unwrap();
-        let f = dir.join("503.http");
-        std::fs::write(&f, "HTTP/1.0 503 Service Unavailable\r\nCache-Control: no-cache\r\nConnection: close\r\nContent-Type: text/html\r\n\r\n<html><body><h1>503 Service Unavailable</h1>\nNo server is available to handle this request.\n</body></html>\n").unwrap();
-        let e = load_errorfile(&f.display().to_string()).unwrap();
-        assert!(e.closes);
-        assert_eq!(
-            String::from_utf8_lossy(&e.bytes),
-            "HTTP/1.0 503 Service Unavailable\r\ncache-control: no-cache\r\ncontent-type: text/html\r\n\r\n<html><body><h1>503 Service Unavailable</h1>\nNo server is available to handle this request.\n</body></html>\n"
-        );
     }
 
     #[test]

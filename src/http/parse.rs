@@ -10,6 +10,55 @@ pub struct Header {
     /// Lower-cased.
     pub name: String,
     pub value: Vec<u8>,
+    /// Which bytes of the name arrived upper-case (bit i for byte i; bytes
+    /// past the 64th count as lower-case). Only HAProxy 1.5's regex rules
+    /// look at it: they match whole lines as the peer wrote them.
+    pub upper: u64,
+}
+
+impl Header {
+    /// A header whose name is already lower-case.
+    pub fn new(name: impl Into<String>, value: impl Into<Vec<u8>>) -> Header {
+        Header {
+            name: name.into(),
+            value: value.into(),
+            upper: 0,
+        }
+    }
+
+    /// A header named as written (`X-Foo`): stored lower-cased, the case
+    /// remembered.
+    pub fn as_written(name: &str, value: impl Into<Vec<u8>>) -> Header {
+        Header {
+            name: name.to_ascii_lowercase(),
+            value: value.into(),
+            upper: upper_bits(name),
+        }
+    }
+
+    /// The name with the case it was received or written with.
+    pub fn written_name(&self) -> String {
+        self.name
+            .bytes()
+            .enumerate()
+            .map(|(i, b)| {
+                if i < 64 && self.upper & (1 << i) != 0 {
+                    b.to_ascii_uppercase() as char
+                } else {
+                    b as char
+                }
+            })
+            .collect()
+    }
+}
+
+/// The `upper` bits of a name as written.
+pub fn upper_bits(name: &str) -> u64 {
+    name.bytes()
+        .take(64)
+        .enumerate()
+        .filter(|(_, b)| b.is_ascii_uppercase())
+        .fold(0, |m, (i, _)| m | 1 << i)
 }
 
 #[derive(Clone, Debug)]
@@ -92,10 +141,7 @@ pub fn parse_response(buf: &[u8]) -> Result<Option<(ResponseHead, usize)>, HeadE
 
 fn lower_headers(raw: &[httparse::Header]) -> Vec<Header> {
     raw.iter()
-        .map(|h| Header {
-            name: h.name.to_ascii_lowercase(),
-            value: h.value.to_vec(),
-        })
+        .map(|h| Header::as_written(h.name, h.value))
         .collect()
 }
 
@@ -148,15 +194,12 @@ pub fn frame_body(headers: &mut Vec<Header>, is_request: bool) -> Result<BodyKin
     if let Some(n) = len {
         // Keep a single, clean Content-Length header in place of the first.
         let first = headers.iter().position(|h| h.name == "content-length");
+        let upper = first.map_or(0, |i| headers[i].upper);
         headers.retain(|h| h.name != "content-length");
         if let Some(i) = first {
-            headers.insert(
-                i.min(headers.len()),
-                Header {
-                    name: "content-length".into(),
-                    value: n.to_string().into_bytes(),
-                },
-            );
+            let mut h = Header::new("content-length", n.to_string());
+            h.upper = upper;
+            headers.insert(i.min(headers.len()), h);
         }
         return Ok(BodyKind::Length(n));
     }
@@ -203,12 +246,12 @@ mod tests {
             (h.method.as_str(), h.uri.as_str(), h.minor, n),
             ("GET", "/a?b=1", 1, 44)
         );
+        assert_eq!(h.headers[0], Header::as_written("Host", "X"));
+        assert_eq!(h.headers[0].name, "host");
         assert_eq!(
-            h.headers[0],
-            Header {
-                name: "host".into(),
-                value: b"X".to_vec()
-            }
+            h.headers[1].written_name(),
+            "X-Foo",
+            "the case is remembered"
         );
         assert!(parse_request(b"GET / HTTP/1.1\r\nHost: x\r\n")
             .unwrap()
@@ -227,10 +270,7 @@ mod tests {
     fn framing_rules() {
         let h = |list: &[(&str, &str)]| -> Vec<Header> {
             list.iter()
-                .map(|(n, v)| Header {
-                    name: n.to_string(),
-                    value: v.as_bytes().to_vec(),
-                })
+                .map(|(n, v)| Header::new(*n, v.as_bytes()))
                 .collect()
         };
         let mut hs = h(&[("content-length", "10"), ("transfer-encoding", "chunked")]);

@@ -1,31 +1,48 @@
-//! `http-request` and `http-response` rules: the actions this build runs
-//! (header edits, `allow`, `deny`, `redirect`), evaluated in order with
-//! their conditions, frontend rules before backend ones for requests and
-//! the reverse for responses, as HAProxy does.
-use super::parse::Header;
+//! `http-request`, `http-response` and `http-after-response` rules, the
+//! `redirect` keyword and HAProxy 1.5's regex rules: the actions, evaluated
+//! in order with their conditions — frontend rules before backend ones for
+//! requests, the reverse for responses, as HAProxy does.
+//!
+//! A rewrite whose value would carry CR, LF or NUL is never written:
+//! haproxy-rs treats it as 2.6 treats a failed rewrite in its default
+//! `strict-mode`, answering the proxy's 500 page in place of the request
+//! (or of the response). This is a deliberate difference: 2.6 writes such
+//! a value (it can only come from literal text in the configuration, as
+//! fetched values have their control bytes %-encoded), which splits the
+//! line and injects headers.
+use super::legacy;
+use super::parse::{Header, RequestHead, ResponseHead};
+use super::reply::{self, check_value, Body, Dynamic, Message, Reply};
 use crate::acl::{eval_cond, FetchCtx};
 use crate::model::{Acl, Cond};
-use crate::sample::{eval_logformat, Piece};
+use crate::sample::{eval_fmt_http, Piece};
+use std::sync::Arc;
 
 #[derive(Clone, Debug)]
 pub enum HttpAction {
+    /// `set-header`/`add-header <name> <fmt>`; `upper` keeps the case the
+    /// name was written with (only 1.5 rules look at it).
     SetHeader {
         name: String,
+        upper: u64,
         value: Vec<Piece>,
     },
     AddHeader {
         name: String,
+        upper: u64,
         value: Vec<Piece>,
     },
-    /// `del-header <name>` (exact, case-insensitive name).
-    DelHeader {
-        name: String,
-    },
+    /// `del-header <name> [-m str|beg|end|sub|reg]`.
+    DelHeader(NameMatch),
     Allow,
-    Deny {
-        status: u16,
+    /// `deny`, `tarpit` (held `timeout tarpit` first), `return`.
+    Reply {
+        reply: Reply,
+        tarpit: bool,
+        /// `return`: answered locally (logged `LR`), not denied (`PR`).
+        local: bool,
     },
-    Redirect(Redirect),
+    Redirect(Box<Redirect>),
     /// `set-path|set-pathq|set-query|set-uri <fmt>`.
     SetUriPart {
         part: UriPart,
@@ -48,14 +65,43 @@ pub enum HttpAction {
         re: regex::Regex,
         with: Vec<Piece>,
     },
-    /// `return [status N] [content-type T] [string S|lf-string F] [hdr N V]...`
-    Return(Box<Return>),
+    /// `set-status <code> [reason <text>]` (responses).
+    SetStatus {
+        status: u16,
+        reason: Option<String>,
+    },
     /// `set-var(name) <expr>`, `set-var-fmt(name) <fmt>`, `unset-var(name)`.
     Var(crate::tcp::rules::TcpAction),
     /// `auth [realm <realm>]`: a 401 asking for basic credentials.
     Auth {
         realm: Option<String>,
     },
+    /// A HAProxy 1.5 regex rule (`reqrep`, `rspdel`, ...).
+    Legacy(Box<legacy::Filter>),
+}
+
+/// How `del-header` compares names: exact (case-insensitive), prefix,
+/// suffix or substring (case-insensitive), or a regex on the lower-cased
+/// name, as 2.6 does.
+#[derive(Clone, Debug)]
+pub enum NameMatch {
+    Str(String),
+    Beg(String),
+    End(String),
+    Sub(String),
+    Reg(regex::Regex),
+}
+
+impl NameMatch {
+    fn matches(&self, name: &str) -> bool {
+        match self {
+            NameMatch::Str(n) => name == n,
+            NameMatch::Beg(n) => name.starts_with(n.as_str()),
+            NameMatch::End(n) => name.ends_with(n.as_str()),
+            NameMatch::Sub(n) => name.contains(n.as_str()),
+            NameMatch::Reg(re) => re.is_match(name),
+        }
+    }
 }
 
 /// Which part of the request line a rule sets.
@@ -67,21 +113,17 @@ pub enum UriPart {
     Uri,
 }
 
-/// A `return` reply.
-#[derive(Clone, Debug)]
-pub struct Return {
-    status: u16,
-    content_type: Option<String>,
-    body: Option<Vec<Piece>>,
-    headers: Vec<(String, Vec<Piece>)>,
-}
-
-/// `redirect location|prefix|scheme <fmt> [code N]`.
+/// `redirect location|prefix|scheme <to> [code N] [options]`.
 #[derive(Clone, Debug)]
 pub struct Redirect {
     kind: RedirectKind,
     to: Vec<Piece>,
     code: u16,
+    drop_query: bool,
+    append_slash: bool,
+    ignore_empty: bool,
+    /// The `set-cookie`/`clear-cookie` header value (the last option wins).
+    cookie: Option<String>,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -100,88 +142,112 @@ pub struct HttpRule {
 /// A proxy's http rules.
 #[derive(Clone, Debug, Default)]
 pub struct HttpRules {
+    /// `http-request` rules (1.5's `block` and `monitor-net` first); an
+    /// `allow` ends them.
     pub request: Vec<HttpRule>,
+    /// What runs after them even past an `allow`: 1.5's request filters,
+    /// then its `reqadd` lines, then the `redirect` rules.
+    pub request_tail: Vec<HttpRule>,
     pub response: Vec<HttpRule>,
+    /// 1.5's response filters, then its `rspadd` lines.
+    pub response_tail: Vec<HttpRule>,
     /// `http-after-response`: also on the responses HAProxy generates.
     pub after: Vec<HttpRule>,
 }
 
-/// What the request rules decided.
+/// What the rules decided instead of forwarding.
+#[derive(Debug)]
 pub enum Verdict {
-    /// Go on (no final action, or `allow`).
-    Continue,
-    /// Answer with this generated status page (`deny`).
-    Deny(u16),
-    /// Answer with this redirect (status and Location).
-    Redirect(u16, Vec<u8>),
+    /// Answer with this reply (`deny`, `return`, a failed rewrite), after
+    /// the `timeout tarpit` delay for `tarpit`.
+    Reply {
+        reply: Reply,
+        tarpit: bool,
+        /// A `return` (logged `LR`), not a denial (`PR`).
+        local: bool,
+    },
+    /// Answer with this redirect: status, `Location`, `Set-Cookie`.
+    Redirect {
+        code: u16,
+        location: Vec<u8>,
+        cookie: Option<String>,
+    },
     /// Ask for credentials (`auth`) in this realm.
     Auth(String),
-    /// Answer with this reply (`return`): the head's lines without the
-    /// blank line (a `connection: close` may follow), and the body.
-    Return(Vec<u8>, Vec<u8>),
 }
 
-/// Compiles an action (the words after `http-request`/`http-response`,
-/// `response` for the latter); Err names what this build cannot run yet.
-pub fn action(words: &[String], response: bool) -> Result<HttpAction, String> {
-    // `deny` answers 403 to a request, 502 in place of a response.
-    let deny_default = if response { 502 } else { 403 };
+impl Verdict {
+    fn page(code: u16) -> Verdict {
+        Verdict::Reply {
+            reply: Reply::ErrorPage(code),
+            tarpit: false,
+            local: false,
+        }
+    }
+}
+
+/// A compiled `http-errors` section: name and pages.
+pub type Section = (String, Vec<(u16, Arc<Message>)>);
+/// The compiled `http-errors` sections.
+pub type Sections = [Section];
+
+/// How `action` reads the words of a rule.
+pub struct Compile<'a> {
+    /// `http-response`/`http-after-response` rather than `http-request`.
+    pub response: bool,
+    /// The `redirect` keyword: its destination is literal text.
+    pub literal_redirect: bool,
+    pub sections: &'a Sections,
+}
+
+/// Compiles an action (the words after `http-request`/`http-response`, or
+/// after `redirect`); Err names what this build cannot run yet.
+pub fn action(words: &[String], how: &Compile) -> Result<HttpAction, String> {
     let w = |i: usize| words.get(i).map(String::as_str).unwrap_or("");
-    let fmt = |text: &str| -> Result<Vec<Piece>, String> {
-        let parts =
-            cfg_parser::logformat::parse_logformat(text).map_err(|e| format!("'{text}' ({e})"))?;
-        crate::sample::compile_logformat(&parts)
-    };
     let not_yet = |what: &str| Err(format!("the http action '{what}'"));
     match w(0) {
-        "set-header" => Ok(HttpAction::SetHeader {
-            name: w(1).to_ascii_lowercase(),
-            value: fmt(w(2))?,
-        }),
-        "add-header" => Ok(HttpAction::AddHeader {
-            name: w(1).to_ascii_lowercase(),
-            value: fmt(w(2))?,
-        }),
-        // `-m` matching methods are not run yet.
-        "del-header" if w(2) != "-m" => Ok(HttpAction::DelHeader {
-            name: w(1).to_ascii_lowercase(),
-        }),
-        "allow" => Ok(HttpAction::Allow),
-        "auth" if !response => Ok(HttpAction::Auth {
-            realm: (w(1) == "realm").then(|| w(2).to_string()),
-        }),
-        "deny" => match (w(1), w(2)) {
-            ("" | "if" | "unless", _) => Ok(HttpAction::Deny {
-                status: deny_default,
-            }),
-            ("deny_status", code) if matches!(w(3), "" | "if" | "unless") => Ok(HttpAction::Deny {
-                status: code.parse().map_err(|_| format!("deny_status '{code}'"))?,
-            }),
-            _ => not_yet("deny with a custom reply"),
-        },
-        "redirect" => {
-            let (mut kind, mut to, mut code) = (None, "", 302);
-            let mut i = 1;
-            while !matches!(w(i), "" | "if" | "unless") {
-                match w(i) {
-                    "location" => kind = Some(RedirectKind::Location),
-                    "prefix" => kind = Some(RedirectKind::Prefix),
-                    "scheme" => kind = Some(RedirectKind::Scheme),
-                    "code" => code = w(i + 1).parse().unwrap_or(302),
-                    other => return not_yet(&format!("redirect ... {other}")),
-                }
-                if w(i) != "code" {
-                    to = w(i + 1);
-                }
-                i += 2;
-            }
-            let kind = kind.ok_or("a redirect without a type")?;
-            Ok(HttpAction::Redirect(Redirect {
-                kind,
-                to: fmt(to)?,
-                code,
+        "set-header" | "add-header" => {
+            let (name, upper, value) = (
+                w(1).to_ascii_lowercase(),
+                super::parse::upper_bits(w(1)),
+                fmt(w(2))?,
+            );
+            Ok(if w(0) == "set-header" {
+                HttpAction::SetHeader { name, upper, value }
+            } else {
+                HttpAction::AddHeader { name, upper, value }
+            })
+        }
+        "del-header" => {
+            let name = w(1).to_ascii_lowercase();
+            Ok(HttpAction::DelHeader(match (w(2), w(3)) {
+                ("-m", "beg") => NameMatch::Beg(name),
+                ("-m", "end") => NameMatch::End(name),
+                ("-m", "sub") => NameMatch::Sub(name),
+                ("-m", "reg") => NameMatch::Reg(
+                    regex::Regex::new(w(1)).map_err(|e| format!("regex '{}' ({e})", w(1)))?,
+                ),
+                _ => NameMatch::Str(name),
             }))
         }
+        "allow" => Ok(HttpAction::Allow),
+        "auth" if !how.response => Ok(HttpAction::Auth {
+            realm: (w(1) == "realm").then(|| w(2).to_string()),
+        }),
+        kw @ ("deny" | "tarpit" | "return") => {
+            let default = match kw {
+                "return" => 200,
+                "tarpit" => 500,
+                _ if how.response => 502,
+                _ => 403,
+            };
+            Ok(HttpAction::Reply {
+                reply: reply(&words[1..], default, kw != "return", how.sections)?.into_reply(),
+                tarpit: kw == "tarpit",
+                local: kw == "return",
+            })
+        }
+        "redirect" => redirect(&words[1..], how.literal_redirect).map(HttpAction::Redirect),
         part @ ("set-path" | "set-pathq" | "set-query" | "set-uri") => Ok(HttpAction::SetUriPart {
             part: uri_part(part),
             value: fmt(w(1))?,
@@ -200,40 +266,202 @@ pub fn action(words: &[String], response: bool) -> Result<HttpAction, String> {
                 with: fmt(&backrefs(w(2)))?,
             })
         }
-        "return" => {
-            let mut r = Return {
-                status: 200,
-                content_type: None,
-                body: None,
-                headers: Vec::new(),
-            };
-            let mut i = 1;
-            while !matches!(w(i), "" | "if" | "unless") {
-                match w(i) {
-                    "status" => {
-                        r.status = w(i + 1)
-                            .parse()
-                            .map_err(|_| format!("return status '{}'", w(i + 1)))?
-                    }
-                    "content-type" => r.content_type = Some(w(i + 1).to_string()),
-                    "string" => r.body = Some(vec![Piece::Lit(w(i + 1).to_string())]),
-                    "lf-string" => r.body = Some(fmt(w(i + 1))?),
-                    "hdr" => {
-                        r.headers
-                            .push((w(i + 1).to_ascii_lowercase(), fmt(w(i + 2))?));
-                        i += 1;
-                    }
-                    other => return not_yet(&format!("return ... {other}")),
-                }
-                i += 2;
-            }
-            Ok(HttpAction::Return(Box::new(r)))
-        }
+        "set-status" if how.response => Ok(HttpAction::SetStatus {
+            status: w(1).parse().map_err(|_| format!("set-status '{}'", w(1)))?,
+            reason: (w(2) == "reason").then(|| w(3).to_string()),
+        }),
         v if v.starts_with("set-var") || v.starts_with("unset-var") => {
             crate::tcp::rules::action(words).map(HttpAction::Var)
         }
+        v if v.starts_with("legacy-") => legacy::compile(&v["legacy-".len()..], &words[1..])
+            .map(|f| HttpAction::Legacy(Box::new(f))),
         other => not_yet(other),
     }
+}
+
+/// A log-format argument, compiled.
+fn fmt(text: &str) -> Result<Vec<Piece>, String> {
+    let parts =
+        cfg_parser::logformat::parse_logformat(text).map_err(|e| format!("'{text}' ({e})"))?;
+    crate::sample::compile_logformat(&parts)
+}
+
+/// What a reply's words (`deny`, `tarpit`, `return`, `http-error`) say.
+pub enum ReplySpec {
+    Reply(Reply),
+    /// `default-errorfiles`: the proxy's page for the status.
+    ProxyPage(u16),
+    /// `errorfiles <section>` without a page for the status: the proxy's
+    /// page too, but an `http-error` leaves the proxy's table as it is.
+    SectionMiss(u16),
+}
+
+impl ReplySpec {
+    pub fn into_reply(self) -> Reply {
+        match self {
+            ReplySpec::Reply(r) => r,
+            ReplySpec::ProxyPage(s) | ReplySpec::SectionMiss(s) => Reply::ErrorPage(s),
+        }
+    }
+}
+
+/// Compiles a reply's words (checked by the parser): `[status|deny_status N]
+/// [content-type T] [default-errorfiles | errorfile F | errorfiles S | file F
+/// | lf-file F | string S | lf-string S] [hdr N V]...`, up to `if`/`unless`.
+/// With `legacy` (deny, tarpit), no words or a lone `deny_status` mean the
+/// proxy's page, as in 2.6.
+pub fn reply(
+    words: &[String],
+    default_status: u16,
+    legacy: bool,
+    sections: &Sections,
+) -> Result<ReplySpec, String> {
+    let w = |i: usize| words.get(i).map(String::as_str).unwrap_or("");
+    let end = |i: usize| matches!(w(i), "" | "if" | "unless");
+    if legacy && end(0) {
+        return Ok(ReplySpec::ProxyPage(default_status));
+    }
+    if legacy && w(0) == "deny_status" && end(2) {
+        return Ok(ReplySpec::ProxyPage(status_of(w(1))?));
+    }
+    let mut status = default_status;
+    let mut ctype = None;
+    let mut headers = Vec::new();
+    enum Src {
+        None,
+        ProxyPage,
+        File(String),
+        Section(String),
+        Body(Body),
+    }
+    let mut src = Src::None;
+    let mut i = 0;
+    while !end(i) {
+        let v = w(i + 1);
+        match w(i) {
+            "status" | "deny_status" => status = status_of(v)?,
+            "content-type" => ctype = Some(v.to_string()),
+            "default-errorfiles" => {
+                src = Src::ProxyPage;
+                i += 1;
+                continue;
+            }
+            "errorfile" => src = Src::File(v.to_string()),
+            "errorfiles" => src = Src::Section(v.to_string()),
+            "string" => src = Src::Body(Body::Raw(v.as_bytes().to_vec())),
+            "lf-string" => src = Src::Body(Body::Format(fmt(v)?)),
+            "file" => {
+                src = Src::Body(Body::Raw(
+                    std::fs::read(v).map_err(|e| format!("file '{v}' ({e})"))?,
+                ))
+            }
+            "lf-file" => {
+                let text = std::fs::read(v).map_err(|e| format!("file '{v}' ({e})"))?;
+                src = Src::Body(Body::Format(fmt(&String::from_utf8_lossy(&text))?));
+            }
+            "hdr" => {
+                let name = v.to_ascii_lowercase();
+                // 2.6 ignores these (with a warning at parse time).
+                if !matches!(
+                    name.as_str(),
+                    "content-length" | "transfer-encoding" | "content-type"
+                ) {
+                    headers.push((name, fmt(w(i + 2))?));
+                }
+                i += 3;
+                continue;
+            }
+            other => return Err(format!("reply option '{other}'")),
+        }
+        i += 2;
+    }
+    Ok(match src {
+        Src::ProxyPage => ReplySpec::ProxyPage(status),
+        Src::File(f) => ReplySpec::Reply(Reply::Message(Arc::new(Message::from_file(&f)?))),
+        Src::Section(name) => {
+            let (_, pages) = sections
+                .iter()
+                .find(|(n, _)| *n == name)
+                .ok_or_else(|| format!("http-errors section '{name}'"))?;
+            match pages.iter().rev().find(|(c, _)| *c == status) {
+                Some((_, m)) => ReplySpec::Reply(Reply::Message(m.clone())),
+                None => ReplySpec::SectionMiss(status),
+            }
+        }
+        Src::Body(b) => ReplySpec::Reply(Reply::Dynamic(Arc::new(Dynamic {
+            status,
+            content_type: ctype,
+            body: Some(b),
+            headers,
+        }))),
+        Src::None => ReplySpec::Reply(Reply::Dynamic(Arc::new(Dynamic {
+            status,
+            content_type: None,
+            body: None,
+            headers,
+        }))),
+    })
+}
+
+fn status_of(v: &str) -> Result<u16, String> {
+    v.parse().map_err(|_| format!("status '{v}'"))
+}
+
+/// `location|prefix|scheme <to> [code N] [drop-query] [append-slash]
+/// [ignore-empty] [set-cookie N[=V]] [clear-cookie N[=]]`.
+fn redirect(words: &[String], literal: bool) -> Result<Box<Redirect>, String> {
+    let w = |i: usize| words.get(i).map(String::as_str).unwrap_or("");
+    let mut kind = None;
+    let mut to = "";
+    let mut rd = Redirect {
+        kind: RedirectKind::Location,
+        to: Vec::new(),
+        code: 302,
+        drop_query: false,
+        append_slash: false,
+        ignore_empty: false,
+        cookie: None,
+    };
+    let mut i = 0;
+    while !matches!(w(i), "" | "if" | "unless") {
+        let v = w(i + 1);
+        match w(i) {
+            k @ ("location" | "prefix" | "scheme") => {
+                kind = Some(match k {
+                    "location" => RedirectKind::Location,
+                    "prefix" => RedirectKind::Prefix,
+                    _ => RedirectKind::Scheme,
+                });
+                to = v;
+            }
+            // Read as C's atol(), as the checker does: `301x` is 301.
+            "code" => {
+                let digits: String = v.chars().take_while(char::is_ascii_digit).collect();
+                rd.code = digits.parse().unwrap_or(302);
+            }
+            // 2.6 writes the value as it is, never as a log-format.
+            "set-cookie" => rd.cookie = Some(format!("{v}; path=/;")),
+            "clear-cookie" => rd.cookie = Some(format!("{v}; path=/; Max-Age=0;")),
+            flag => {
+                match flag {
+                    "drop-query" => rd.drop_query = true,
+                    "append-slash" => rd.append_slash = true,
+                    "ignore-empty" => rd.ignore_empty = true,
+                    other => return Err(format!("the redirect option '{other}'")),
+                }
+                i += 1;
+                continue;
+            }
+        }
+        i += 2;
+    }
+    rd.kind = kind.ok_or("a redirect without a type")?;
+    rd.to = if literal {
+        vec![Piece::Lit(to.to_string())]
+    } else {
+        fmt(to)?
+    };
+    Ok(Box::new(rd))
 }
 
 fn uri_part(action: &str) -> UriPart {
@@ -299,97 +527,148 @@ fn part_of(uri: &str, part: UriPart) -> &str {
     }
 }
 
-/// HAProxy's `return` reply: status line, the `hdr` lines,
-/// `content-length`, `content-type` (the blank line is the caller's), and
-/// the body.
-fn return_response(r: &Return, ctx: &FetchCtx) -> (Vec<u8>, Vec<u8>) {
-    let body = r
-        .body
-        .as_ref()
-        .map(|b| eval_logformat(b, ctx))
-        .unwrap_or_default();
-    let reason = super::errors::reason(r.status);
-    // 2.6 puts the `hdr` lines first.
-    let mut out = format!("HTTP/1.1 {} {reason}\r\n", r.status);
-    for (n, v) in &r.headers {
-        out += &format!("{n}: {}\r\n", eval_logformat(v, ctx));
+/// The path and query a redirect carries over: from the first `/` after
+/// the authority; `/` when there is none (`*`, `http://host`).
+fn redirect_path(uri: &str, drop_query: bool) -> &str {
+    let (auth, _, _) = split_uri(uri);
+    let rest = &uri[auth.len()..];
+    if !rest.starts_with('/') {
+        return "/";
     }
-    out += &format!("content-length: {}\r\n", body.len());
-    if let Some(t) = &r.content_type {
-        out += &format!("content-type: {t}\r\n");
+    if drop_query {
+        rest.split('?').next().unwrap_or(rest)
+    } else {
+        rest
     }
-    (out.into_bytes(), body.into_bytes())
 }
 
 /// What one rule does now.
-pub enum Step {
-    Edit(Edit),
+pub enum Step<'r> {
+    Edit(Edit<'r>),
     /// `allow`: stop evaluating this rule set.
     Allow,
     /// A final answer.
     Final(Verdict),
+    /// A 1.5 regex rule to apply to the message.
+    Legacy(&'r legacy::Filter),
 }
 
-/// Evaluates rule `r` against the message as `ctx` sees it: None when its
-/// condition does not hold.
-pub fn step(r: &HttpRule, acls: &[Acl], ctx: &FetchCtx) -> Option<Step> {
+/// A value that cannot be written: the rewrite fails (the 500 page).
+const FAILED_REWRITE: u16 = 500;
+
+/// A value for a message, or the failed rewrite.
+fn checked<'r>(v: Vec<u8>) -> Result<Vec<u8>, Step<'r>> {
+    check_value(&v)
+        .map(|_| v)
+        .map_err(|_| Step::Final(Verdict::page(FAILED_REWRITE)))
+}
+
+/// A request-line part: no CR/LF/NUL, and no blank either, which would
+/// split the request line.
+fn checked_line<'r>(v: String) -> Result<String, Step<'r>> {
+    if v.bytes().any(|b| b <= b' ' || b == 0x7f) {
+        Err(Step::Final(Verdict::page(FAILED_REWRITE)))
+    } else {
+        Ok(v)
+    }
+}
+
+/// Evaluates rule `r` against the messages as `ctx` sees them: None when
+/// its condition does not hold.
+pub fn step<'r>(r: &'r HttpRule, acls: &[Acl], ctx: &FetchCtx) -> Option<Step<'r>> {
     if !eval_cond(r.cond.as_ref(), acls, ctx) {
         return None;
     }
-    Some(match &r.action {
-        HttpAction::SetHeader { name, value } => Step::Edit(Edit::Set(
-            name.clone(),
-            eval_logformat(value, ctx).into_bytes(),
-        )),
-        HttpAction::AddHeader { name, value } => Step::Edit(Edit::Add(
-            name.clone(),
-            eval_logformat(value, ctx).into_bytes(),
-        )),
-        HttpAction::DelHeader { name } => Step::Edit(Edit::Del(name.clone())),
+    Some(match action_step(&r.action, acls, ctx) {
+        Ok(s) | Err(s) => s,
+    })
+}
+
+fn action_step<'r>(
+    action: &'r HttpAction,
+    acls: &[Acl],
+    ctx: &FetchCtx,
+) -> Result<Step<'r>, Step<'r>> {
+    let uri = || ctx.req.map_or("", |r| r.uri.as_str());
+    Ok(match action {
+        HttpAction::SetHeader { name, upper, value } => Step::Edit(Edit::Set(Header {
+            name: name.clone(),
+            value: checked(eval_fmt_http(value, ctx))?,
+            upper: *upper,
+        })),
+        HttpAction::AddHeader { name, upper, value } => Step::Edit(Edit::Add(Header {
+            name: name.clone(),
+            value: checked(eval_fmt_http(value, ctx))?,
+            upper: *upper,
+        })),
+        HttpAction::DelHeader(m) => Step::Edit(Edit::Del(m)),
         HttpAction::Allow => Step::Allow,
         HttpAction::Auth { realm } => Step::Final(Verdict::Auth(realm.clone().unwrap_or_default())),
-        HttpAction::Deny { status } => Step::Final(Verdict::Deny(*status)),
+        HttpAction::Reply {
+            reply,
+            tarpit,
+            local,
+        } => Step::Final(Verdict::Reply {
+            reply: reply.clone(),
+            tarpit: *tarpit,
+            local: *local,
+        }),
         HttpAction::Redirect(rd) => {
-            let to = eval_logformat(&rd.to, ctx);
-            let uri = ctx.req.map_or("", |r| r.uri.as_str());
-            let location = match rd.kind {
-                RedirectKind::Location => to,
-                // `prefix /` keeps the URI as it is.
-                RedirectKind::Prefix if to == "/" => uri.to_string(),
-                RedirectKind::Prefix => format!("{}{uri}", to.trim_end_matches('/')),
+            let to = eval_fmt_http(&rd.to, ctx);
+            if to.is_empty() && rd.ignore_empty {
+                return Ok(Step::Edit(Edit::None));
+            }
+            let mut location = to;
+            let path = || redirect_path(uri(), rd.drop_query).as_bytes();
+            match rd.kind {
+                RedirectKind::Location => {}
+                RedirectKind::Prefix => {
+                    // `prefix /` keeps the URI as it is.
+                    if location == b"/" {
+                        location.clear();
+                    }
+                    location.extend_from_slice(path());
+                }
                 RedirectKind::Scheme => {
                     let host = ctx
                         .req
                         .and_then(|r| r.headers.iter().find(|h| h.name == "host"))
-                        .map(|h| String::from_utf8_lossy(&h.value).into_owned())
+                        .map(|h| h.value.as_slice())
                         .unwrap_or_default();
-                    format!("{to}://{host}{uri}")
+                    location.extend_from_slice(b"://");
+                    location.extend_from_slice(host);
+                    location.extend_from_slice(path());
                 }
-            };
-            Step::Final(Verdict::Redirect(rd.code, location.into_bytes()))
+            }
+            if rd.kind != RedirectKind::Location
+                && rd.append_slash
+                && location.last() != Some(&b'/')
+            {
+                location.push(b'/');
+            }
+            Step::Final(Verdict::Redirect {
+                code: rd.code,
+                location: checked(location)?,
+                cookie: rd.cookie.clone(),
+            })
         }
         HttpAction::SetUriPart { part, value } => {
-            let uri = ctx.req.map_or("", |r| r.uri.as_str());
-            Step::Edit(Edit::Uri(with_part(
-                uri,
-                *part,
-                &eval_logformat(value, ctx),
-            )))
+            let v = String::from_utf8_lossy(&eval_fmt_http(value, ctx)).into_owned();
+            Step::Edit(Edit::Uri(checked_line(with_part(uri(), *part, &v))?))
         }
-        HttpAction::SetMethod { value } => Step::Edit(Edit::Method(eval_logformat(value, ctx))),
+        HttpAction::SetMethod { value } => Step::Edit(Edit::Method(checked_line(
+            String::from_utf8_lossy(&eval_fmt_http(value, ctx)).into_owned(),
+        )?)),
         HttpAction::ReplaceUriPart { part, re, with } => {
-            let uri = ctx.req.map_or("", |r| r.uri.as_str());
-            let current = part_of(uri, *part);
-            if !re.is_match(current) {
-                return Some(Step::Edit(Edit::None));
-            }
+            let current = part_of(uri(), *part);
+            let Some(caps) = re.captures(current) else {
+                return Ok(Step::Edit(Edit::None));
+            };
             // A match replaces the whole part with the expanded format.
-            let with = eval_logformat(with, ctx);
+            let with = String::from_utf8_lossy(&eval_fmt_http(with, ctx)).into_owned();
             let mut new = String::new();
-            if let Some(caps) = re.captures(current) {
-                caps.expand(&with, &mut new);
-            }
-            Step::Edit(Edit::Uri(with_part(uri, *part, &new)))
+            caps.expand(&with, &mut new);
+            Step::Edit(Edit::Uri(checked_line(with_part(uri(), *part, &new))?))
         }
         HttpAction::ReplaceHeader {
             name,
@@ -397,39 +676,44 @@ pub fn step(r: &HttpRule, acls: &[Acl], ctx: &FetchCtx) -> Option<Step> {
             with,
             each_value,
         } => {
-            let with = eval_logformat(with, ctx);
-            let headers = ctx.req.map(|r| r.headers.as_slice()).unwrap_or(&[]);
-            let values = headers
-                .iter()
-                .filter(|h| h.name == *name)
-                .map(|h| {
-                    // A match replaces the whole value (or element).
-                    let rewrite = |v: &[u8]| -> Option<Vec<u8>> {
-                        let caps = re.captures(v)?;
-                        let mut out = Vec::new();
-                        caps.expand(with.as_bytes(), &mut out);
-                        Some(out)
-                    };
-                    if *each_value {
-                        // Elements that match lose their surrounding
-                        // blanks; the others are kept as they were.
-                        let parts: Vec<Vec<u8>> = h
-                            .value
-                            .split(|b| *b == b',')
-                            .map(|p| rewrite(p.trim_ascii()).unwrap_or_else(|| p.to_vec()))
-                            .collect();
-                        parts.join(&b","[..])
-                    } else {
-                        rewrite(&h.value).unwrap_or_else(|| h.value.clone())
-                    }
-                })
-                .collect();
-            Step::Edit(Edit::Replace(name.clone(), values))
+            let with = eval_fmt_http(with, ctx);
+            let headers = match (ctx.res, ctx.req) {
+                (Some(res), _) => res.headers.as_slice(),
+                (None, Some(req)) => req.headers.as_slice(),
+                _ => &[],
+            };
+            let mut values = Vec::new();
+            for h in headers.iter().filter(|h| h.name == *name) {
+                // A match replaces the whole value (or element).
+                let rewrite = |v: &[u8]| -> Option<Vec<u8>> {
+                    let caps = re.captures(v)?;
+                    let mut out = Vec::new();
+                    caps.expand(&with, &mut out);
+                    Some(out)
+                };
+                let v = if *each_value {
+                    // Elements that match lose their surrounding blanks;
+                    // the others are kept as they were.
+                    let parts: Vec<Vec<u8>> = h
+                        .value
+                        .split(|b| *b == b',')
+                        .map(|p| rewrite(p.trim_ascii()).unwrap_or_else(|| p.to_vec()))
+                        .collect();
+                    parts.join(&b","[..])
+                } else {
+                    rewrite(&h.value).unwrap_or_else(|| h.value.clone())
+                };
+                values.push(checked(v)?);
+            }
+            Step::Edit(Edit::Replace(name, values))
         }
-        HttpAction::Return(r) => {
-            let (head, body) = return_response(r, ctx);
-            Step::Final(Verdict::Return(head, body))
-        }
+        HttpAction::SetStatus { status, reason } => Step::Edit(Edit::Status(
+            *status,
+            match reason {
+                Some(r) => String::from_utf8(checked(r.clone().into_bytes())?).unwrap_or_default(),
+                None => super::reply::http_reason(*status).to_string(),
+            },
+        )),
         HttpAction::Var(a) => {
             let one = [crate::tcp::rules::TcpRule {
                 action: a.clone(),
@@ -438,12 +722,13 @@ pub fn step(r: &HttpRule, acls: &[Acl], ctx: &FetchCtx) -> Option<Step> {
             crate::tcp::rules::evaluate(&one, 0, acls, ctx);
             Step::Edit(Edit::None)
         }
+        HttpAction::Legacy(f) => Step::Legacy(f),
     })
 }
 
 /// HAProxy's redirect response: temporary codes forbid caching; an
 /// HTTP/1.0 client or a closing connection gets `connection: close`.
-pub fn redirect_response(code: u16, location: &[u8], close: bool) -> Vec<u8> {
+pub fn redirect_response(code: u16, location: &[u8], cookie: Option<&str>, close: bool) -> Vec<u8> {
     let reason = match code {
         301 => "Moved Permanently",
         303 => "See Other",
@@ -458,6 +743,9 @@ pub fn redirect_response(code: u16, location: &[u8], close: bool) -> Vec<u8> {
     if matches!(code, 302 | 303 | 307) {
         out.extend_from_slice(b"cache-control: no-cache\r\n");
     }
+    if let Some(c) = cookie {
+        out.extend_from_slice(format!("set-cookie: {c}\r\n").as_bytes());
+    }
     if close {
         out.extend_from_slice(b"connection: close\r\n");
     }
@@ -465,16 +753,19 @@ pub fn redirect_response(code: u16, location: &[u8], close: bool) -> Vec<u8> {
     out
 }
 
-/// A change to a message's headers.
-pub enum Edit {
-    Set(String, Vec<u8>),
-    Add(String, Vec<u8>),
-    Del(String),
+/// A change to a message.
+pub enum Edit<'r> {
+    /// A header replacing every line of that name, at the end.
+    Set(Header),
+    Add(Header),
+    Del(&'r NameMatch),
     /// Header `name`'s lines replaced by these values (`replace-*`).
-    Replace(String, Vec<Vec<u8>>),
+    Replace(&'r str, Vec<Vec<u8>>),
     /// A new request URI / method.
     Uri(String),
     Method(String),
+    /// A new response status and reason.
+    Status(u16, String),
     /// Nothing to change (a variable was set).
     None,
 }
@@ -483,12 +774,12 @@ pub enum Edit {
 /// replaces every occurrence with one line at the end, as HAProxy does).
 pub fn apply(headers: &mut Vec<Header>, edit: Edit) {
     match edit {
-        Edit::Set(name, value) => {
-            headers.retain(|h| h.name != name);
-            headers.push(Header { name, value });
+        Edit::Set(h) => {
+            headers.retain(|x| x.name != h.name);
+            headers.push(h);
         }
-        Edit::Add(name, value) => headers.push(Header { name, value }),
-        Edit::Del(name) => headers.retain(|h| h.name != name),
+        Edit::Add(h) => headers.push(h),
+        Edit::Del(m) => headers.retain(|h| !m.matches(&h.name)),
         Edit::Replace(name, mut values) => {
             values.reverse();
             for h in headers.iter_mut().filter(|h| h.name == name) {
@@ -497,62 +788,301 @@ pub fn apply(headers: &mut Vec<Header>, edit: Edit) {
                 }
             }
         }
-        Edit::Uri(_) | Edit::Method(_) | Edit::None => {}
+        Edit::Uri(_) | Edit::Method(_) | Edit::Status(..) | Edit::None => {}
     }
+}
+
+/// The request's state through its rule sets.
+#[derive(Debug, Default)]
+pub struct RequestState {
+    /// A 1.5 `reqallow` matched: later allow, deny and tarpit filters are
+    /// skipped (in the backend's rules too).
+    pub legacy_allowed: bool,
+    /// The backend a 1.5 `reqsetbe` of the frontend picked.
+    pub backend: Option<String>,
+}
+
+/// Runs a proxy's request rules (`frontend` for the frontend's, where a
+/// `reqsetbe` may pick the backend); Some when they answer the request.
+/// `base` is the connection's view, without the request.
+pub fn run_request(
+    rules: &HttpRules,
+    acls: &[Acl],
+    req: &mut RequestHead,
+    base: &FetchCtx,
+    st: &mut RequestState,
+    frontend: bool,
+) -> Option<Verdict> {
+    for (set, stops_at_allow) in [(&rules.request, true), (&rules.request_tail, false)] {
+        for r in set {
+            let s = step(r, acls, &base.with_msg(Some(req), None));
+            match s {
+                None => {}
+                Some(Step::Edit(Edit::Uri(u))) => req.uri = u,
+                Some(Step::Edit(Edit::Method(m))) => req.method = m,
+                Some(Step::Edit(e)) => apply(&mut req.headers, e),
+                Some(Step::Allow) if stops_at_allow => break,
+                Some(Step::Allow) => {}
+                Some(Step::Final(v)) => return Some(v),
+                Some(Step::Legacy(f)) => {
+                    let chosen = st.backend.is_some();
+                    match legacy::apply_request(f, req, &mut st.legacy_allowed, frontend && !chosen)
+                    {
+                        legacy::Outcome::Deny => return Some(Verdict::page(403)),
+                        legacy::Outcome::Tarpit => {
+                            return Some(Verdict::Reply {
+                                reply: Reply::ErrorPage(500),
+                                tarpit: true,
+                                local: false,
+                            })
+                        }
+                        legacy::Outcome::SetBackend(b) => st.backend = Some(b),
+                        legacy::Outcome::Unsafe => return Some(Verdict::page(FAILED_REWRITE)),
+                        legacy::Outcome::BadLine => return Some(Verdict::page(400)),
+                        legacy::Outcome::Allow | legacy::Outcome::Nothing => {}
+                    }
+                }
+            }
+        }
+    }
+    None
+}
+
+/// Runs a proxy's response rules on the response head (`http-response`,
+/// then 1.5's filters); Some when they replace the response. `base` sees
+/// the request.
+pub fn run_response(
+    rules: &[&[HttpRule]],
+    acls: &[Acl],
+    res: &mut ResponseHead,
+    base: &FetchCtx,
+) -> Option<Verdict> {
+    for (i, set) in rules.iter().enumerate() {
+        for r in set.iter() {
+            let s = step(r, acls, &base.with_msg(base.req, Some(res)));
+            match s {
+                None => {}
+                Some(Step::Edit(Edit::Status(code, reason))) => {
+                    res.status = code;
+                    res.reason = reason;
+                }
+                Some(Step::Edit(e)) => apply(&mut res.headers, e),
+                // `allow` ends the http-response rules, not 1.5's filters.
+                Some(Step::Allow) if i == 0 => break,
+                Some(Step::Allow) => {}
+                Some(Step::Final(v)) => return Some(v),
+                Some(Step::Legacy(f)) => match legacy::apply_response(f, res) {
+                    legacy::Outcome::Deny | legacy::Outcome::BadLine => {
+                        return Some(Verdict::page(502))
+                    }
+                    legacy::Outcome::Unsafe => return Some(Verdict::page(FAILED_REWRITE)),
+                    _ => {}
+                },
+            }
+        }
+    }
+    None
 }
 
 /// Runs `http-after-response` rule sets (in order) on a generated
 /// response's bytes: header edits land after its headers and before its
-/// `connection: close`, as in 2.6.
+/// `connection` header, as in 2.6. Err when a value cannot be written.
 pub fn after_generated(
     sets: &[&[HttpRule]],
     acls: &[&[Acl]],
     ctx: &FetchCtx,
     bytes: Vec<u8>,
-) -> Vec<u8> {
+) -> Result<Vec<u8>, reply::Unsafe> {
     if sets.iter().all(|s| s.is_empty()) {
-        return bytes;
+        return Ok(bytes);
     }
     let Some(end) = bytes.windows(4).position(|w| w == b"\r\n\r\n") else {
-        return bytes;
+        return Ok(bytes);
     };
-    let head = String::from_utf8_lossy(&bytes[..end]).into_owned();
-    let mut lines = head.split("\r\n");
-    let status = lines.next().unwrap_or("").to_string();
-    let mut headers: Vec<Header> = lines
-        .filter_map(|l| l.split_once(": "))
-        .map(|(n, v)| Header {
-            name: n.to_string(),
-            value: v.as_bytes().to_vec(),
-        })
-        .collect();
-    let close = headers
+    let Ok(Some((mut res, _))) = super::parse::parse_response(&bytes[..end + 4]) else {
+        return Ok(bytes);
+    };
+    // Header names are kept as sent (lower-case already).
+    let conn = res
+        .headers
         .last()
-        .is_some_and(|h| h.name == "connection" && h.value == b"close");
-    if close {
-        headers.pop();
+        .filter(|h| h.name == "connection")
+        .cloned();
+    if conn.is_some() {
+        res.headers.pop();
+    }
+    for h in &mut res.headers {
+        h.upper = 0;
     }
     'sets: for (rules, acls) in sets.iter().zip(acls) {
         for r in rules.iter() {
-            match step(r, acls, ctx) {
-                Some(Step::Edit(e)) => apply(&mut headers, e),
+            let s = step(r, acls, &ctx.with_msg(ctx.req, Some(&res)));
+            match s {
+                Some(Step::Edit(Edit::Status(code, reason))) => {
+                    res.status = code;
+                    res.reason = reason;
+                }
+                Some(Step::Edit(e)) => apply(&mut res.headers, e),
                 Some(Step::Allow) => continue 'sets,
+                Some(Step::Final(_)) => return Err(reply::Unsafe),
                 _ => {}
             }
         }
     }
-    let mut out = status.into_bytes();
-    out.extend_from_slice(b"\r\n");
-    for h in &headers {
+    let mut out = format!("HTTP/1.{} {} {}\r\n", res.minor, res.status, res.reason).into_bytes();
+    for h in res.headers.iter().chain(conn.as_ref()) {
         out.extend_from_slice(h.name.as_bytes());
         out.extend_from_slice(b": ");
         out.extend_from_slice(&h.value);
         out.extend_from_slice(b"\r\n");
     }
-    if close {
-        out.extend_from_slice(b"connection: close\r\n");
-    }
     out.extend_from_slice(b"\r\n");
     out.extend_from_slice(&bytes[end + 4..]);
-    out
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn words(s: &str) -> Vec<String> {
+        s.split(' ').map(str::to_string).collect()
+    }
+
+    fn compile(s: &str) -> HttpAction {
+        action(
+            &words(s),
+            &Compile {
+                response: false,
+                literal_redirect: false,
+                sections: &[],
+            },
+        )
+        .expect("action")
+    }
+
+    fn location(rule: &str, raw: &[u8]) -> String {
+        let req = crate::http::parse::parse_request(raw).unwrap().unwrap().0;
+        let none = |_: &str| None;
+        let ctx = FetchCtx::new(
+            "127.0.0.1:1".parse().unwrap(),
+            "127.0.0.1:2".parse().unwrap(),
+            Some(&req),
+            &none,
+        );
+        let r = HttpRule {
+            action: compile(rule),
+            cond: None,
+        };
+        match step(&r, &[], &ctx) {
+            Some(Step::Final(Verdict::Redirect { location, .. })) => {
+                String::from_utf8(location).unwrap()
+            }
+            _ => "(none)".into(),
+        }
+    }
+
+    #[test]
+    fn redirect_locations_as_2_6_builds_them() {
+        // Each expectation was observed from 2.6.
+        let get = b"GET /dq/x?a=1 HTTP/1.1\r\nHost: h.test\r\n\r\n";
+        assert_eq!(
+            location("redirect prefix https://a.example drop-query", get),
+            "https://a.example/dq/x"
+        );
+        assert_eq!(
+            location("redirect prefix https://a.example/ append-slash", get),
+            "https://a.example//dq/x?a=1/"
+        );
+        assert_eq!(
+            location("redirect prefix / drop-query append-slash", get),
+            "/dq/x/"
+        );
+        assert_eq!(
+            location("redirect scheme https drop-query", get),
+            "https://h.test/dq/x"
+        );
+        assert_eq!(
+            location("redirect location /loc drop-query append-slash", get),
+            "/loc"
+        );
+        assert_eq!(
+            location(
+                "redirect prefix /pre",
+                b"GET http://h.test/abs/x?y HTTP/1.1\r\nHost: h.test\r\n\r\n"
+            ),
+            "/pre/abs/x?y"
+        );
+        assert_eq!(
+            location(
+                "redirect scheme https",
+                b"OPTIONS * HTTP/1.1\r\nHost: h\r\n\r\n"
+            ),
+            "https://h/"
+        );
+        assert_eq!(
+            location("redirect scheme https", b"GET /p HTTP/1.1\r\n\r\n"),
+            "https:///p"
+        );
+        assert_eq!(
+            location("redirect location %[req.hdr(x-to)] ignore-empty", get),
+            "(none)"
+        );
+    }
+
+    #[test]
+    fn redirect_codes_are_read_as_atol() {
+        let HttpAction::Redirect(rd) = compile("redirect location /x code 301x") else {
+            panic!("redirect")
+        };
+        assert_eq!(rd.code, 301);
+    }
+
+    #[test]
+    fn del_header_match_methods() {
+        let names = ["x-begone", "x-beg-2", "foo", "a-end", "x-rr"];
+        let left = |rule: &str| {
+            let HttpAction::DelHeader(m) = compile(rule) else {
+                panic!("del-header")
+            };
+            names.iter().filter(|n| !m.matches(n)).count()
+        };
+        assert_eq!(left("del-header X-Beg -m beg"), 3);
+        assert_eq!(left("del-header oo -m sub"), 4);
+        assert_eq!(left("del-header -End -m end"), 4);
+        assert_eq!(left("del-header ^x-r -m reg"), 4);
+        assert_eq!(
+            left("del-header ^X-R -m reg"),
+            5,
+            "regexes see lower-cased names"
+        );
+        assert_eq!(left("del-header X-BEGONE"), 4);
+    }
+
+    #[test]
+    fn values_with_line_breaks_fail_the_rewrite() {
+        let req = crate::http::parse::parse_request(b"GET / HTTP/1.1\r\n\r\n")
+            .unwrap()
+            .unwrap()
+            .0;
+        let none = |_: &str| None;
+        let ctx = FetchCtx::new(
+            "127.0.0.1:1".parse().unwrap(),
+            "127.0.0.1:2".parse().unwrap(),
+            Some(&req),
+            &none,
+        );
+        let r = HttpRule {
+            action: compile("set-header X a\r\nInjected: 1"),
+            cond: None,
+        };
+        assert!(matches!(
+            step(&r, &[], &ctx),
+            Some(Step::Final(Verdict::Reply {
+                reply: Reply::ErrorPage(500),
+                tarpit: false,
+                local: false
+            }))
+        ));
+    }
 }

@@ -1,10 +1,10 @@
 //! One client connection in HTTP mode: read a request, pick a backend and a
 //! server, forward, relay the response, and loop while both sides keep the
 //! connection alive.
-use super::errors::{connection_error, stream_error};
 use super::io::{ms, write_all, BodyError, Conn, HeadRead};
 use super::parse::{self, BodyKind, RequestHead, ResponseHead};
 use super::pool::Reuse;
+use super::reply::connection_page;
 use crate::acl::FetchCtx;
 use crate::log::txn::TxnLog;
 use crate::model::{BackendId, Frontend, FrontendId};
@@ -113,11 +113,13 @@ pub async fn serve(sh: Arc<Shared>, fe_id: FrontendId, sock: TcpStream, conn: Ac
             HeadRead::Timeout { .. } => {
                 // An idle keep-alive connection just closes; a new or partial
                 // one gets HAProxy's 408.
-                let _ = write_all(&mut cli.io, &connection_error(408), ms(t.client)).await;
+                let page = connection_page(&fe.error_pages, 408);
+                let _ = write_all(&mut cli.io, &page, ms(t.client)).await;
                 return fail(&mut lg, &cli, 408, b'c');
             }
             HeadRead::TooLarge | HeadRead::Bad(_) => {
-                let _ = write_all(&mut cli.io, &connection_error(400), ms(t.client)).await;
+                let page = connection_page(&fe.error_pages, 400);
+                let _ = write_all(&mut cli.io, &page, ms(t.client)).await;
                 return fail(&mut lg, &cli, 400, b'P');
             }
         };
@@ -134,7 +136,8 @@ pub async fn serve(sh: Arc<Shared>, fe_id: FrontendId, sock: TcpStream, conn: Ac
         let body = match parse::frame_body(&mut req.headers, true) {
             Ok(b) => b,
             Err(_) => {
-                let _ = write_all(&mut cli.io, &connection_error(400), ms(t.client)).await;
+                let page = connection_page(&fe.error_pages, 400);
+                let _ = write_all(&mut cli.io, &page, ms(t.client)).await;
                 return fail(&mut lg, &cli, 400, b'P');
             }
         };
@@ -209,49 +212,40 @@ async fn handle_request(
         lg.end(b'P', b'R');
         return Outcome::Close;
     }
+    // The connection as fetches see it; the messages are added per use.
+    let mut base = FetchCtx::new(src, dst, None, &nbsrv);
+    base.vars = Some(vars);
+    base.userlists = &sh.rt.userlists;
     // `unique-id-format`: made once the request head is in.
     if let Some(fmt) = &fe.log.unique_id {
         let rec = lg.light(fe, (src, dst));
-        let mut ctx = FetchCtx::new(src, dst, Some(&req), &nbsrv);
-        ctx.vars = Some(vars);
+        let mut ctx = base.with_msg(Some(&req), None);
         ctx.record = Some(&rec);
         lg.unique_id = Some(crate::sample::render(fmt, &ctx, Some(&rec), true));
     }
     // What rules may read of the stream (`%ID`, `%f`, `unique-id`, ...).
     let rec = lg.light(fe, (src, dst));
+    base.record = Some(&rec);
     // The frontend's http-request rules see and change the request next.
-    if let Some(v) = request_rules(
-        &fe.http.request,
-        &fe.acls,
-        &mut req,
-        (src, dst),
-        &nbsrv,
-        vars,
-        (&sh.rt.userlists, &rec),
-    ) {
-        return final_answer(
-            (sh, src),
-            fe,
-            None,
-            cli,
-            v,
-            &mut close,
-            body,
-            req.minor,
-            cto,
-            lg,
-        )
-        .await;
+    let mut rule_state = crate::http::rules::RequestState::default();
+    if let Some(v) =
+        crate::http::rules::run_request(&fe.http, &fe.acls, &mut req, &base, &mut rule_state, true)
+    {
+        let ctx = base.with_msg(Some(&req), None);
+        return final_answer(fe, None, cli, v, &mut close, body, &ctx, cto, lg).await;
     }
-    let mut ctx = FetchCtx::new(src, dst, Some(&req), &nbsrv);
-    ctx.vars = Some(vars);
-    ctx.userlists = &sh.rt.userlists;
-    let Some(be_id) = sh.route(fe, &ctx) else {
-        let page = error_page(fe, None, 503, close || body != BodyKind::None);
+    let ctx = base.with_msg(Some(&req), None);
+    // A 1.5 `reqsetbe` of the frontend chose the backend already.
+    let routed = match &rule_state.backend {
+        Some(name) => sh.backend_by_name(name),
+        None => sh.route(fe, &ctx),
+    };
+    let Some(be_id) = routed else {
+        let page = error_page(fe, None, 503, close || body != BodyKind::None, &ctx);
         lg.end(b'S', b'C');
         return reply(
             cli,
-            after_rules(fe, None, src, sh, page),
+            after_rules(fe, None, &ctx, page),
             &mut close,
             body,
             cto,
@@ -268,35 +262,23 @@ async fn handle_request(
     }
     // Then the backend's (a listen section's rules ran once, above).
     if be.id != fe.id {
-        if let Some(v) = request_rules(
-            &be.http.request,
+        if let Some(v) = crate::http::rules::run_request(
+            &be.http,
             &be.acls,
             &mut req,
-            (src, dst),
-            &nbsrv,
-            vars,
-            (&sh.rt.userlists, &rec),
+            &base,
+            &mut rule_state,
+            false,
         ) {
-            return final_answer(
-                (sh, src),
-                fe,
-                Some(be),
-                cli,
-                v,
-                &mut close,
-                body,
-                req.minor,
-                cto,
-                lg,
-            )
-            .await;
+            let ctx = base.with_msg(Some(&req), None);
+            return final_answer(fe, Some(be), cli, v, &mut close, body, &ctx, cto, lg).await;
         }
     }
     if let (Some(name), Some(id)) = (&fe.log.unique_id_header, &lg.unique_id) {
-        req.headers.push(super::parse::Header {
-            name: name.to_ascii_lowercase(),
-            value: id.as_bytes().to_vec(),
-        });
+        req.headers.push(super::parse::Header::as_written(
+            name,
+            id.as_bytes().to_vec(),
+        ));
     }
     sh.be_conns[be_id.0].fetch_add(1, Ordering::Relaxed);
     // A stopping worker answers this request, then closes the connection:
@@ -347,8 +329,9 @@ async fn handle_request(
     let deadline = ms(queue_ms).map(|d| Instant::now() + d);
     lg.queue_start = Some(Instant::now());
     let Some(mut slot) = state.acquire(be, key, persisted, deadline).await else {
-        let page = error_page(fe, Some(be), 503, close || body != BodyKind::None);
-        let page = after_rules(fe, Some(be), src, sh, page);
+        let ctx = base.with_msg(Some(&req), None);
+        let page = error_page(fe, Some(be), 503, close || body != BodyKind::None, &ctx);
+        let page = after_rules(fe, Some(be), &ctx, page);
         // Waiting until the deadline is a queue timeout; no server at all
         // is a connection failure.
         if deadline.is_some_and(|d| Instant::now() >= d) {
@@ -405,8 +388,10 @@ async fn handle_request(
                         Conn::new(s, sh.rt.global.bufsize)
                     }
                     None => {
-                        let page = error_page(fe, Some(be), 503, close || body != BodyKind::None);
-                        let page = after_rules(fe, Some(be), src, sh, page);
+                        let ctx = base.with_msg(Some(&req), None);
+                        let page =
+                            error_page(fe, Some(be), 503, close || body != BodyKind::None, &ctx);
+                        let page = after_rules(fe, Some(be), &ctx, page);
                         lg.end(b'S', b'C');
                         return reply(cli, page, &mut close, body, cto, (lg, 503)).await;
                     }
@@ -430,7 +415,7 @@ async fn handle_request(
             &mut srv,
             &req,
             body,
-            (src, dst),
+            &base,
             upgrade,
             server_close,
             close,
@@ -480,8 +465,31 @@ async fn handle_request(
                 close: client_close,
             }
         }
+        // A rule answered in place of the server's response, which is
+        // dropped with its connection.
+        Exchange::Answer(v) => {
+            let ctx = base.with_msg(Some(&req), None);
+            final_answer(
+                fe,
+                Some(be),
+                cli,
+                v,
+                &mut close,
+                BodyKind::None,
+                &ctx,
+                cto,
+                lg,
+            )
+            .await
+        }
         Exchange::Error(code) => {
-            let page = after_rules(fe, Some(be), src, sh, error_page(fe, Some(be), code, true));
+            let ctx = base.with_msg(Some(&req), None);
+            let page = after_rules(
+                fe,
+                Some(be),
+                &ctx,
+                error_page(fe, Some(be), code, true, &ctx),
+            );
             let _ = write_all(&mut cli.io, &page.0, cto).await;
             lg.status = code as i32;
             lg.bytes_out += generated_bytes(&page.0);
@@ -490,7 +498,13 @@ async fn handle_request(
         Exchange::Aborted => Outcome::Close,
         // With a body already sent, a stale connection cannot be replayed.
         Exchange::Stale | Exchange::Retry => {
-            let page = after_rules(fe, Some(be), src, sh, error_page(fe, Some(be), 502, true));
+            let ctx = base.with_msg(Some(&req), None);
+            let page = after_rules(
+                fe,
+                Some(be),
+                &ctx,
+                error_page(fe, Some(be), 502, true, &ctx),
+            );
             let _ = write_all(&mut cli.io, &page.0, cto).await;
             lg.status = 502;
             lg.end(b'S', b'H');
@@ -500,115 +514,67 @@ async fn handle_request(
     }
 }
 
-/// Runs a rule set on the request; Some when a rule answers it.
-fn request_rules(
-    rules: &[crate::http::rules::HttpRule],
-    acls: &[crate::model::Acl],
-    req: &mut RequestHead,
-    (src, dst): (SocketAddr, SocketAddr),
-    nbsrv: &(dyn Fn(&str) -> Option<u32> + Sync),
-    vars: &crate::vars::Vars,
-    (userlists, rec): (&[crate::http::auth::Userlist], &crate::log::record::Record),
-) -> Option<crate::http::rules::Verdict> {
-    use crate::http::rules::{apply, step, Step};
-    for r in rules {
-        let s = {
-            let mut ctx = FetchCtx::new(src, dst, Some(req), nbsrv);
-            ctx.vars = Some(vars);
-            ctx.userlists = userlists;
-            ctx.record = Some(rec);
-            step(r, acls, &ctx)
-        };
-        match s {
-            None => {}
-            Some(Step::Edit(crate::http::rules::Edit::Uri(u))) => req.uri = u,
-            Some(Step::Edit(crate::http::rules::Edit::Method(m))) => req.method = m,
-            Some(Step::Edit(e)) => apply(&mut req.headers, e),
-            Some(Step::Allow) => break,
-            Some(Step::Final(v)) => return Some(v),
-        }
-    }
-    None
-}
-
-/// Runs an `http-response` rule set on the response head; Some(status)
-/// when a `deny` replaces the response with that error page.
-fn response_rules(
-    rules: &[crate::http::rules::HttpRule],
-    acls: &[crate::model::Acl],
-    res: &mut ResponseHead,
-    src: SocketAddr,
-    sh: &Shared,
-) -> Option<u16> {
-    use crate::http::rules::{apply, step, Step, Verdict};
-    let nbsrv = |name: &str| sh.nbsrv(name);
-    for r in rules {
-        let s = step(r, acls, &FetchCtx::new(src, src, None, &nbsrv));
-        match s {
-            None => {}
-            Some(Step::Edit(e)) => apply(&mut res.headers, e),
-            Some(Step::Allow) => break,
-            Some(Step::Final(Verdict::Deny(code))) => return Some(code),
-            Some(Step::Final(_)) => return Some(502),
-        }
-    }
-    None
-}
-
-/// Answers a request a rule stopped: `deny`'s error page or a redirect.
+/// Answers a request the rules stopped: a reply (after the tarpit delay
+/// for `tarpit`), a redirect or an authentication challenge; `ctx` sees the
+/// request.
 #[allow(clippy::too_many_arguments)]
 async fn final_answer(
-    (sh, src): (&Shared, SocketAddr),
     fe: &Frontend,
     be: Option<&crate::model::Backend>,
     cli: &mut Conn,
     v: crate::http::rules::Verdict,
     close: &mut bool,
     body: BodyKind,
-    minor: u8,
+    ctx: &FetchCtx<'_>,
     cto: Option<std::time::Duration>,
     lg: &mut TxnLog,
 ) -> Outcome {
     use crate::http::rules::Verdict;
+    let minor = ctx.req.map_or(1, |r| r.minor);
     let closing = *close || body != BodyKind::None || minor == 0;
-    // Denials are the proxy's doing; redirects and returns are answered
-    // locally.
+    // Denials are the proxy's doing (`PR`, `PT` for a tarpit); redirects
+    // and returns are answered locally (`LR`).
     match &v {
-        Verdict::Deny(_) | Verdict::Auth(_) | Verdict::Continue => lg.end(b'P', b'R'),
-        Verdict::Redirect(..) | Verdict::Return(..) => lg.end(b'L', b'R'),
+        Verdict::Reply { tarpit: true, .. } => lg.end(b'P', b'T'),
+        Verdict::Reply { local: true, .. } | Verdict::Redirect { .. } => lg.end(b'L', b'R'),
+        Verdict::Reply { .. } | Verdict::Auth(_) => lg.end(b'P', b'R'),
     }
-    let status = match &v {
-        Verdict::Deny(code) | Verdict::Redirect(code, _) => *code as i32,
-        Verdict::Return(head, _) => status_of(head),
-        Verdict::Auth(_) => 401,
-        Verdict::Continue => 500,
-    };
     let page = match v {
-        Verdict::Deny(code) => error_page(fe, be, code, closing),
-        Verdict::Redirect(code, location) => (
-            crate::http::rules::redirect_response(code, &location, closing),
+        Verdict::Reply { reply, tarpit, .. } => {
+            if tarpit {
+                // Held for the `timeout tarpit` of the proxy whose rule
+                // fired, then answered.
+                let hold = be.map_or(fe.timeouts.tarpit, |b| b.timeouts.tarpit);
+                if let Some(d) = ms(hold) {
+                    tokio::time::sleep(d).await;
+                }
+            }
+            crate::http::reply::render(&reply, &pages(fe, be), ctx, closing)
+        }
+        Verdict::Redirect {
+            code,
+            location,
+            cookie,
+        } => (
+            crate::http::rules::redirect_response(code, &location, cookie.as_deref(), closing),
             closing,
         ),
-        Verdict::Return(mut head, body) => {
-            if closing {
-                head.extend_from_slice(b"connection: close\r\n");
-            }
-            head.extend_from_slice(b"\r\n");
-            head.extend_from_slice(&body);
-            (head, closing)
-        }
         Verdict::Auth(realm) => (crate::http::auth::challenge(&realm, closing), closing),
-        Verdict::Continue => error_page(fe, be, 500, true),
     };
-    reply(
-        cli,
-        after_rules(fe, be, src, sh, page),
-        close,
-        body,
-        cto,
-        (lg, status),
-    )
-    .await
+    let page = after_rules(fe, be, ctx, page);
+    let status = status_of(&page.0);
+    reply(cli, page, close, body, cto, (lg, status)).await
+}
+
+/// The error page tables to look in: the backend's, then the frontend's.
+fn pages<'p>(
+    fe: &'p Frontend,
+    be: Option<&'p crate::model::Backend>,
+) -> Vec<&'p crate::http::reply::ErrorPages> {
+    be.map(|b| &b.error_pages)
+        .into_iter()
+        .chain([&fe.error_pages])
+        .collect()
 }
 
 /// The status code of a generated response head.
@@ -648,31 +614,28 @@ async fn reply(
     Outcome::Done { close: *close }
 }
 
-/// The page for a generated error: the backend's `errorfile` for that code,
-/// else the frontend's, else HAProxy's built-in one. The flag says whether
-/// the connection must close after it.
+/// The page for a generated error: the backend's page for that code
+/// (`errorfile`, `errorloc`, `http-error`), else the frontend's, else
+/// HAProxy's built-in one. The flag says whether the connection must close
+/// after it.
 fn error_page(
     fe: &Frontend,
     be: Option<&crate::model::Backend>,
     code: u16,
     close: bool,
+    ctx: &FetchCtx,
 ) -> (Vec<u8>, bool) {
-    let custom = be
-        .and_then(|b| b.errorfiles.iter().find(|(c, _)| *c == code))
-        .or_else(|| fe.errorfiles.iter().find(|(c, _)| *c == code));
-    match custom {
-        Some((_, e)) => (e.bytes.clone(), e.closes || close),
-        None => (stream_error(code, close), close),
-    }
+    let page = crate::http::reply::Reply::ErrorPage(code);
+    crate::http::reply::render(&page, &pages(fe, be), ctx, close)
 }
 
 /// A generated response with the `http-after-response` rules applied
 /// (the backend's, then the frontend's), as 2.6 does for its own answers.
+/// A value those rules cannot write turns it into the 500 page.
 fn after_rules(
     fe: &Frontend,
     be: Option<&crate::model::Backend>,
-    src: SocketAddr,
-    sh: &Shared,
+    ctx: &FetchCtx,
     (bytes, close): (Vec<u8>, bool),
 ) -> (Vec<u8>, bool) {
     let be = be.filter(|b| b.id != fe.id);
@@ -684,12 +647,17 @@ fn after_rules(
     }
     sets.push(&fe.http.after);
     acls.push(&fe.acls);
-    let nbsrv = |name: &str| sh.nbsrv(name);
-    let ctx = FetchCtx::new(src, src, None, &nbsrv);
-    (
-        crate::http::rules::after_generated(&sets, &acls, &ctx, bytes),
-        close,
-    )
+    let (mut bytes, close) = match crate::http::rules::after_generated(&sets, &acls, ctx, bytes) {
+        Ok(bytes) => (bytes, close),
+        Err(_) => error_page(fe, be, 500, close, ctx),
+    };
+    // The answer to a HEAD request keeps its head only (its length too).
+    if ctx.req.is_some_and(|r| r.method == "HEAD") {
+        if let Some(end) = bytes.windows(4).position(|w| w == b"\r\n\r\n") {
+            bytes.truncate(end + 4);
+        }
+    }
+    (bytes, close)
 }
 
 enum Exchange {
@@ -699,6 +667,9 @@ enum Exchange {
     },
     /// A generated error response is due (502, 504).
     Error(u16),
+    /// A response rule answers instead (`deny`, `return`, `redirect`, a
+    /// failed rewrite).
+    Answer(crate::http::rules::Verdict),
     /// The client went away or a body broke mid-way: just close.
     Aborted,
     /// A reused server connection was closed before any response byte.
@@ -716,7 +687,7 @@ async fn exchange(
     srv: &mut Conn,
     req: &RequestHead,
     body: BodyKind,
-    (src, dst): (SocketAddr, SocketAddr),
+    base: &FetchCtx<'_>,
     upgrade: bool,
     server_close: bool,
     mut client_close: bool,
@@ -726,6 +697,7 @@ async fn exchange(
     lg: &mut TxnLog,
 ) -> Exchange {
     let be = sh.rt.backend(be_id);
+    let src = base.src;
     let limit = sh.rt.global.bufsize;
     let (cto, sto) = (ms(fe.timeouts.client), ms(be.timeouts.server));
     // `option h1-case-adjust-bogus-client|server`: names as the map says.
@@ -787,7 +759,7 @@ async fn exchange(
     match cli.copy_body(&mut srv.io, body, limit, cto, sto).await {
         Ok(_) => {}
         Err(BodyError::BadChunk) => {
-            let _ = write_all(&mut cli.io, &connection_error(400), cto).await;
+            let _ = write_all(&mut cli.io, &connection_page(&fe.error_pages, 400), cto).await;
             lg.status = 400;
             lg.end(b'P', b'D');
             return Exchange::Aborted;
@@ -860,20 +832,22 @@ async fn exchange(
     let sets = [(!fe_same).then_some(be), Some(be).filter(|_| fe_same)]
         .into_iter()
         .flatten()
-        .map(|b| (&b.http.response, &b.acls))
-        .chain((!fe_same).then_some((&fe.http.response, &fe.acls)));
+        .map(|b| (&b.http, &b.acls))
+        .chain((!fe_same).then_some((&fe.http, &fe.acls)));
+    let ctx = base.with_msg(Some(req), None);
     for (rules, acls) in sets {
-        if let Some(code) = response_rules(rules, acls, &mut res, src, sh) {
+        let sets = [&rules.response[..], &rules.response_tail[..]];
+        if let Some(v) = crate::http::rules::run_response(&sets, acls, &mut res, &ctx) {
             lg.end(b'P', b'H');
             // As 2.6: no response time, and the refused response counted
-            // in the bytes with the error page that replaces it.
+            // in the bytes with the page that replaces it.
             lg.response_at = None;
             let body = match parse::frame_body(&mut res.headers.clone(), false) {
                 Ok(BodyKind::Length(n)) => (n as usize).min(srv.buf.len()) as u64,
                 _ => 0,
             };
             lg.bytes_out += logged_head_len(&response_head(&res, req, client_close, None)) + body;
-            return Exchange::Error(code);
+            return Exchange::Answer(v);
         }
     }
     // Then http-after-response rules, in the same order.
@@ -883,7 +857,9 @@ async fn exchange(
         .map(|b| (&b.http.after, &b.acls))
         .chain((!fe_same).then_some((&fe.http.after, &fe.acls)));
     for (rules, acls) in after {
-        let _ = response_rules(rules, acls, &mut res, src, sh);
+        if let Some(v) = crate::http::rules::run_response(&[rules], acls, &mut res, &ctx) {
+            return Exchange::Answer(v);
+        }
     }
     if let Some(c) = &be.cookie {
         c.respond(&mut res, &req.method, server_cookie, persisted);
@@ -932,7 +908,7 @@ async fn exchange(
     }
     lg.bytes_out += logged;
     lg.status = res.status as i32;
-    crate::log::txn::emit_early(sh, fe, lg, (src, dst));
+    crate::log::txn::emit_early(sh, fe, lg, (base.src, base.dst));
     if res.status == 101 {
         tunnel(cli, srv, fe, be_id, sh).await;
         return Exchange::Done {

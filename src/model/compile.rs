@@ -2,11 +2,14 @@
 //! exists; it resolves names to indexes, applies HAProxy's default values,
 //! expands port ranges, and merges same-name ACL lines.
 use super::*;
+use crate::http::reply::{ErrorPages, Message};
+use crate::http::rules::ReplySpec;
 use cfg_parser::acl::{compile_expression, PREDEFINED_ACLS};
 use cfg_parser::addr::{wildcard_ip, Address, Host, Port};
 use cfg_parser::ast::{self, AclRef, Condition, Config, Proxy, ProxyKind};
 use cfg_parser::resolve::resolve_host;
 use std::net::IpAddr;
+use std::sync::Arc;
 
 /// HAProxy's defaults for what a config leaves unset.
 const DEFAULT_RETRIES: u32 = 3;
@@ -25,6 +28,7 @@ const FIRST_PROXY_ID: u32 = 2;
 pub fn compile(cfg: &Config) -> Runtime {
     let mut unrunnable = Vec::new();
     let global_logs = super::log::global_targets(&cfg.global.logs, &mut unrunnable);
+    let sections = http_errors_sections(cfg, &mut unrunnable);
     let proxies: Vec<&Proxy> = cfg.proxies.iter().filter(|p| !p.disabled).collect();
     // Backends first, so frontends can point at them by index.
     let mut backends = Vec::new();
@@ -35,7 +39,7 @@ pub fn compile(cfg: &Config) -> Runtime {
             continue;
         }
         backend_of.push(Some(BackendId(backends.len())));
-        let mut b = compile_backend(p, FIRST_PROXY_ID + i as u32, &mut unrunnable);
+        let mut b = compile_backend(p, FIRST_PROXY_ID + i as u32, &sections, &mut unrunnable);
         // A listen section's log lines are reported with its frontend part.
         let mut seen = Vec::new();
         b.log_targets = super::log::proxy_targets(p, &global_logs, &mut seen);
@@ -94,7 +98,20 @@ pub fn compile(cfg: &Config) -> Runtime {
             None if p.kind == ProxyKind::Listen => backend_of[i],
             None => None,
         };
-        let (tcp, http) = tcp_rules(p, &mut acls);
+        let (tcp, http) = tcp_rules(p, &mut acls, &sections);
+        // A 1.5 `reqsetbe` names a backend that must exist.
+        for r in &http.request_tail {
+            if let crate::http::rules::HttpAction::Legacy(f) = &r.action {
+                if let crate::http::legacy::Kind::SetBackend(name) = &f.kind {
+                    if find_backend(name).is_none() {
+                        acls.unrunnable.push((
+                            p.span.clone(),
+                            format!("'reqsetbe' to unknown backend '{name}'"),
+                        ));
+                    }
+                }
+            }
+        }
         frontends.push(Frontend {
             name: p.name.clone(),
             id: FIRST_PROXY_ID + i as u32,
@@ -109,7 +126,7 @@ pub fn compile(cfg: &Config) -> Runtime {
             tcp,
             http,
             log: super::log::proxy_log(p, &global_logs, acls.unrunnable),
-            errorfiles: errorfiles(p, acls.unrunnable),
+            error_pages: error_pages(p, &sections, acls.unrunnable),
             span: p.span.clone(),
         });
     }
@@ -189,59 +206,82 @@ fn default_global_maxconn(nbthread: Option<u32>, listeners: usize) -> u32 {
     maxconn.max(100) as u32
 }
 
-/// The proxy's `tcp-request` rules, conditions compiled against its ACL
-/// table. Other rules keep only their conditions compiled (checked) until
-/// their engine exists.
+/// The proxy's `tcp-request` and http rules, conditions compiled against
+/// its ACL table. The http rules land where HAProxy runs them: 1.5's
+/// `monitor-net` and `block` before the `http-request` rules; 1.5's
+/// request filters, then its `reqadd` lines, then the `redirect` rules
+/// after them; 1.5's response filters then `rspadd` after the
+/// `http-response` rules.
 fn tcp_rules(
     p: &Proxy,
     acls: &mut AclTable,
+    sections: &crate::http::rules::Sections,
 ) -> (crate::tcp::rules::TcpRules, crate::http::rules::HttpRules) {
+    use crate::http::rules::{HttpAction, HttpRule};
     use crate::tcp::rules::{action, TcpAction, TcpRule};
     let mut t = crate::tcp::rules::TcpRules::default();
     let mut h = crate::http::rules::HttpRules::default();
+    // Request: head (monitor-net, block), http-request; tail: filters,
+    // reqadd, redirect. Response: http-response; tail: filters, rspadd.
+    let (mut head, mut req_filters, mut reqadd, mut redirects) =
+        (Vec::new(), Vec::new(), Vec::new(), Vec::new());
+    let (mut rsp_filters, mut rspadd) = (Vec::new(), Vec::new());
     for r in &p.rules {
         let cond = r.cond.as_ref().map(|c| acls.cond(c));
         let response = match r.keyword.as_str() {
             "tcp-request" => false,
             "tcp-response" => true,
-            kw @ ("http-request" | "http-response" | "http-after-response")
-                if r.translated_from.is_none() =>
-            {
-                let list = match kw {
-                    "http-request" => &mut h.request,
-                    "http-response" => &mut h.response,
+            kw @ ("http-request" | "http-response" | "http-after-response" | "redirect") => {
+                let how = crate::http::rules::Compile {
+                    response: kw != "http-request" && kw != "redirect",
+                    literal_redirect: kw == "redirect",
+                    sections,
+                };
+                let legacy = r.translated_from.as_deref();
+                let compiled = match (kw, legacy) {
+                    ("redirect", _) => {
+                        let mut words = vec!["redirect".to_string()];
+                        words.extend(r.words.iter().cloned());
+                        crate::http::rules::action(&words, &how)
+                    }
+                    // 1.5's added line is literal text, never a log-format.
+                    (_, Some("reqadd" | "rspadd")) => Ok(HttpAction::AddHeader {
+                        name: r.words[1].to_ascii_lowercase(),
+                        upper: crate::http::parse::upper_bits(&r.words[1]),
+                        value: vec![crate::sample::Piece::Lit(r.words[2].clone())],
+                    }),
+                    _ => crate::http::rules::action(&r.words, &how),
+                };
+                let action = match compiled {
+                    // `auth` without a realm uses the proxy's name.
+                    Ok(HttpAction::Auth { realm: None }) => HttpAction::Auth {
+                        realm: Some(p.name.clone()),
+                    },
+                    Ok(a) => a,
+                    Err(what) => {
+                        let who = legacy.unwrap_or(kw);
+                        acls.unrunnable
+                            .push((r.span.clone(), format!("'{who}' with {what}")));
+                        continue;
+                    }
+                };
+                let rule = HttpRule { action, cond };
+                let list = match (kw, legacy) {
+                    ("redirect", _) => &mut redirects,
+                    (_, Some("monitor-net" | "block")) => &mut head,
+                    (_, Some("reqadd")) => &mut reqadd,
+                    (_, Some("rspadd")) => &mut rspadd,
+                    ("http-request", Some(_)) => &mut req_filters,
+                    (_, Some(_)) => &mut rsp_filters,
+                    ("http-request", None) => &mut h.request,
+                    ("http-response", None) => &mut h.response,
                     _ => &mut h.after,
                 };
-                match crate::http::rules::action(&r.words, kw != "http-request") {
-                    // Response rules run header edits, allow, deny and
-                    // variables; the others need the response's own fetches.
-                    Ok(
-                        crate::http::rules::HttpAction::Redirect(_)
-                        | crate::http::rules::HttpAction::Return(_)
-                        | crate::http::rules::HttpAction::ReplaceHeader { .. },
-                    ) if kw != "http-request" => acls.unrunnable.push((
-                        r.span.clone(),
-                        format!("'{kw} {}'", r.words.first().map_or("", String::as_str)),
-                    )),
-                    // `auth` without a realm uses the proxy's name.
-                    Ok(crate::http::rules::HttpAction::Auth { realm: None }) => {
-                        list.push(crate::http::rules::HttpRule {
-                            action: crate::http::rules::HttpAction::Auth {
-                                realm: Some(p.name.clone()),
-                            },
-                            cond,
-                        })
-                    }
-                    Ok(a) => list.push(crate::http::rules::HttpRule { action: a, cond }),
-                    Err(what) => acls
-                        .unrunnable
-                        .push((r.span.clone(), format!("'{kw}' with {what}"))),
-                }
+                list.push(rule);
                 continue;
             }
             kw => {
-                // Other rule sets (http-after-response, 1.5 translations,
-                // redirect, ...) have no engine yet.
+                // Other rule sets have no engine yet.
                 let what = r.translated_from.as_deref().unwrap_or(kw);
                 acls.unrunnable.push((r.span.clone(), format!("'{what}'")));
                 continue;
@@ -276,23 +316,100 @@ fn tcp_rules(
                 .push((r.span.clone(), format!("'{} {set}' with {what}", r.keyword))),
         }
     }
+    head.append(&mut h.request);
+    h.request = head;
+    h.request_tail = req_filters;
+    h.request_tail.append(&mut reqadd);
+    h.request_tail.append(&mut redirects);
+    h.response_tail = rsp_filters;
+    h.response_tail.append(&mut rspadd);
     (t, h)
 }
 
-/// The proxy's `errorfile` pages, loaded once.
-fn errorfiles(
-    p: &Proxy,
+/// The `http-errors` sections, their pages loaded once.
+fn http_errors_sections(
+    cfg: &Config,
     unrunnable: &mut Vec<(Span, String)>,
-) -> Vec<(u16, std::sync::Arc<crate::http::errors::ErrorFile>)> {
-    let mut out: Vec<(u16, std::sync::Arc<crate::http::errors::ErrorFile>)> = Vec::new();
-    for (code, path, span) in &p.errorfiles {
-        match crate::http::errors::load_errorfile(path) {
-            Ok(e) => {
-                // A later line for the same code replaces an earlier one.
-                out.retain(|(c, _)| c != code);
-                out.push((*code, std::sync::Arc::new(e)));
+) -> Vec<crate::http::rules::Section> {
+    cfg.http_errors
+        .iter()
+        .map(|s| {
+            let mut pages: Vec<(u16, Arc<Message>)> = Vec::new();
+            for (code, path, span) in &s.errorfiles {
+                match Message::from_file(path) {
+                    Ok(m) => {
+                        pages.retain(|(c, _)| c != code);
+                        pages.push((*code, Arc::new(m)));
+                    }
+                    Err(what) => unrunnable.push((span.clone(), what)),
+                }
             }
-            Err(what) => unrunnable.push((span.clone(), what)),
+            (s.name.clone(), pages)
+        })
+        .collect()
+}
+
+/// The proxy's error pages by status code, from its `errorfile`,
+/// `errorfiles`, `errorloc*` and `http-error` lines in order (a later line
+/// for a code replaces an earlier one), files loaded once.
+fn error_pages(
+    p: &Proxy,
+    sections: &crate::http::rules::Sections,
+    unrunnable: &mut Vec<(Span, String)>,
+) -> ErrorPages {
+    use crate::http::reply::Reply;
+    let mut out: ErrorPages = Vec::new();
+    let set = |out: &mut ErrorPages, code: u16, r: Reply| {
+        out.retain(|(c, _)| *c != code);
+        out.push((code, r));
+    };
+    // The status code as 2.6 reads it (`atoi`).
+    let code_of = |w: Option<&String>| -> u16 {
+        let w = w.map_or("", |w| w.trim_start());
+        let digits: String = w.chars().take_while(char::is_ascii_digit).collect();
+        digits.parse().unwrap_or(0)
+    };
+    for (words, span) in &p.error_lines {
+        match words.first().map(String::as_str).unwrap_or("") {
+            "errorfile" => match Message::from_file(words.get(2).map_or("", String::as_str)) {
+                Ok(m) => set(&mut out, code_of(words.get(1)), Reply::Message(Arc::new(m))),
+                Err(what) => unrunnable.push((span.clone(), what)),
+            },
+            kw @ ("errorloc" | "errorloc302" | "errorloc303") => {
+                let status = if kw == "errorloc303" { 303 } else { 302 };
+                let url = words.get(2).map_or("", String::as_str);
+                set(
+                    &mut out,
+                    code_of(words.get(1)),
+                    Reply::Message(Arc::new(Message::location(status, url))),
+                );
+            }
+            "errorfiles" => {
+                let name = words.get(1).map_or("", String::as_str);
+                let Some((_, pages)) = sections.iter().find(|(n, _)| n == name) else {
+                    unrunnable.push((span.clone(), format!("http-errors section '{name}'")));
+                    continue;
+                };
+                let codes: Vec<u16> = words[2..].iter().map(|w| code_of(Some(w))).collect();
+                for (code, m) in pages {
+                    if codes.is_empty() || codes.contains(code) {
+                        set(&mut out, *code, Reply::Message(m.clone()));
+                    }
+                }
+            }
+            "http-error" => {
+                let code = code_of(words.get(2));
+                match crate::http::rules::reply(&words[3.min(words.len())..], code, false, sections)
+                {
+                    Ok(ReplySpec::Reply(r)) => set(&mut out, code, r),
+                    Ok(ReplySpec::ProxyPage(_)) => out.retain(|(c, _)| *c != code),
+                    Ok(ReplySpec::SectionMiss(_)) => {}
+                    Err(what) => {
+                        unrunnable.push((span.clone(), format!("'http-error' with {what}")))
+                    }
+                }
+            }
+            _ => {}
         }
     }
     out
@@ -430,7 +547,13 @@ fn timeouts(p: &Proxy) -> Timeouts {
         // HAProxy: without `timeout tunnel`, a tunnel uses the longer of
         // client and server; `timeout client-fin`/`server-fin` default to them.
         tunnel: t.tunnel.unwrap_or(0),
-        tarpit: t.tarpit.unwrap_or(0),
+        // A backend (or listen) without `timeout tarpit` holds tarpitted
+        // requests for `timeout connect`; a frontend does not (observed
+        // from 2.6).
+        tarpit: t
+            .tarpit
+            .or(t.connect.filter(|_| p.kind != ProxyKind::Frontend))
+            .unwrap_or(0),
         client_fin: t.client_fin.unwrap_or(0),
         server_fin: t.server_fin.unwrap_or(0),
     }
@@ -471,9 +594,14 @@ fn options(p: &Proxy) -> ProxyOptions {
     }
 }
 
-fn compile_backend(p: &Proxy, id: u32, unrunnable: &mut Vec<(Span, String)>) -> Backend {
+fn compile_backend(
+    p: &Proxy,
+    id: u32,
+    sections: &crate::http::rules::Sections,
+    unrunnable: &mut Vec<(Span, String)>,
+) -> Backend {
     let mut acls = AclTable::new(p, unrunnable);
-    let (tcp, http) = tcp_rules(p, &mut acls);
+    let (tcp, http) = tcp_rules(p, &mut acls, sections);
     if p.effective_mode() == ast::Mode::Http && !tcp.response.is_empty() {
         acls.unrunnable.push((
             p.span.clone(),
@@ -560,7 +688,7 @@ fn compile_backend(p: &Proxy, id: u32, unrunnable: &mut Vec<(Span, String)>) -> 
                 }
             }),
         log_targets: Vec::new(),
-        errorfiles: errorfiles(p, acls.unrunnable),
+        error_pages: error_pages(p, sections, acls.unrunnable),
         span: p.span.clone(),
     }
 }

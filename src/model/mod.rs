@@ -215,8 +215,8 @@ pub struct Frontend {
     /// `http-request` / `http-response` rules, compiled.
     pub http: crate::http::rules::HttpRules,
     pub log: log::ProxyLog,
-    /// `errorfile` pages by status code.
-    pub errorfiles: Vec<(u16, std::sync::Arc<crate::http::errors::ErrorFile>)>,
+    /// Error pages by status code (`errorfile`, `errorloc`, `http-error`...).
+    pub error_pages: crate::http::reply::ErrorPages,
     pub span: Span,
 }
 
@@ -251,7 +251,8 @@ pub struct Backend {
     pub reuse: crate::http::pool::Reuse,
     /// Where server state changes of this backend are logged.
     pub log_targets: crate::log::Targets,
-    pub errorfiles: Vec<(u16, std::sync::Arc<crate::http::errors::ErrorFile>)>,
+    /// Error pages by status code (`errorfile`, `errorloc`, `http-error`...).
+    pub error_pages: crate::http::reply::ErrorPages,
     pub span: Span,
 }
 

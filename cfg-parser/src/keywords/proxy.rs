@@ -1026,12 +1026,18 @@ fn errorfile(p: &mut Proxy, cx: &mut Cx) -> R {
         )));
     }
     let path = cx.word(2).to_string();
-    if let Err(e) = std::fs::metadata(&path) {
-        let _ = e;
-        return Err(cx.alert(format!("errorfile : error opening file '{path}'.")));
+    if let Err(m) = crate::errorfile::check_file(&path) {
+        return Err(cx.alert(format!("errorfile : {m}")));
     }
     p.errorfiles.push((code, path, cx.d.span.clone()));
+    keep_error_line(p, cx);
     Ok(())
+}
+
+/// Records an error page line for the runtime, in order.
+fn keep_error_line(p: &mut Proxy, cx: &Cx) {
+    p.error_lines
+        .push((words_from(cx, 0).to_vec(), cx.d.span.clone()));
 }
 
 /// The C library's wording of an I/O error, without Rust's "(os error N)".
@@ -1461,15 +1467,16 @@ fn dispatch(_: &mut Proxy, cx: &mut Cx) -> R {
     check_addr(addr, rules).map_err(|e| cx.alert(format!("'dispatch' : {e}")))
 }
 
-fn errorfiles(_: &mut Proxy, cx: &mut Cx) -> R {
+fn errorfiles(p: &mut Proxy, cx: &mut Cx) -> R {
     if cx.word(1).is_empty() {
         return Err(cx.alert("errorfiles : expects <name> as argument."));
     }
+    keep_error_line(p, cx);
     Ok(())
 }
 
 /// `errorloc`, `errorloc302`, `errorloc303`: the code is read by `atoi`.
-fn errorloc(_: &mut Proxy, cx: &mut Cx) -> R {
+fn errorloc(p: &mut Proxy, cx: &mut Cx) -> R {
     let kw = cx.word(0);
     if cx.word(1).is_empty() || cx.word(2).is_empty() {
         return Err(cx.alert(format!(
@@ -1480,13 +1487,14 @@ fn errorloc(_: &mut Proxy, cx: &mut Cx) -> R {
     if !ERROR_CODES.iter().any(|&c| c as i32 == code) {
         return Err(cx.alert(format!("{kw} : status code '{code}' not handled.")));
     }
+    keep_error_line(p, cx);
     Ok(())
 }
 
 /// `http-error status <code> [content-type <t>] [errorfile <f> | errorfiles
 /// <n> | file <f> | lf-file <f> | string <s> | lf-string <s>] [hdr <n> <v>]*`
 /// The payload and content-type consistency checks of 2.6 are not copied.
-fn http_error(_: &mut Proxy, cx: &mut Cx) -> R {
+fn http_error(p: &mut Proxy, cx: &mut Cx) -> R {
     let fail = |m: String| cx.alert(format!("http-error : {m}"));
     if cx.word(1) != "status" {
         return Err(fail("expects at least a <status> as arguments.\n".into()));
@@ -1515,6 +1523,16 @@ fn http_error(_: &mut Proxy, cx: &mut Cx) -> R {
                 i += 3;
                 continue;
             }
+            "default-errorfiles" => {
+                if let Some(prev) = body {
+                    return Err(fail(format!(
+                        "unexpected '{opt}' argument, '{prev}' already defined"
+                    )));
+                }
+                body = Some(opt);
+                i += 1;
+                continue;
+            }
             _ => return Err(fail(format!("unknown keyword '{opt}'."))),
         };
         if val.is_empty() {
@@ -1527,8 +1545,10 @@ fn http_error(_: &mut Proxy, cx: &mut Cx) -> R {
                 )));
             }
             body = Some(opt);
-            if opt == "errorfile" && std::fs::metadata(val).is_err() {
-                return Err(fail(format!("error opening file '{val}'.")));
+            if opt == "errorfile" {
+                if let Err(m) = crate::errorfile::check_file(val) {
+                    return Err(fail(m));
+                }
             }
         }
         i += 2;
@@ -1547,6 +1567,23 @@ fn http_error(_: &mut Proxy, cx: &mut Cx) -> R {
             _ => std::fs::metadata(at).map_or(0, |m| m.len() as usize),
         }
     };
+    let has_hdr = (3..cx.nwords()).any(|j| cx.word(j) == "hdr");
+    let mut warnings = Vec::new();
+    if matches!(
+        body,
+        Some("errorfile" | "errorfiles" | "default-errorfiles")
+    ) {
+        if let Some(ct) = &ctype {
+            warnings.push(format!(
+                "content-type '{ct}' ignored by the http reply when used with an erorrfile."
+            ));
+        }
+        if has_hdr {
+            warnings.push(
+                "hdr parameters ignored by the http reply when used with an erorrfile.".into(),
+            );
+        }
+    }
     match (body, ctype) {
         (None, Some(ct)) => cx.warn(format!(
             "content-type '{ct}' ignored by the http reply because neither errorfile nor payload defined."
@@ -1556,6 +1593,10 @@ fn http_error(_: &mut Proxy, cx: &mut Cx) -> R {
         }
         _ => {}
     }
+    for w in warnings {
+        cx.warn(w);
+    }
+    keep_error_line(p, cx);
     Ok(())
 }
 

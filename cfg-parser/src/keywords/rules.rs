@@ -555,8 +555,9 @@ fn http_reply(a: &mut Act, words: &[&str], default_status: u32) -> Result<usize,
             }
             "errorfile" => {
                 let f = need("<fmt>")?;
-                if std::fs::File::open(f).is_err() {
-                    return Err(format!("error opening file '{f}'.").into());
+                let raw = std::fs::read(f).map_err(|_| format!("error opening file '{f}'."))?;
+                if let Err(p) = crate::errorfile::parse(&raw) {
+                    return Err(p.message(f).into());
                 }
                 body = Body::Errmsg;
                 i += 2;

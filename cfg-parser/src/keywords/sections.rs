@@ -120,9 +120,20 @@ pub fn apply_http_errors(h: &mut HttpErrors, d: &Directive, diags: &mut Vec<Diag
         ));
         return;
     }
-    h.errorfiles.push((
-        d.word(1).parse().unwrap_or(0),
-        d.word(2).into(),
-        d.span.clone(),
-    ));
+    let code: u16 = d.word(1).parse().unwrap_or(0);
+    if !super::proxy::ERROR_CODES.contains(&code) {
+        diags.push(Diagnostic::alert(
+            Loc::Parsing(d.span.clone()),
+            format!("errorfile : status code '{}' not handled.", d.word(1)),
+        ));
+        return;
+    }
+    if let Err(m) = crate::errorfile::check_file(d.word(2)) {
+        diags.push(Diagnostic::alert(
+            Loc::Parsing(d.span.clone()),
+            format!("errorfile : {m}"),
+        ));
+        return;
+    }
+    h.errorfiles.push((code, d.word(2).into(), d.span.clone()));
 }
