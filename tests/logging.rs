@@ -610,3 +610,37 @@ fn every_framing_as_2_6_writes_it() {
     assert_eq!(cut.len(), 81);
     assert!(lines.iter().any(|l| l == cut), "{lines:#?}");
 }
+
+#[test]
+fn reply_termination_states() {
+    let b = Backend::http("web");
+    let cfg = format!(
+        "{DEFAULTS}frontend f\n bind {{fe}}\n option httplog\n timeout tarpit 200ms\n \
+         http-request tarpit if {{ path /tarpit }}\n http-request return status 201 content-type text/plain string hi if {{ path /ret }}\n \
+         http-request deny deny_status 429 if {{ path /deny }}\n default_backend be\n{}",
+        backend_cfg(&b)
+    );
+    let lines = both("replies", &cfg, 3, &|px, sink| {
+        for (i, p) in ["/tarpit", "/ret", "/deny"].iter().enumerate() {
+            let req = format!("GET {p} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+            exchange(px, req.as_bytes());
+            sink.wait(i + 1);
+        }
+    });
+    assert_eq!(lines.len(), 3, "{lines:#?}");
+    assert!(
+        lines[0].contains(" 500 ") && lines[0].contains(" PT-- "),
+        "{}",
+        lines[0]
+    );
+    assert!(
+        lines[1].contains(" 201 ") && lines[1].contains(" LR-- "),
+        "{}",
+        lines[1]
+    );
+    assert!(
+        lines[2].contains(" 429 ") && lines[2].contains(" PR-- "),
+        "{}",
+        lines[2]
+    );
+}

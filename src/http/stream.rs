@@ -545,9 +545,13 @@ async fn final_answer(
                 // Held for the `timeout tarpit` of the proxy whose rule
                 // fired, then answered.
                 let hold = be.map_or(fe.timeouts.tarpit, |b| b.timeouts.tarpit);
+                // 2.6 logs the hold as the queue time, and no request time.
+                lg.head_done = None;
+                lg.queue_start = Some(Instant::now());
                 if let Some(d) = ms(hold) {
                     tokio::time::sleep(d).await;
                 }
+                lg.queue_done = Some(Instant::now());
             }
             crate::http::reply::render(&reply, &pages(fe, be), ctx, closing)
         }
