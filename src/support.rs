@@ -32,6 +32,7 @@ const PROXY_RUNNABLE: &[&str] = &[
     "use_backend",
     // Logging.
     "capture",
+    "declare",
     "log",
     "log-format",
     "log-format-sd",

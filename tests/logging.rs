@@ -644,3 +644,34 @@ fn reply_termination_states() {
         lines[2]
     );
 }
+
+#[test]
+fn capture_rules_and_log_levels() {
+    let b = Backend::http("web");
+    let cfg = format!(
+        "{DEFAULTS}frontend f\n bind {{fe}}\n capture request header Host len 4\n http-request capture path len 5\n \
+         declare capture response len 8\n capture response header Content-Length len 3\n \
+         http-response capture res.hdr(content-type) id 0\n \
+         http-request set-log-level silent if {{ path /quiet }}\n http-request set-log-level err if {{ path /loud }}\n \
+         log-format \"%hr %hs %{{+Q}}r\"\n default_backend be\n{}",
+        backend_cfg(&b)
+    );
+    let lines = both("capture-rules", &cfg, 2, &|px, sink| {
+        for p in ["/quiet", "/abcdefgh", "/loud"] {
+            let req = format!("GET {p} HTTP/1.1\r\nHost: example.org\r\nConnection: close\r\n\r\n");
+            exchange(px, req.as_bytes());
+        }
+        sink.wait(2);
+    });
+    assert_eq!(lines.len(), 2, "{lines:#?}");
+    assert!(
+        lines[0].starts_with("<134>") && lines[0].contains(" {exam|/abcd} {text/pla|"),
+        "{}",
+        lines[0]
+    );
+    assert!(
+        lines[1].starts_with("<131>") && lines[1].contains("\"GET /loud HTTP/1.1\""),
+        "{}",
+        lines[1]
+    );
+}

@@ -609,7 +609,22 @@ fn cpu_map_binds_worker_threads() {
     );
     let px = Proxy::start("cpu-map", &text);
     assert!(wait_for(px.addr, "a"));
-    let mut per_thread: Vec<String> = std::fs::read_dir(format!("/proc/{}/task", px.pid()))
+    // Worker threads may still be starting on a busy machine: look until
+    // both are there (or a deadline).
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+    let per_thread = loop {
+        let found = pinned_workers(px.pid());
+        if found.len() >= 2 || std::time::Instant::now() > deadline {
+            break found;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    };
+    assert_eq!(per_thread, ["0", "1"]);
+}
+
+/// The CPU list of each tokio worker thread of `pid`, sorted.
+fn pinned_workers(pid: u32) -> Vec<String> {
+    let mut per_thread: Vec<String> = std::fs::read_dir(format!("/proc/{pid}/task"))
         .expect("tasks")
         .flatten()
         .filter(|t| {
@@ -625,5 +640,5 @@ fn cpu_map_binds_worker_threads() {
         })
         .collect();
     per_thread.sort();
-    assert_eq!(per_thread, ["0", "1"]);
+    per_thread
 }

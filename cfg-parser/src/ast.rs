@@ -110,6 +110,8 @@ pub struct Capture {
     /// Lower-cased.
     pub name: String,
     pub len: usize,
+    /// Where it was declared: slots are numbered in declaration order.
+    pub line: u32,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

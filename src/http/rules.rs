@@ -20,6 +20,16 @@ use std::sync::Arc;
 
 #[derive(Clone, Debug)]
 pub enum HttpAction {
+    /// `capture <sample> len N | id N`: the value goes to capture slot
+    /// `slot` (shown by `%hr`/`%hs`), cut to `len` bytes.
+    Capture {
+        expr: Piece,
+        slot: usize,
+        len: usize,
+    },
+    /// `set-log-level <level>|silent`: the level of this stream's line
+    /// (None: silent, no line).
+    SetLogLevel(Option<crate::log::Level>),
     /// `set-header`/`add-header <name> <fmt>`; `upper` keeps the case the
     /// name was written with (only 1.5 rules look at it).
     SetHeader {
@@ -231,6 +241,12 @@ pub fn action(words: &[String], how: &Compile) -> Result<HttpAction, String> {
             }))
         }
         "allow" => Ok(HttpAction::Allow),
+        "set-log-level" => match w(1) {
+            "silent" => Ok(HttpAction::SetLogLevel(None)),
+            l => crate::log::Level::from_name(l)
+                .map(|l| HttpAction::SetLogLevel(Some(l)))
+                .ok_or_else(|| format!("the log level '{l}'")),
+        },
         "auth" if !how.response => Ok(HttpAction::Auth {
             realm: (w(1) == "realm").then(|| w(2).to_string()),
         }),
@@ -551,6 +567,10 @@ pub enum Step<'r> {
     Final(Verdict),
     /// A 1.5 regex rule to apply to the message.
     Legacy(&'r legacy::Filter),
+    /// A value for a capture slot.
+    Capture(usize, Vec<u8>),
+    /// `set-log-level`.
+    LogLevel(Option<crate::log::Level>),
 }
 
 /// A value that cannot be written: the rewrite fails (the 500 page).
@@ -603,6 +623,12 @@ fn action_step<'r>(
         })),
         HttpAction::DelHeader(m) => Step::Edit(Edit::Del(m)),
         HttpAction::Allow => Step::Allow,
+        HttpAction::Capture { expr, slot, len } => {
+            let mut v = crate::sample::eval_logformat(std::slice::from_ref(expr), ctx).into_bytes();
+            v.truncate(*len);
+            Step::Capture(*slot, v)
+        }
+        HttpAction::SetLogLevel(l) => Step::LogLevel(*l),
         HttpAction::Auth { realm } => Step::Final(Verdict::Auth(realm.clone().unwrap_or_default())),
         HttpAction::Reply {
             reply,
@@ -800,6 +826,10 @@ pub struct RequestState {
     pub legacy_allowed: bool,
     /// The backend a 1.5 `reqsetbe` of the frontend picked.
     pub backend: Option<String>,
+    /// Values of `capture` rules, by slot; and the `set-log-level` chosen
+    /// (Some(None): silent).
+    pub captures: Vec<(usize, Vec<u8>)>,
+    pub log_level: Option<Option<crate::log::Level>>,
 }
 
 /// Runs a proxy's request rules (`frontend` for the frontend's, where a
@@ -824,6 +854,8 @@ pub fn run_request(
                 Some(Step::Allow) if stops_at_allow => break,
                 Some(Step::Allow) => {}
                 Some(Step::Final(v)) => return Some(v),
+                Some(Step::Capture(slot, v)) => st.captures.push((slot, v)),
+                Some(Step::LogLevel(l)) => st.log_level = Some(l),
                 Some(Step::Legacy(f)) => {
                     let chosen = st.backend.is_some();
                     match legacy::apply_request(f, req, &mut st.legacy_allowed, frontend && !chosen)
@@ -856,6 +888,7 @@ pub fn run_response(
     acls: &[Acl],
     res: &mut ResponseHead,
     base: &FetchCtx,
+    st: &mut RequestState,
 ) -> Option<Verdict> {
     for (i, set) in rules.iter().enumerate() {
         for r in set.iter() {
@@ -871,6 +904,8 @@ pub fn run_response(
                 Some(Step::Allow) if i == 0 => break,
                 Some(Step::Allow) => {}
                 Some(Step::Final(v)) => return Some(v),
+                Some(Step::Capture(slot, v)) => st.captures.push((slot, v)),
+                Some(Step::LogLevel(l)) => st.log_level = Some(l),
                 Some(Step::Legacy(f)) => match legacy::apply_response(f, res) {
                     legacy::Outcome::Deny | legacy::Outcome::BadLine => {
                         return Some(Verdict::page(502))

@@ -228,9 +228,10 @@ async fn handle_request(
     base.record = Some(&rec);
     // The frontend's http-request rules see and change the request next.
     let mut rule_state = crate::http::rules::RequestState::default();
-    if let Some(v) =
-        crate::http::rules::run_request(&fe.http, &fe.acls, &mut req, &base, &mut rule_state, true)
-    {
+    let answer =
+        crate::http::rules::run_request(&fe.http, &fe.acls, &mut req, &base, &mut rule_state, true);
+    absorb(&mut rule_state, lg, false);
+    if let Some(v) = answer {
         let ctx = base.with_msg(Some(&req), None);
         return final_answer(fe, None, cli, v, &mut close, body, &ctx, cto, lg).await;
     }
@@ -262,14 +263,16 @@ async fn handle_request(
     }
     // Then the backend's (a listen section's rules ran once, above).
     if be.id != fe.id {
-        if let Some(v) = crate::http::rules::run_request(
+        let answer = crate::http::rules::run_request(
             &be.http,
             &be.acls,
             &mut req,
             &base,
             &mut rule_state,
             false,
-        ) {
+        );
+        absorb(&mut rule_state, lg, false);
+        if let Some(v) = answer {
             let ctx = base.with_msg(Some(&req), None);
             return final_answer(fe, Some(be), cli, v, &mut close, body, &ctx, cto, lg).await;
         }
@@ -839,9 +842,12 @@ async fn exchange(
         .map(|b| (&b.http, &b.acls))
         .chain((!fe_same).then_some((&fe.http, &fe.acls)));
     let ctx = base.with_msg(Some(req), None);
+    let mut res_state = crate::http::rules::RequestState::default();
     for (rules, acls) in sets {
         let sets = [&rules.response[..], &rules.response_tail[..]];
-        if let Some(v) = crate::http::rules::run_response(&sets, acls, &mut res, &ctx) {
+        let answer = crate::http::rules::run_response(&sets, acls, &mut res, &ctx, &mut res_state);
+        absorb(&mut res_state, lg, true);
+        if let Some(v) = answer {
             lg.end(b'P', b'H');
             // As 2.6: no response time, and the refused response counted
             // in the bytes with the page that replaces it.
@@ -861,7 +867,10 @@ async fn exchange(
         .map(|b| (&b.http.after, &b.acls))
         .chain((!fe_same).then_some((&fe.http.after, &fe.acls)));
     for (rules, acls) in after {
-        if let Some(v) = crate::http::rules::run_response(&[rules], acls, &mut res, &ctx) {
+        let answer =
+            crate::http::rules::run_response(&[rules], acls, &mut res, &ctx, &mut res_state);
+        absorb(&mut res_state, lg, true);
+        if let Some(v) = answer {
             return Exchange::Answer(v);
         }
     }
@@ -981,22 +990,42 @@ fn capture_cookie(
         })
 }
 
-/// Keeps the last occurrence of each captured header, cut to its length.
+/// Fills the header slots with the last occurrence of each captured
+/// header, cut to its length; rule slots start empty.
 fn capture(
-    caps: &[cfg_parser::ast::Capture],
+    slots: &[crate::model::log::Slot],
     headers: &[super::parse::Header],
     out: &mut Vec<Option<Vec<u8>>>,
 ) {
-    if caps.is_empty() {
+    if slots.is_empty() {
         return;
     }
     out.clear();
-    for c in caps {
-        let v = headers.iter().rev().find(|h| h.name == c.name).map(|h| {
-            let n = h.value.len().min(c.len);
-            h.value[..n].to_vec()
+    for c in slots {
+        let v = c.header.as_ref().and_then(|name| {
+            headers.iter().rev().find(|h| &h.name == name).map(|h| {
+                let n = h.value.len().min(c.len);
+                h.value[..n].to_vec()
+            })
         });
         out.push(v);
+    }
+}
+
+/// Moves what `capture` and `set-log-level` rules found into the log state.
+fn absorb(st: &mut crate::http::rules::RequestState, lg: &mut TxnLog, response: bool) {
+    let caps = if response {
+        &mut lg.res_caps
+    } else {
+        &mut lg.req_caps
+    };
+    for (slot, v) in st.captures.drain(..) {
+        if let Some(c) = caps.get_mut(slot) {
+            *c = Some(v);
+        }
+    }
+    if let Some(l) = st.log_level.take() {
+        lg.level = Some(l);
     }
 }
 

@@ -47,6 +47,8 @@ pub struct TxnLog {
     pub logged: bool,
     /// Left the queue by timing out: 2.6 still counts it in `%bq`.
     pub still_queued: bool,
+    /// `set-log-level`: Some(None) for silent.
+    pub level: Option<Option<Level>>,
 }
 
 /// Streams started by this process, numbering them from 0.
@@ -83,6 +85,7 @@ impl TxnLog {
             uniq: STREAMS.fetch_add(1, Ordering::Relaxed),
             logged: false,
             still_queued: false,
+            level: None,
         }
     }
 
@@ -205,10 +208,11 @@ fn write(sh: &Shared, fe: &Frontend, txn: &TxnLog, addrs: (SocketAddr, SocketAdd
     if log.dontlog_normal && !error {
         return;
     }
-    let level = if error && log.separate_errors {
-        Level::Err
-    } else {
-        Level::Info
+    let level = match txn.level {
+        Some(None) => return,
+        Some(Some(l)) => l,
+        None if error && log.separate_errors => Level::Err,
+        None => Level::Info,
     };
     let mut rec = txn.record(sh, fe, addrs, Instant::now());
     rec.asap = asap;

@@ -147,6 +147,28 @@ pub fn compile(cfg: &Config) -> Runtime {
     }
 }
 
+/// `capture <sample> len N | id N`: the slot it fills among the proxy's
+/// capture slots, in declaration order.
+fn capture_action(
+    p: &Proxy,
+    r: &cfg_parser::ast::Rule,
+) -> Result<crate::http::rules::HttpAction, String> {
+    let (req, res) = super::log::capture_slots(p);
+    let slots = if r.keyword == "http-request" {
+        req
+    } else {
+        res
+    };
+    let (slot, len) = super::log::rule_slot(&slots, &r.words, r.span.line)
+        .ok_or_else(|| "a capture slot it does not declare".to_string())?;
+    let text = r.words.get(1).map(String::as_str).unwrap_or("");
+    let expr = cfg_parser::logformat::parse_sample_expr(text)
+        .map(cfg_parser::logformat::Part::Sample)
+        .and_then(|part| crate::sample::compile_logformat(&[part]))?;
+    let expr = expr.into_iter().next().ok_or("an empty sample")?;
+    Ok(crate::http::rules::HttpAction::Capture { expr, slot, len })
+}
+
 /// HAProxy's default `fullconn` for the backends without one: a tenth,
 /// rounded up and at least 1, of the summed `maxconn` of the frontends that
 /// may send it requests. A frontend counts once for a backend, through its
@@ -250,6 +272,7 @@ fn tcp_rules(
                         upper: crate::http::parse::upper_bits(&r.words[1]),
                         value: vec![crate::sample::Piece::Lit(r.words[2].clone())],
                     }),
+                    _ if r.words.first().is_some_and(|w| w == "capture") => capture_action(p, r),
                     _ => crate::http::rules::action(&r.words, &how),
                 };
                 let action = match compiled {

@@ -4,7 +4,7 @@
 //! filter lines, captures and the unique id.
 use crate::log::{compile_target, Targets};
 use crate::sample::{compile_logformat, Piece};
-use cfg_parser::ast::{Capture, LogFormat, LogTarget, Mode, Proxy};
+use cfg_parser::ast::{LogFormat, LogTarget, Mode, Proxy};
 use cfg_parser::logformat::{parse_lf, LfContext};
 use cfg_parser::source::Span;
 use std::sync::Arc;
@@ -23,8 +23,10 @@ pub struct ProxyLog {
     pub dontlog_normal: bool,
     pub separate_errors: bool,
     pub logasap: bool,
-    pub req_caps: Vec<Capture>,
-    pub res_caps: Vec<Capture>,
+    /// Capture slots, request and response (`%hr`, `%hs`), in the order
+    /// they were declared.
+    pub req_caps: Vec<Slot>,
+    pub res_caps: Vec<Slot>,
     pub capture_cookie: Option<(String, usize)>,
     pub unique_id: Option<Vec<Piece>>,
     pub unique_id_header: Option<String>,
@@ -35,6 +37,97 @@ impl ProxyLog {
     pub fn logs(&self) -> bool {
         self.format.is_some() && !self.targets.is_empty()
     }
+}
+
+/// A capture slot: a `capture request|response header` (the header's
+/// last value) or one a rule fills (`declare capture`, `http-request
+/// capture ... len N`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Slot {
+    pub header: Option<String>,
+    pub len: usize,
+    line: u32,
+}
+
+/// A proxy's capture slots in declaration order: request ones, then
+/// response ones.
+pub fn capture_slots(p: &Proxy) -> (Vec<Slot>, Vec<Slot>) {
+    let (mut req, mut res) = (Vec::new(), Vec::new());
+    let mut push = |response: bool, s: Slot| {
+        if response {
+            res.push(s)
+        } else {
+            req.push(s)
+        }
+    };
+    for c in &p.captures {
+        push(
+            c.response,
+            Slot {
+                header: Some(c.name.clone()),
+                len: c.len,
+                line: c.line,
+            },
+        );
+    }
+    let len_after = |words: &[&str], i: usize| {
+        words
+            .get(i + 1)
+            .and_then(|v| v.parse::<usize>().ok())
+            .unwrap_or(0)
+    };
+    for d in &p.directives {
+        let w: Vec<&str> = (0..6).map(|i| d.word(i)).collect();
+        if w[0] == "declare" && w[1] == "capture" && w[3] == "len" {
+            let len = len_after(&w, 3);
+            push(
+                w[2] == "response",
+                Slot {
+                    header: None,
+                    len,
+                    line: d.span.line,
+                },
+            );
+        }
+    }
+    for r in &p.rules {
+        let w: Vec<&str> = r.words.iter().map(String::as_str).collect();
+        if w.first() == Some(&"capture") {
+            if let Some(i) = w.iter().position(|x| *x == "len") {
+                let slot = Slot {
+                    header: None,
+                    len: len_after(&w, i),
+                    line: r.span.line,
+                };
+                push(
+                    r.keyword != "http-request" && r.keyword != "tcp-request",
+                    slot,
+                );
+            }
+        }
+    }
+    req.sort_by_key(|s| s.line);
+    res.sort_by_key(|s| s.line);
+    (req, res)
+}
+
+/// The slot a `capture` rule at `line` fills: `id N`, or the one its
+/// `len N` declared.
+pub fn rule_slot(slots: &[Slot], words: &[String], line: u32) -> Option<(usize, usize)> {
+    let at = |k: &str| {
+        words
+            .iter()
+            .position(|w| w == k)
+            .and_then(|i| words.get(i + 1))
+    };
+    if let Some(id) = at("id") {
+        let i: usize = id.parse().ok()?;
+        return slots.get(i).map(|s| (i, s.len));
+    }
+    let i = slots
+        .iter()
+        .position(|s| s.header.is_none() && s.line == line)?;
+    Some((i, slots[i].len))
 }
 
 /// The global section's targets, compiled once and shared by `log global`.
@@ -122,8 +215,8 @@ pub fn proxy_log(p: &Proxy, global: &Targets, unrunnable: &mut Vec<(Span, String
         dontlog_normal: p.option("dontlog-normal"),
         separate_errors: p.option("log-separate-errors"),
         logasap: p.option("logasap"),
-        req_caps: p.captures.iter().filter(|c| !c.response).cloned().collect(),
-        res_caps: p.captures.iter().filter(|c| c.response).cloned().collect(),
+        req_caps: capture_slots(p).0,
+        res_caps: capture_slots(p).1,
         capture_cookie: p.capture_cookie.clone(),
         unique_id: p
             .unique_id_format

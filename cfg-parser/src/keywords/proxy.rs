@@ -1290,6 +1290,7 @@ fn capture(p: &mut Proxy, cx: &mut Cx) -> R {
                 response: dir == "response",
                 name: cx.word(3).to_ascii_lowercase(),
                 len: len(5),
+                line: cx.d.span.line,
             });
             Ok(())
         }
