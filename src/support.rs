@@ -90,6 +90,7 @@ const OPTIONS_RUNNABLE: &[&str] = &[
     "h1-case-adjust-bogus-client",
     "h1-case-adjust-bogus-server",
     "forwardfor",
+    "originalto",
     "http-keep-alive",
     "http-server-close",
     "httpclose",

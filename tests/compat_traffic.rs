@@ -1035,3 +1035,28 @@ fn crlf_in_rule_values_is_refused_where_haproxy_injects() {
         "{ours_heads:?}"
     );
 }
+
+/// `option forwardfor` (`except`, `header`, `if-none`) and `option
+/// originalto`, in the frontend and the backend: the same heads reach the
+/// server as with 2.6.
+#[test]
+fn forwarding_headers_match_haproxy() {
+    let Some(real) = oracle() else { return };
+    let cfg = "defaults\n mode http\n timeout connect 2s\n timeout client 5s\n timeout server 5s\n\
+frontend fe\n bind {fe}\n option forwardfor if-none\n option originalto header X-Dst\n\
+ use_backend b2 if { path_beg /b2 }\n use_backend b3 if { path_beg /b3 }\n default_backend b1\n\
+backend b1\n server w {web}\n\
+backend b2\n option forwardfor header X-Client except 127.0.0.0/8\n server w {web}\n\
+backend b3\n option originalto except 10.0.0.0/8\n server w {web}\n";
+    let reqs: &[&[u8]] = &[
+        b"GET /b1 HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
+        b"GET /b1 HTTP/1.1\r\nHost: x\r\nX-Forwarded-For: 1.2.3.4\r\nConnection: close\r\n\r\n",
+        b"GET /b2 HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
+        b"GET /b3 HTTP/1.1\r\nHost: x\r\nX-Original-To: 9.9.9.9\r\nConnection: close\r\n\r\n",
+    ];
+    let dir = common::scratch("fwd-headers");
+    let ours = answers_and_heads(env!("CARGO_BIN_EXE_haproxy"), "fwd-ours", cfg, &dir, reqs);
+    let theirs = answers_and_heads(&real, "fwd-haproxy", cfg, &dir, reqs);
+    assert_eq!(theirs.1.len(), 4, "{:?}", theirs.1);
+    assert_same_runs(reqs, &ours, &theirs);
+}

@@ -711,7 +711,15 @@ async fn exchange(
     let map = Some(sh.rt.global.case_map.as_slice()).filter(|m| !m.is_empty());
     let cli_case = map.filter(|_| fe.options.has("h1-case-adjust-bogus-client"));
     let srv_case = map.filter(|_| be.options.has("h1-case-adjust-bogus-server"));
-    let head = request_head(fe, be, req, src, upgrade, server_close, srv_case);
+    let head = request_head(
+        fe,
+        be,
+        req,
+        (base.src, base.dst),
+        upgrade,
+        server_close,
+        srv_case,
+    );
     if write_all(&mut srv.io, &head, sto).await.is_err() {
         return if reused {
             Exchange::Stale
@@ -1046,7 +1054,7 @@ fn request_head(
     fe: &Frontend,
     be: &crate::model::Backend,
     req: &RequestHead,
-    src: SocketAddr,
+    (src, dst): (SocketAddr, SocketAddr),
     upgrade: bool,
     server_close: bool,
     case: CaseMap,
@@ -1066,20 +1074,39 @@ fn request_head(
         }
         push_header(&mut out, case, &h.name, &h.value);
     }
-    if let Some(ff) = fe
-        .options
-        .forwardfor
-        .as_ref()
-        .or(be.options.forwardfor.as_ref())
-    {
-        let none = |_: &str| None;
-        let ctx = FetchCtx::new(src, src, None, &none);
-        if !ff
-            .except
-            .as_ref()
-            .is_some_and(|net| crate::acl::eval_acl(net, &ctx))
-        {
-            push_header(&mut out, case, &ff.header, src.ip().to_string().as_bytes());
+    // `option forwardfor` then `option originalto`, on in either proxy:
+    // the backend's header name first, either's `except` and `if-none`, as
+    // 2.6 combines them.
+    let none = |_: &str| None;
+    let ctx = FetchCtx::new(src, dst, None, &none);
+    let added = [
+        (
+            fe.options.forwardfor.as_ref(),
+            be.options.forwardfor.as_ref(),
+            src,
+        ),
+        (
+            fe.options.originalto.as_ref(),
+            be.options.originalto.as_ref(),
+            dst,
+        ),
+    ];
+    for (f, b, addr) in added {
+        let Some(opt) = b.or(f) else { continue };
+        let excepted = [f, b].into_iter().flatten().any(|o| {
+            o.except
+                .as_ref()
+                .is_some_and(|net| crate::acl::eval_acl(net, &ctx))
+        });
+        let if_none = [f, b].into_iter().flatten().any(|o| o.if_none);
+        let present = if_none && req.headers.iter().any(|h| h.name == opt.header);
+        if !excepted && !present {
+            push_header(
+                &mut out,
+                case,
+                &opt.header,
+                addr.ip().to_string().as_bytes(),
+            );
         }
     }
     if upgrade {

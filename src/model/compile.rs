@@ -583,29 +583,6 @@ fn timeouts(p: &Proxy) -> Timeouts {
 }
 
 fn options(p: &Proxy) -> ProxyOptions {
-    let forwardfor = p.options.get("forwardfor").filter(|o| o.enabled).map(|o| {
-        let after = |kw: &str| {
-            o.args
-                .iter()
-                .position(|a| a == kw)
-                .and_then(|i| o.args.get(i + 1))
-        };
-        ForwardFor {
-            header: after("header")
-                .map_or("x-forwarded-for".to_string(), |h| h.to_ascii_lowercase()),
-            // The network was checked while parsing; it cannot fail here.
-            except: after("except").and_then(|net| {
-                let expr = compile_expression(&["src".to_string(), net.clone()]).ok()?;
-                Some(Acl {
-                    name: String::new(),
-                    exprs: vec![AclItem {
-                        expr,
-                        convs: Vec::new(),
-                    }],
-                })
-            }),
-        }
-    });
     ProxyOptions {
         names: p
             .options
@@ -613,8 +590,37 @@ fn options(p: &Proxy) -> ProxyOptions {
             .filter(|(_, o)| o.enabled)
             .map(|(n, o)| (n.clone(), o.args.clone()))
             .collect(),
-        forwardfor,
+        forwardfor: added_header(p, "forwardfor", "x-forwarded-for", "src"),
+        originalto: added_header(p, "originalto", "x-original-to", "dst"),
     }
+}
+
+/// `option forwardfor|originalto [except <net>] [header <name>] [if-none]`:
+/// the header, and the network (of `addr`, the client's or the
+/// destination's address) that gets none.
+fn added_header(p: &Proxy, option: &str, default: &str, addr: &str) -> Option<ForwardFor> {
+    let o = p.options.get(option).filter(|o| o.enabled)?;
+    let after = |kw: &str| {
+        o.args
+            .iter()
+            .position(|a| a == kw)
+            .and_then(|i| o.args.get(i + 1))
+    };
+    Some(ForwardFor {
+        header: after("header").map_or(default.to_string(), |h| h.to_ascii_lowercase()),
+        // The network was checked while parsing; it cannot fail here.
+        except: after("except").and_then(|net| {
+            let expr = compile_expression(&[addr.to_string(), net.clone()]).ok()?;
+            Some(Acl {
+                name: String::new(),
+                exprs: vec![AclItem {
+                    expr,
+                    convs: Vec::new(),
+                }],
+            })
+        }),
+        if_none: o.args.iter().any(|a| a == "if-none"),
+    })
 }
 
 fn compile_backend(

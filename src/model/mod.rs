@@ -173,6 +173,8 @@ pub struct ProxyOptions {
     pub names: Vec<(String, Vec<String>)>,
     /// `option forwardfor`, compiled.
     pub forwardfor: Option<ForwardFor>,
+    /// `option originalto`, compiled (the same shape, on the destination).
+    pub originalto: Option<ForwardFor>,
 }
 
 /// `option forwardfor [except <net>] [header <name>]`.
@@ -180,8 +182,11 @@ pub struct ProxyOptions {
 pub struct ForwardFor {
     /// Lower-cased header name.
     pub header: String,
-    /// Clients in this network get no header (`except`), as an ACL on `src`.
+    /// Clients in this network get no header (`except`), as an ACL on `src`
+    /// (on `dst` for `originalto`).
     pub except: Option<Acl>,
+    /// `if-none`: only when the request has no such header.
+    pub if_none: bool,
 }
 
 impl ProxyOptions {
