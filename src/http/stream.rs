@@ -704,7 +704,6 @@ async fn exchange(
     lg: &mut TxnLog,
 ) -> Exchange {
     let be = sh.rt.backend(be_id);
-    let src = base.src;
     let limit = sh.rt.global.bufsize;
     let (cto, sto) = (ms(fe.timeouts.client), ms(be.timeouts.server));
     // `option h1-case-adjust-bogus-client|server`: names as the map says.
