@@ -653,7 +653,7 @@ fn capture_rules_and_log_levels() {
          declare capture response len 8\n capture response header Content-Length len 3\n \
          http-response capture res.hdr(content-type) id 0\n \
          http-request set-log-level silent if {{ path /quiet }}\n http-request set-log-level err if {{ path /loud }}\n \
-         log-format \"%hr %hs %{{+Q}}r\"\n default_backend be\n{}",
+         log-format \"%hr %hs %{{+Q}}r %U\"\n default_backend be\n{}",
         backend_cfg(&b)
     );
     let lines = both("capture-rules", &cfg, 2, &|px, sink| {

@@ -49,6 +49,9 @@ pub struct TxnLog {
     pub still_queued: bool,
     /// `set-log-level`: Some(None) for silent.
     pub level: Option<Option<Level>>,
+    /// `%U` of a parsed request, counted as 2.6 does (see `head_size`);
+    /// None: the bytes read from the connection.
+    pub request_bytes: Option<u64>,
 }
 
 /// Streams started by this process, numbering them from 0.
@@ -86,6 +89,7 @@ impl TxnLog {
             logged: false,
             still_queued: false,
             level: None,
+            request_bytes: None,
         }
     }
 
