@@ -1,7 +1,9 @@
 # haproxy-rs — see README.md. Every target works on a fresh machine that has cargo.
 CARGO ?= cargo
 EXAMPLE ?= examples/basic.cfg
-BIN := target/debug/haproxy
+# Cargo's output directory (CARGO_TARGET_DIR is honoured, as cargo does).
+TARGET_DIR := $(or $(CARGO_TARGET_DIR),target)
+BIN := $(TARGET_DIR)/debug/haproxy
 
 .PHONY: all build release run test unit golden compat bench fmt clippy clean
 
