@@ -5,7 +5,23 @@ EXAMPLE ?= examples/basic.cfg
 TARGET_DIR := $(or $(CARGO_TARGET_DIR),target)
 BIN := $(TARGET_DIR)/debug/haproxy
 
-.PHONY: all build release run test unit golden compat bench fmt clippy clean
+# `make install` locations. PREFIX and DESTDIR as usual; the configuration,
+# the state directory and the sysconfig file stay where the distributions and
+# the unit expect them (/etc, /var) whatever PREFIX is.
+PREFIX ?= /usr/local
+DESTDIR ?=
+SBINDIR ?= $(PREFIX)/sbin
+DATADIR ?= $(PREFIX)/share
+MANDIR ?= $(DATADIR)/man
+DOCDIR ?= $(DATADIR)/doc/haproxy-rs
+SYSCONFDIR ?= /etc
+LOCALSTATEDIR ?= /var
+UNITDIR ?= $(PREFIX)/lib/systemd/system
+SYSUSERSDIR ?= $(PREFIX)/lib/sysusers.d
+# The binary to install; empty: `cargo build --release` and take its output.
+HAPROXY_BIN ?=
+
+.PHONY: all build release run test unit golden compat rpm install install-service bench fmt clippy clean
 
 all: build
 
@@ -31,6 +47,45 @@ test:
 # compares verdicts, exit codes and the file:line of each alert.
 compat: build
 	bash tests/compat/compat.sh
+
+# The binary rpm and the source rpm of the committed tree (HEAD), in dist/;
+# the binary rpm is rebuilt from the source rpm. See packaging/README.md.
+rpm:
+	bash packaging/build-rpm.sh
+
+# The program: binary, manual page, documentation. Builds the release binary
+# first, unless HAPROXY_BIN names one (or cargo is not there, as often under
+# sudo, and the release binary is).
+install:
+	@if [ -n "$(HAPROXY_BIN)" ]; then :; \
+	elif command -v $(CARGO) >/dev/null 2>&1; then echo "$(CARGO) build --release"; $(CARGO) build --release; \
+	elif [ -x $(TARGET_DIR)/release/haproxy ]; then echo "no $(CARGO) here: installing $(TARGET_DIR)/release/haproxy as built"; \
+	else echo "no $(CARGO) and no $(TARGET_DIR)/release/haproxy: run 'make release' first" >&2; exit 1; fi
+	install -D -m 0755 $(or $(HAPROXY_BIN),$(TARGET_DIR)/release/haproxy) $(DESTDIR)$(SBINDIR)/haproxy
+	install -D -m 0644 packaging/haproxy.1 $(DESTDIR)$(MANDIR)/man1/haproxy.1
+	install -D -m 0644 README.md $(DESTDIR)$(DOCDIR)/README.md
+	install -D -m 0644 packaging/README.md $(DESTDIR)$(DOCDIR)/README.packaging.md
+	install -D -m 0644 -t $(DESTDIR)$(DOCDIR)/examples examples/basic.cfg examples/rhel-default.cfg
+
+# What a systemd host needs to run it as the distributions' haproxy package
+# does: the unit (pointing at $(SBINDIR)/haproxy), /etc/haproxy with a default
+# haproxy.cfg (an existing one is never overwritten), /etc/sysconfig/haproxy,
+# logrotate, the sysusers.d entry of the haproxy user, the rsyslog snippet and
+# /var/lib/haproxy. Create the user with `systemd-sysusers` afterwards.
+install-service:
+	install -d -m 0755 $(DESTDIR)$(UNITDIR) $(DESTDIR)$(SYSCONFDIR)/haproxy/conf.d \
+		$(DESTDIR)$(SYSCONFDIR)/sysconfig $(DESTDIR)$(SYSCONFDIR)/logrotate.d \
+		$(DESTDIR)$(SYSUSERSDIR) $(DESTDIR)$(DATADIR)/haproxy-rs $(DESTDIR)$(LOCALSTATEDIR)/lib/haproxy
+	sed -e 's|/usr/sbin/haproxy|$(SBINDIR)/haproxy|g' -e 's|/etc/sysconfig/|$(SYSCONFDIR)/sysconfig/|g' \
+		-e 's|/etc/haproxy/|$(SYSCONFDIR)/haproxy/|g' \
+		packaging/haproxy.service > $(DESTDIR)$(UNITDIR)/haproxy.service
+	chmod 0644 $(DESTDIR)$(UNITDIR)/haproxy.service
+	for f in haproxy/haproxy.cfg:haproxy.cfg sysconfig/haproxy:haproxy.sysconfig logrotate.d/haproxy:haproxy.logrotate; do \
+		dst=$(DESTDIR)$(SYSCONFDIR)/$${f%%:*}; \
+		if [ -e "$$dst" ]; then echo "keeping $$dst"; else install -m 0644 packaging/$${f#*:} "$$dst"; fi; \
+	done
+	install -m 0644 packaging/haproxy.sysusers $(DESTDIR)$(SYSUSERSDIR)/haproxy.conf
+	install -m 0644 packaging/rsyslog-haproxy.conf $(DESTDIR)$(DATADIR)/haproxy-rs/rsyslog-haproxy.conf
 
 bench:
 	bash tests/bench/check-bench.sh
