@@ -21,7 +21,7 @@ SYSUSERSDIR ?= $(PREFIX)/lib/sysusers.d
 # The binary to install; empty: `cargo build --release` and take its output.
 HAPROXY_BIN ?=
 
-.PHONY: all build release run test unit golden compat rpm install install-service bench fmt clippy clean
+.PHONY: all build release run test unit golden compat rpm rpm-test install install-service bench fmt clippy clean
 
 all: build
 
@@ -36,12 +36,14 @@ release:
 run: build
 	BIN=$(BIN) EXAMPLE=$(EXAMPLE) bash examples/run-demo.sh
 
-# Everything: unit tests, the golden corpus, end-to-end tests, and the
-# differential suite against the real HAProxy (skipped loudly when it is
-# missing; CI sets REQUIRE_ALL=1, which turns that skip into a failure).
+# Everything: unit tests, the golden corpus, end-to-end tests, the
+# differential suite against the real HAProxy, and the rpm package test
+# (each skipped loudly when its tools are missing; CI sets REQUIRE_ALL=1,
+# which turns a skip into a failure).
 test:
 	$(CARGO) test --workspace
 	$(MAKE) compat
+	$(MAKE) rpm-test
 
 # Runs every corpus config through our binary and the real HAProxy 2.6 and
 # compares verdicts, exit codes and the file:line of each alert.
@@ -52,6 +54,11 @@ compat: build
 # the binary rpm is rebuilt from the source rpm. See packaging/README.md.
 rpm:
 	bash packaging/build-rpm.sh
+
+# Builds the rpm of the working tree, installs, upgrades and erases it in
+# throw-away roots with dnf --installroot, and checks the systemd unit.
+rpm-test:
+	bash tests/rpm/rpm.sh
 
 # The program: binary, manual page, documentation. Builds the release binary
 # first, unless HAPROXY_BIN names one (or cargo is not there, as often under
