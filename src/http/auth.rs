@@ -59,7 +59,12 @@ impl Userlist {
 }
 
 mod sys {
-    #[link(name = "crypt")]
+    // glibc moved crypt(3) out to libcrypt (libxcrypt today); musl has it in
+    // libc itself, and Rust's static musl target links its own bundled
+    // libc.a. Asking for -lcrypt there makes the linker pick the host's
+    // glibc-built libcrypt.a, which needs glibc symbols (__snprintf_chk...)
+    // and cannot link: for musl, crypt comes from libc alone.
+    #[cfg_attr(not(target_env = "musl"), link(name = "crypt"))]
     extern "C" {
         pub fn crypt(key: *const libc::c_char, salt: *const libc::c_char) -> *mut libc::c_char;
     }
