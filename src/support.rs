@@ -91,6 +91,8 @@ const OPTIONS_RUNNABLE: &[&str] = &[
     "h1-case-adjust-bogus-server",
     "forwardfor",
     "originalto",
+    "http-pretend-keepalive",
+    "http-buffer-request",
     "http-keep-alive",
     "http-server-close",
     "httpclose",

@@ -1060,3 +1060,25 @@ backend b3\n option originalto except 10.0.0.0/8\n server w {web}\n";
     assert_eq!(theirs.1.len(), 4, "{:?}", theirs.1);
     assert_same_runs(reqs, &ours, &theirs);
 }
+
+/// `option http-pretend-keepalive` (what the server is told) and `option
+/// http-buffer-request` (a body that does not arrive in time is a 408):
+/// the same as 2.6.
+#[test]
+fn pretend_keepalive_and_buffer_request_match_haproxy() {
+    let Some(real) = oracle() else { return };
+    let cfg = "defaults\n mode http\n timeout connect 2s\n timeout client 5s\n timeout server 5s\n timeout http-request 300ms\n\
+frontend fe\n bind {fe}\n option http-buffer-request\n default_backend b1\n\
+backend b1\n option http-server-close\n option http-pretend-keepalive\n server w {web}\n";
+    let reqs: &[&[u8]] = &[
+        b"GET /a HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
+        b"GET /b HTTP/1.0\r\nHost: x\r\n\r\n",
+        b"POST /c HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\nConnection: close\r\n\r\nhello",
+        b"POST /d HTTP/1.1\r\nHost: x\r\nContent-Length: 10\r\nConnection: close\r\n\r\nhello",
+    ];
+    let dir = common::scratch("pretend-buffer");
+    let ours = answers_and_heads(env!("CARGO_BIN_EXE_haproxy"), "pk-ours", cfg, &dir, reqs);
+    let theirs = answers_and_heads(&real, "pk-haproxy", cfg, &dir, reqs);
+    assert!(theirs.0[3].starts_with("HTTP/1.1 408"), "{:?}", theirs.0[3]);
+    assert_same_runs(reqs, &ours, &theirs);
+}

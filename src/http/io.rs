@@ -91,6 +91,18 @@ impl Conn {
         Ok(n)
     }
 
+    /// Reads until `n` bytes are buffered (at most `limit`), the peer
+    /// closes, or `deadline`: false when they did not all arrive.
+    pub async fn buffer(&mut self, n: usize, limit: usize, deadline: Option<Instant>) -> bool {
+        while self.buf.len() < n.min(limit) {
+            match self.fill(limit, deadline).await {
+                Ok(0) | Err(_) => return false,
+                Ok(_) => {}
+            }
+        }
+        true
+    }
+
     /// Reads until `parse` finds a complete head within `limit` bytes.
     pub async fn read_head<T>(
         &mut self,

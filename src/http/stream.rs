@@ -144,6 +144,24 @@ pub async fn serve(sh: Arc<Shared>, fe_id: FrontendId, sock: TcpStream, conn: Ac
                 return fail(&mut lg, &cli, 400, b'P');
             }
         };
+        // `option http-buffer-request`: the whole body (as much as the
+        // buffer holds) is in before the rules run; not in time is a 408.
+        if fe.options.has("http-buffer-request") {
+            if let BodyKind::Length(n) = body {
+                let limit = [t.http_request, t.client].into_iter().find(|v| *v > 0);
+                let deadline = limit.and_then(ms).map(|d| Instant::now() + d);
+                if !cli.buffer(n as usize, bufsize, deadline).await {
+                    let none = |_: &str| None;
+                    let ctx = FetchCtx::new(src, dst, Some(&req), &none);
+                    let page = error_page(fe, None, 408, true, &ctx).0;
+                    let _ = write_all(&mut cli.io, &page, ms(t.client)).await;
+                    lg.bytes_out = generated_bytes(&page);
+                    lg.status = 408;
+                    lg.end(b'c', b'R');
+                    return done(&mut lg, &cli);
+                }
+            }
+        }
         let outcome = handle_request(
             &sh,
             &vars,
@@ -713,13 +731,17 @@ async fn exchange(
     let map = Some(sh.rt.global.case_map.as_slice()).filter(|m| !m.is_empty());
     let cli_case = map.filter(|_| fe.options.has("h1-case-adjust-bogus-client"));
     let srv_case = map.filter(|_| be.options.has("h1-case-adjust-bogus-server"));
+    // `option http-pretend-keepalive`: the server is not told that the
+    // connection closes (it is closed after the response all the same).
+    let pretend =
+        fe.options.has("http-pretend-keepalive") || be.options.has("http-pretend-keepalive");
     let head = request_head(
         fe,
         be,
         req,
         (base.src, base.dst),
         upgrade,
-        server_close,
+        server_close && !pretend,
         srv_case,
     );
     if write_all(&mut srv.io, &head, sto).await.is_err() {
