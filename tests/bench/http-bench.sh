@@ -77,6 +77,11 @@ config() {
             echo "    option httplog"
             acls=0
         fi
+        if [ "$acls" = rules ]; then
+            for i in $(seq 1 10); do echo "    http-request set-header X-Set-$i value-$i"; done
+            for i in $(seq 1 10); do echo "    http-request del-header X-Absent-$i"; done
+            acls=0
+        fi
         for i in $(seq 1 "$acls"); do echo "    acl h$i hdr(host) -i site$i.example.com"; done
         for i in $(seq 1 "$acls"); do echo "    use_backend be if h$i"; done
         echo "    default_backend be"
@@ -101,7 +106,7 @@ run() {
     local before after
     before=$(cpu_ticks "$pid")
     local out
-    out=$(wrk -t1 -c"$conns" -d"${dur}s" --latency "$@" -H "Host: site${acls/log/0}.example.com" "http://127.0.0.1:$port/")
+    out=$(wrk -t1 -c"$conns" -d"${dur}s" --latency "$@" -H "Host: site$( [[ $acls =~ ^[0-9]+$ ]] && echo "$acls" || echo 0 ).example.com" "http://127.0.0.1:$port/")
     after=$(cpu_ticks "$pid")
     local reqs rps p50 p99 rss
     reqs=$(echo "$out" | awk '/requests in/ {print $1}')
@@ -119,7 +124,7 @@ run() {
 printf '%-28s %10s %12s %10s %9s %9s %8s\n' case requests cpu_us/req req/s p50 p99 rss_kB
 results=()
 i=0
-for case in "keepalive 0" "newconn 0 -H Connection:close" "acl20 20" "httplog log"; do
+for case in "keepalive 0" "newconn 0 -H Connection:close" "acl20 20" "httplog log" "rules20 rules"; do
     set -- $case
     name=$1 acls=$2
     shift 2
@@ -134,17 +139,19 @@ for case in "keepalive 0" "newconn 0 -H Connection:close" "acl20 20" "httplog lo
 done
 echo
 echo "CPU per request, ours / HAProxy (goal <= 0.8):"
-for n in keepalive newconn acl20 httplog; do
+for n in keepalive newconn acl20 httplog rules20; do
     o=$(printf '%s\n' "${results[@]}" | awk -v n="ours-$n" '$1==n {print $3}')
     h=$(printf '%s\n' "${results[@]}" | awk -v n="haproxy-$n" '$1==n {print $3}')
     echo "  $n: $(echo "scale=2; $o / $h" | bc)"
 done
 echo
-echo "Cost of option httplog to UDP: req/s lost against keep-alive without logs (goal < 10%):"
+echo "Cost against plain keep-alive (goals: httplog < 10%, 20 header rules < 15%):"
+for case in httplog rules20; do
 for who in ours haproxy; do
     k=$(printf '%s\n' "${results[@]}" | awk -v n="$who-keepalive" '$1==n {print $4}')
-    l=$(printf '%s\n' "${results[@]}" | awk -v n="$who-httplog" '$1==n {print $4}')
+    l=$(printf '%s\n' "${results[@]}" | awk -v n="$who-$case" '$1==n {print $4}')
     kc=$(printf '%s\n' "${results[@]}" | awk -v n="$who-keepalive" '$1==n {print $3}')
-    lc=$(printf '%s\n' "${results[@]}" | awk -v n="$who-httplog" '$1==n {print $3}')
-    echo "  $who: req/s $(echo "scale=1; 100 - 100 * $l / $k" | bc)% lower, CPU/req $(echo "scale=1; 100 * $lc / $kc - 100" | bc)% higher"
+    lc=$(printf '%s\n' "${results[@]}" | awk -v n="$who-$case" '$1==n {print $3}')
+    echo "  $case $who: req/s $(echo "scale=1; 100 - 100 * $l / $k" | bc)% lower, CPU/req $(echo "scale=1; 100 * $lc / $kc - 100" | bc)% higher"
+done
 done
