@@ -25,6 +25,8 @@ pub struct Shared {
     pub be_conns: Vec<AtomicU64>,
     /// Client connections being served now.
     pub active: AtomicUsize,
+    /// Servers' health: check state, counters, and the check tasks' control.
+    pub health: crate::health::Health,
 }
 
 impl Shared {
@@ -184,7 +186,9 @@ pub fn run(rt: Runtime, reuseport: bool, mut ctl: Control) -> Result<(), RunErro
         .map(|b| crate::http::pool::IdlePool::new(b.servers.len()))
         .collect();
     let counters = |n: usize| (0..n).map(|_| AtomicU64::new(0)).collect();
+    let health = crate::health::Health::new(&rt, ctl.quiet);
     let shared = Arc::new(Shared {
+        health,
         fe_conns: counters(rt.frontends.len()),
         be_conns: counters(rt.backends.len()),
         rt,
@@ -233,6 +237,8 @@ pub fn run(rt: Runtime, reuseport: bool, mut ctl: Control) -> Result<(), RunErro
                 tokio::spawn(accept_loop(sh, fe, l, accept_proxy, global, state));
             }
         }
+        // Health checks run in this worker, as long as it serves.
+        crate::health::start(&shared);
         // Listening: tell the master, then retire the processes we replace.
         if ctl.detach {
             crate::master::detach_stdio();
@@ -266,6 +272,7 @@ pub fn run(rt: Runtime, reuseport: bool, mut ctl: Control) -> Result<(), RunErro
         }
         // Soft stop: no new connections; what is in flight finishes.
         shared.stopping.store(true, Ordering::SeqCst);
+        crate::health::stop(&shared);
         let _ = state_tx.send(Listening::Stopped);
         if !ctl.quiet {
             stop_messages(&shared);

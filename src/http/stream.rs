@@ -243,7 +243,7 @@ async fn handle_request(
         let values: Vec<Option<&str>> = be.servers.iter().map(|s| s.cookie.as_deref()).collect();
         c.persist(&mut req, &values)
     });
-    let persisted = persisted.filter(|i| state.servers[*i].up.load(Ordering::Relaxed));
+    let persisted = persisted.filter(|i| state.persist_ok(*i));
     let header = |name: &str| {
         parse::values(&req.headers, &name.to_ascii_lowercase())
             .next()
@@ -319,7 +319,7 @@ async fn handle_request(
         let r = exchange(
             sh,
             fe,
-            be_id,
+            (be_id, server),
             cli,
             &mut srv,
             &req,
@@ -331,8 +331,12 @@ async fn handle_request(
             reused,
             cookie,
             (body == BodyKind::None && retried < be.retries).then_some(&be.retry_on),
-        )
-        .await;
+        );
+        // `on-marked-down shutdown-sessions` (and friends) close the stream.
+        let r = tokio::select! {
+            r = r => r,
+            _ = state.killed(server) => Exchange::Aborted,
+        };
         // An idle server connection the server closed meanwhile: a request
         // without a body is sent again on a new connection.
         if matches!(r, Exchange::Stale) && body == BodyKind::None {
@@ -558,7 +562,7 @@ enum Exchange {
 async fn exchange(
     sh: &Shared,
     fe: &Frontend,
-    be_id: BackendId,
+    (be_id, server): (BackendId, usize),
     cli: &mut Conn,
     srv: &mut Conn,
     req: &RequestHead,
@@ -635,7 +639,12 @@ async fn exchange(
             break res;
         }
         let deadline = sto.map(|d| Instant::now() + d);
-        let res = match srv.read_head(limit, deadline, parse::parse_response).await {
+        let head = srv.read_head(limit, deadline, parse::parse_response).await;
+        // What the server did, for `observe layer7`.
+        if let Some(ev) = live_event(&head, reused) {
+            crate::health::observe(sh, be_id, server, ev);
+        }
+        let res = match head {
             HeadRead::Head(r) => r,
             HeadRead::Timeout { .. } if retry.is_some_and(|r| r.response_timeout) => {
                 return Exchange::Retry
@@ -736,6 +745,23 @@ async fn exchange(
         },
         Err(_) => Exchange::Aborted,
     }
+}
+
+/// A response (or its absence) as health analysis counts it; a reused
+/// connection closed before answering is not the server's fault.
+fn live_event(h: &HeadRead<ResponseHead>, reused: bool) -> Option<crate::health::Event> {
+    use crate::health::Event;
+    Some(match h {
+        HeadRead::Head(r) if (100..200).contains(&r.status) && r.status != 101 => return None,
+        HeadRead::Head(r) => Event::for_status(r.status),
+        HeadRead::Timeout { .. } => Event::ReadTimeout,
+        HeadRead::Closed { partial: false } | HeadRead::Io if reused => return None,
+        HeadRead::Closed { partial: false } => Event::BrokenPipe,
+        HeadRead::Io => Event::ReadError,
+        HeadRead::Closed { partial: true } | HeadRead::Bad(_) | HeadRead::TooLarge => {
+            Event::HttpHeaders
+        }
+    })
 }
 
 /// After a 101, bytes flow both ways untouched, through the TCP relay:

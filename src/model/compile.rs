@@ -34,8 +34,13 @@ pub fn compile(cfg: &Config) -> Runtime {
             continue;
         }
         backend_of.push(Some(BackendId(backends.len())));
+        let defaults = p
+            .defaults_from
+            .as_ref()
+            .and_then(|span| cfg.defaults.iter().find(|d| &d.span == span));
         backends.push(compile_backend(
             p,
+            defaults,
             FIRST_PROXY_ID + i as u32,
             &mut unrunnable,
         ));
@@ -369,6 +374,14 @@ fn global(g: &ast::Global, unrunnable: &mut Vec<(Span, String)>) -> GlobalSettin
         maxrewrite: tune("tune.maxrewrite", DEFAULT_MAXREWRITE),
         logs: g.logs.clone(),
         log_tag: g.log_tag.clone(),
+        spread_checks: g
+            .directives
+            .iter()
+            .rev()
+            .find(|d| d.word(0) == "spread-checks")
+            .and_then(|d| d.word(1).parse().ok())
+            .unwrap_or(0)
+            .min(50),
         stats_sockets: g.stats_sockets.clone(),
         stats_timeout_ms: g.stats_timeout.unwrap_or(DEFAULT_STATS_TIMEOUT_MS),
         case_map: g
@@ -461,7 +474,49 @@ fn options(p: &Proxy) -> ProxyOptions {
     }
 }
 
-fn compile_backend(p: &Proxy, id: u32, unrunnable: &mut Vec<(Span, String)>) -> Backend {
+fn compile_backend(
+    p: &Proxy,
+    defaults: Option<&Proxy>,
+    id: u32,
+    unrunnable: &mut Vec<(Span, String)>,
+) -> Backend {
+    // The check settings matter only when a server is checked.
+    let check = if p.servers.iter().any(|s| s.params.check == Some(true)) {
+        crate::health::spec::compile(p, defaults).unwrap_or_else(|what| {
+            unrunnable.push((p.span.clone(), format!("health check {what}")));
+            Default::default()
+        })
+    } else {
+        Default::default()
+    };
+    let servers: Vec<Server> = p
+        .servers
+        .iter()
+        .enumerate()
+        .map(|(i, s)| compile_server(s, i as u32 + 1, p, unrunnable))
+        .collect();
+    for (s, ast_s) in servers.iter().zip(&p.servers) {
+        if !s.check && !s.agent_check {
+            continue;
+        }
+        match &s.addr {
+            ServerAddr::Inet { addr, .. } => {
+                let rules_have_port = check.rules.iter().any(|r| {
+                    matches!(&r.action, crate::health::spec::Action::Connect(c) if c.port.is_some())
+                });
+                if s.check && addr.port() == 0 && s.check_port.is_none() && !rules_have_port {
+                    unrunnable.push((
+                        ast_s.span.clone(),
+                        format!("health checks of server '{}' without a port", s.name),
+                    ));
+                }
+            }
+            _ => unrunnable.push((
+                ast_s.span.clone(),
+                format!("health checks of server '{}' (not an IP address)", s.name),
+            )),
+        }
+    }
     let mut acls = AclTable::new(p, unrunnable);
     let (tcp, http) = tcp_rules(p, &mut acls);
     if p.effective_mode() == ast::Mode::Http && !tcp.response.is_empty() {
@@ -529,12 +584,9 @@ fn compile_backend(p: &Proxy, id: u32, unrunnable: &mut Vec<(Span, String)>) -> 
         tcp,
         http,
         acls: acls.table,
-        servers: p
-            .servers
-            .iter()
-            .enumerate()
-            .map(|(i, s)| compile_server(s, i as u32 + 1))
-            .collect(),
+        servers,
+        check,
+        listen: p.kind == ProxyKind::Listen,
         reuse: p.http_reuse.as_deref().map_or(
             crate::http::pool::Reuse::Safe,
             crate::http::pool::Reuse::from_word,
@@ -554,8 +606,118 @@ fn compile_backend(p: &Proxy, id: u32, unrunnable: &mut Vec<(Span, String)>) -> 
     }
 }
 
-fn compile_server(s: &ast::Server, id: u32) -> Server {
+/// The server parameters without an AST field (from `raw`, in order,
+/// `default-server` ones first), as (name, values).
+fn raw_params(raw: &[String]) -> Vec<(&str, Vec<&str>)> {
+    use cfg_parser::keywords::server::{Arity, SERVER_PARAMS};
+    let mut out = Vec::new();
+    let mut i = 0;
+    while i < raw.len() {
+        let kw = raw[i].as_str();
+        let arity = SERVER_PARAMS
+            .iter()
+            .find(|p| p.name == kw)
+            .map_or(Arity::Flag, |p| p.arity);
+        let mut n = match arity {
+            Arity::Flag => 0,
+            Arity::One | Arity::Rest => 1,
+        };
+        if arity == Arity::Rest {
+            while matches!(
+                raw.get(i + 1 + n).map(String::as_str),
+                Some("usesrc" | "interface")
+            ) {
+                n += 2;
+            }
+        }
+        let vals = raw[(i + 1).min(raw.len())..(i + 1 + n).min(raw.len())]
+            .iter()
+            .map(String::as_str)
+            .collect();
+        out.push((kw, vals));
+        i += 1 + n;
+    }
+    out
+}
+
+/// The health check settings of a server line that have no AST field;
+/// values this build cannot run are reported.
+struct ServerCheckExtras {
+    send_proxy: bool,
+    observe: Option<crate::health::Observe>,
+    error_limit: u32,
+    on_error: crate::health::OnError,
+    agent_send: Vec<u8>,
+    agent_ip: Option<std::net::IpAddr>,
+    check_ip: Option<std::net::IpAddr>,
+}
+
+fn check_extras(s: &ast::Server, unrunnable: &mut Vec<(Span, String)>) -> ServerCheckExtras {
+    use crate::health::{Observe, OnError};
+    let mut x = ServerCheckExtras {
+        send_proxy: false,
+        observe: None,
+        error_limit: crate::health::DEFAULT_ERROR_LIMIT,
+        on_error: OnError::FastInter,
+        agent_send: Vec::new(),
+        agent_ip: None,
+        check_ip: None,
+    };
+    let mut bad = |what: String| unrunnable.push((s.span.clone(), what));
+    for (kw, vals) in raw_params(&s.params.raw) {
+        let v = vals.first().copied().unwrap_or("");
+        match kw {
+            "check-send-proxy" => x.send_proxy = true,
+            "no-check-send-proxy" => x.send_proxy = false,
+            "observe" => {
+                x.observe = match v {
+                    "layer4" => Some(Observe::Layer4),
+                    "layer7" => Some(Observe::Layer7),
+                    "none" => None,
+                    _ => {
+                        bad(format!("server parameter 'observe {v}'"));
+                        None
+                    }
+                }
+            }
+            "error-limit" => match v.parse::<u32>() {
+                Ok(n) if n > 0 => x.error_limit = n,
+                _ => bad(format!("server parameter 'error-limit {v}'")),
+            },
+            "on-error" => match OnError::from_word(v) {
+                Some(o) => x.on_error = o,
+                None => bad(format!("server parameter 'on-error {v}'")),
+            },
+            "agent-send" => x.agent_send = v.as_bytes().to_vec(),
+            "agent-addr" => match v.parse().ok().or_else(|| resolve_host(v)) {
+                Some(ip) => x.agent_ip = Some(ip),
+                None => bad(format!("server parameter 'agent-addr {v}' (no address)")),
+            },
+            "addr" => match v.parse().ok().or_else(|| resolve_host(v)) {
+                Some(ip) => x.check_ip = Some(ip),
+                None => bad(format!("server parameter 'addr {v}' (no address)")),
+            },
+            "on-marked-down" if v != "shutdown-sessions" => {
+                bad(format!("server parameter 'on-marked-down {v}'"))
+            }
+            "on-marked-up" if v != "shutdown-backup-sessions" => {
+                bad(format!("server parameter 'on-marked-up {v}'"))
+            }
+            _ => {}
+        }
+    }
+    x
+}
+
+fn compile_server(
+    s: &ast::Server,
+    id: u32,
+    p: &Proxy,
+    unrunnable: &mut Vec<(Span, String)>,
+) -> Server {
     let sp = &s.params;
+    let _ = p;
+    let extras = check_extras(s, unrunnable);
     let addr = match &s.addr {
         Address::Inet { host, port, .. } => {
             let (port, offset) = match port {
@@ -603,6 +765,11 @@ fn compile_server(s: &ast::Server, id: u32) -> Server {
         check: sp.check.unwrap_or(false),
         check_port: sp.port,
         check_addr: sp.addr.clone(),
+        check_ip: extras.check_ip,
+        check_send_proxy: extras.send_proxy,
+        observe: extras.observe,
+        error_limit: extras.error_limit,
+        on_error: extras.on_error,
         inter_ms: inter,
         fastinter_ms: sp.fastinter.unwrap_or(inter),
         downinter_ms: sp.downinter.unwrap_or(inter),
@@ -614,7 +781,9 @@ fn compile_server(s: &ast::Server, id: u32) -> Server {
         cookie: sp.cookie.clone(),
         agent_check: sp.agent_check.unwrap_or(false),
         agent_port: sp.agent_port,
-        agent_inter_ms: sp.agent_inter.unwrap_or(inter),
+        agent_inter_ms: sp.agent_inter.unwrap_or(DEFAULT_INTER_MS),
+        agent_send: extras.agent_send,
+        agent_ip: extras.agent_ip,
         on_marked_down: sp.on_marked_down.clone(),
         on_marked_up: sp.on_marked_up.clone(),
         source: sp.source.clone(),

@@ -199,7 +199,11 @@ pub async fn serve(
     }
     let cfg = relay_cfg(&sh, fe, be);
     debug_assert!(buf.len() <= bufsize);
-    let _ = relay::relay(&sock, &srv, (&buf, &answer), &cfg).await;
+    // `on-marked-down shutdown-sessions` (and friends) close the session.
+    tokio::select! {
+        _ = relay::relay(&sock, &srv, (&buf, &answer), &cfg) => {}
+        _ = state.killed(slot.server) => {}
+    }
     drop(slot);
 }
 
