@@ -123,6 +123,9 @@ pub fn check_config(cfg: &Config, opts: CheckOptions) -> Checked {
                 ),
             ));
         }
+        if p.kind != ProxyKind::Frontend {
+            check_health_checks(cfg, p, diags);
+        }
         if p.kind != ProxyKind::Backend {
             out.listeners += p.binds.iter().map(|b| b.addrs.len()).sum::<usize>();
         }
@@ -132,6 +135,66 @@ pub fn check_config(cfg: &Config, opts: CheckOptions) -> Checked {
         out.unresolved = resolve_servers(cfg, opts, &mut out.diags);
     }
     out
+}
+
+/// Health check rules without their option (ignored, with a warning), and
+/// checked servers with no port to check.
+fn check_health_checks(cfg: &Config, p: &Proxy, diags: &mut Vec<Diagnostic>) {
+    let who = format!("{} '{}'", p.kind.label(), p.name);
+    let has_rules = |kw: &str| {
+        p.directives
+            .iter()
+            .any(|d| d.word(0) == kw && !matches!(d.word(1), "disable-on-404" | "send-state"))
+    };
+    if has_rules("http-check") && !p.option("httpchk") {
+        diags.push(Diagnostic::warning(
+            Loc::None,
+            format!(
+                "{who} uses http-check rules without 'option httpchk', so the rules are ignored."
+            ),
+        ));
+    }
+    if has_rules("tcp-check") && !p.option("tcp-check") {
+        diags.push(Diagnostic::warning(
+            Loc::None,
+            format!(
+                "{who} uses tcp-check rules without 'option tcp-check', so the rules are ignored."
+            ),
+        ));
+    }
+    // A `tcp-check connect port N` rule (the proxy's, else its defaults')
+    // gives the checks a port.
+    let defaults = p
+        .defaults_from
+        .as_ref()
+        .and_then(|span| cfg.defaults.iter().find(|d| &d.span == span));
+    let connect_port = |s: &Proxy| {
+        s.directives.iter().any(|d| {
+            matches!(d.word(0), "tcp-check" | "http-check")
+                && d.word(1) == "connect"
+                && d.rest(2).any(|w| w == "port")
+        })
+    };
+    let rules_port = (p.option("tcp-check") || p.option("httpchk"))
+        && (connect_port(p) || defaults.is_some_and(connect_port));
+    for s in &p.servers {
+        let no_port = matches!(
+            &s.addr,
+            Address::Inet {
+                port: crate::addr::Port::None | crate::addr::Port::Offset(_),
+                ..
+            }
+        );
+        if s.params.check == Some(true) && no_port && s.params.port.is_none() && !rules_port {
+            diags.push(Diagnostic::alert(
+                Loc::None,
+                format!(
+                    "config: {who}: server '{}' has neither service port nor check port.",
+                    s.name
+                ),
+            ));
+        }
+    }
 }
 
 fn missing_timeouts(p: &Proxy) -> bool {

@@ -716,8 +716,13 @@ fn compile_server(
     unrunnable: &mut Vec<(Span, String)>,
 ) -> Server {
     let sp = &s.params;
-    let _ = p;
-    let extras = check_extras(s, unrunnable);
+    let mut extras = check_extras(s, unrunnable);
+    // 2.6 ignores `observe layer7` outside HTTP mode (with an alert).
+    if p.effective_mode() != ast::Mode::Http
+        && extras.observe == Some(crate::health::Observe::Layer7)
+    {
+        extras.observe = None;
+    }
     let addr = match &s.addr {
         Address::Inet { host, port, .. } => {
             let (port, offset) = match port {
