@@ -35,6 +35,7 @@ bench:
 	bash tests/bench/http-bench.sh
 	bash tests/bench/tcp-bench.sh
 	bash tests/bench/reload-bench.sh
+	bash tests/bench/check-load.sh
 
 fmt:
 	$(CARGO) fmt --all

@@ -237,8 +237,6 @@ pub fn run(rt: Runtime, reuseport: bool, mut ctl: Control) -> Result<(), RunErro
                 tokio::spawn(accept_loop(sh, fe, l, accept_proxy, global, state));
             }
         }
-        // Health checks run in this worker, as long as it serves.
-        crate::health::start(&shared);
         // Listening: tell the master, then retire the processes we replace.
         if ctl.detach {
             crate::master::detach_stdio();
@@ -255,6 +253,8 @@ pub fn run(rt: Runtime, reuseport: bool, mut ctl: Control) -> Result<(), RunErro
                 unsafe { libc::kill(*pid as libc::pid_t, sig) };
             }
         }
+        // Health checks run in this worker, as long as it serves.
+        crate::health::start(&shared);
         let Some(mut signals) = signals else {
             return std::future::pending().await;
         };

@@ -109,7 +109,14 @@ impl Srv {
             self.conns.lock().unwrap().push((k, state.clone()));
         }
         let me = self.clone();
-        std::thread::spawn(move || me.serve(c, &state));
+        std::thread::spawn(move || {
+            // The clone kept for `kill` would hold the connection open.
+            let end = c.try_clone();
+            me.serve(c, &state);
+            if let Ok(e) = end {
+                let _ = e.shutdown(std::net::Shutdown::Both);
+            }
+        });
     }
 
     fn addr(&self) -> String {
@@ -476,6 +483,8 @@ fn expect_forms(bin: &str) -> Vec<String> {
         ("comment", "http-check expect comment \"my\\ words\" status 204", &ok),
         ("on404", "http-check disable-on-404", &nf),
         ("sendexpect", "http-check send meth GET uri /x ver HTTP/1.1 hdr Host h\n  http-check expect status 500", &ok),
+        ("hdr", "http-check expect hdr name x-none", &ok),
+        ("hdrvalue", "http-check expect hdr name -m reg ^CONTENT-len value -m beg 2", &ok),
     ];
     for (name, lines, srv) in &cases {
         cfg.push_str(&format!(
@@ -488,8 +497,8 @@ fn expect_forms(bin: &str) -> Vec<String> {
         ok.addr()
     ));
     let (_px, log) = start(bin, "expect-forms", &cfg);
-    // All but `rstring` fail; `on404` stops.
-    assert!(log.wait_for_n("[ALERT]", 10, LONG), "{}", log.text());
+    // All but `rstring` and `hdrvalue` fail; `on404` stops.
+    assert!(log.wait_for_n("[ALERT]", 11, LONG), "{}", log.text());
     std::thread::sleep(Duration::from_millis(300));
     normalized(&log)
 }
@@ -507,6 +516,7 @@ fn each_http_check_expect_form() {
         "Server sendexpect/s is DOWN, reason: Layer7 wrong status, code: 200, info: \"X\"",
         "Server status/s is DOWN, reason: Layer7 wrong status, code: 200, info: \"X\"",
         "Server string/s is DOWN, reason: Layer7 invalid response, info: \"HTTP content check did not match\"",
+        "Server hdr/s is DOWN, reason: Layer7 wrong status, code: 200, info: \"X\"",
     ];
     for w in want {
         assert!(got.iter().any(|l| l.contains(w)), "missing {w}\n{got:#?}");
@@ -693,8 +703,9 @@ fn backups_take_over_and_give_back() {
     assert!(log.text().contains(". 1 active and 0 backup servers left."));
 }
 
-#[test]
-fn slowstart_ramps_the_weight_up() {
+/// A server coming back with `slowstart 4s`: its share of 32 requests just
+/// after, and once warm; and the state messages.
+fn slowstart(bin: &str) -> (usize, usize, Vec<String>) {
     let a = Srv::start("a", Mode::Up);
     let b = Srv::start("b", Mode::Up);
     let cfg = format!(
@@ -703,7 +714,7 @@ fn slowstart_ramps_the_weight_up() {
         a.addr(),
         b.addr()
     );
-    let (px, log) = start(ours(), "slowstart", &cfg);
+    let (px, log) = start(bin, "slowstart", &cfg);
     // Slow start does not apply when starting: both share at once.
     let first = spread(px.addr, 20);
     assert_eq!(first.iter().filter(|s| *s == "b").count(), 10);
@@ -714,17 +725,54 @@ fn slowstart_ramps_the_weight_up() {
     // Just back: 1/16 of its weight.
     let early = spread(px.addr, 32);
     let early_b = early.iter().filter(|s| *s == "b").count();
+    // Warm: 2.6 says so with a second UP, without a reason.
+    assert!(
+        log.wait_for_n("Server l/b is UP", 2, LONG),
+        "{}",
+        log.text()
+    );
+    let late = spread(px.addr, 32);
+    let late_b = late.iter().filter(|s| *s == "b").count();
+    let msgs = log
+        .lines()
+        .iter()
+        .filter(|l| l.contains("Server l/"))
+        .map(|l| {
+            l.split(" : ")
+                .nth(1)
+                .unwrap_or("")
+                .split(", check duration")
+                .next()
+                .unwrap_or("")
+                .to_string()
+        })
+        .collect();
+    (early_b, late_b, msgs)
+}
+
+#[test]
+fn slowstart_ramps_the_weight_up() {
+    let (early_b, late_b, msgs) = slowstart(ours());
     assert!(
         early_b <= 8,
         "b took {early_b} of 32 just after coming back"
     );
-    std::thread::sleep(Duration::from_millis(4500));
-    let late = spread(px.addr, 32);
-    let late_b = late.iter().filter(|s| *s == "b").count();
     assert!(
         (12..=20).contains(&late_b),
         "b took {late_b} of 32 once warm"
     );
+    assert_eq!(
+        msgs,
+        [
+            "Server l/b is DOWN, reason: Layer4 connection problem, info: \"Connection refused\"",
+            "Server l/b is UP, reason: Layer4 check passed",
+            "Server l/b is UP. 2 active and 0 backup servers online. 0 sessions requeued, 0 total in queue."
+        ]
+    );
+    if let Some(bin) = oracle() {
+        let (_, _, theirs) = slowstart(&bin);
+        assert_eq!(theirs, msgs, "HAProxy 2.6 says the same");
+    }
 }
 
 #[test]
@@ -950,4 +998,71 @@ fn what_cannot_run_is_refused_by_name() {
             "{what}: {err}"
         );
     }
+}
+
+#[test]
+fn persistence_to_a_down_server_is_broken() {
+    let a = Srv::start("a", Mode::Up);
+    let b = Srv::start("b", Mode::Up);
+    let cfg = format!(
+        "{DEFAULTS}listen l\n  bind {{fe}}\n  cookie SRV insert indirect\n  \
+         default-server check inter 100 fall 1 rise 1\n  server a {} cookie ca\n  server b {} cookie cb\n",
+        a.addr(),
+        b.addr()
+    );
+    let (px, log) = start(ours(), "persist-down", &cfg);
+    let with_cookie = |c: &str| {
+        let mut s = TcpStream::connect(px.addr).expect("connect");
+        s.set_read_timeout(Some(Duration::from_secs(5))).ok();
+        s.write_all(
+            format!("GET /t HTTP/1.1\r\nHost: t\r\nCookie: SRV={c}\r\nConnection: close\r\n\r\n")
+                .as_bytes(),
+        )
+        .expect("send");
+        let mut out = String::new();
+        let _ = s.read_to_string(&mut out);
+        out
+    };
+    assert!(with_cookie("cb").ends_with("\r\nb"), "the cookie picks b");
+    b.set(Mode::Refuse);
+    assert!(log.wait_for("Server l/b is DOWN", LONG), "{}", log.text());
+    let r = with_cookie("cb");
+    assert!(
+        r.ends_with("\r\na"),
+        "a DOWN server's clients go elsewhere: {r}"
+    );
+    assert!(r.contains("set-cookie: SRV=ca"), "and stick there: {r}");
+}
+
+#[test]
+fn a_stopping_worker_stops_checking() {
+    let s = Srv::start("s", Mode::Up);
+    let cfg = format!(
+        "defaults\n  mode tcp\n  timeout connect 1s\n  timeout client 10s\n  timeout server 10s\n\
+         listen l\n  bind {{fe}}\n  option httpchk GET /health\n  server s {} check inter 100\n",
+        s.addr()
+    );
+    let (mut px, _log) = start(ours(), "stop-checking", &cfg);
+    let t = Instant::now();
+    while s.checks() < 3 && t.elapsed() < LONG {
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    assert!(s.checks() >= 3, "checks run");
+    // A session keeps the stopping worker alive.
+    let mut c = TcpStream::connect(px.addr).expect("connect");
+    c.write_all(b"GET /t HTTP/1.1\r\nHost: t\r\n\r\n")
+        .expect("send");
+    let mut buf = [0u8; 64];
+    let _ = c.read(&mut buf);
+    px.signal(libc::SIGUSR1);
+    std::thread::sleep(Duration::from_millis(300));
+    let after_stop = s.checks();
+    std::thread::sleep(Duration::from_millis(600));
+    assert_eq!(s.checks(), after_stop, "no check after the soft stop");
+    assert!(
+        px.wait_exit(Duration::from_millis(100)).is_none(),
+        "still serving its session"
+    );
+    drop(c);
+    assert!(px.wait_exit(LONG).is_some(), "exits once its session ends");
 }

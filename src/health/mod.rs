@@ -513,13 +513,17 @@ async fn check_loop(sh: Arc<Shared>, be: BackendId, i: usize, which: Which, firs
 
 /// `spread-checks`: the interval moved by up to that percentage either way.
 fn jitter(sh: &Shared, inter: u64) -> u64 {
-    let pct = u64::from(sh.rt.global.spread_checks);
-    if pct == 0 {
-        return inter;
+    match sh.rt.global.spread_checks {
+        0 => inter,
+        pct => spread(inter, pct, sh.health.random()),
     }
-    let rv = (inter * pct / 100) as f64;
-    let moved = inter as f64 + rv - 2.0 * rv * sh.health.random();
-    moved.max(1.0) as u64
+}
+
+/// `inter` moved by `pct` percent of itself, from -pct (r = 1) to +pct
+/// (r = 0).
+fn spread(inter: u64, pct: u32, r: f64) -> u64 {
+    let rv = (inter * u64::from(pct) / 100) as f64;
+    (inter as f64 + rv - 2.0 * rv * r).max(1.0) as u64
 }
 
 fn limits(sh: &Shared, be: &Backend, inter: u64) -> probe::Limits {
@@ -569,20 +573,22 @@ struct Change<'a> {
     be_id: BackendId,
     be: &'a Backend,
     st: MutexGuard<'a, Vec<ServerHealth>>,
-    before: usize,
+    /// Usable servers before the first change the balancer saw (counted
+    /// then: most checks change nothing, and a backend may hold
+    /// thousands of servers).
+    before: Option<usize>,
 }
 
 impl<'a> Change<'a> {
     fn begin(sh: &'a Shared, be_id: BackendId) -> Change<'a> {
         let st = sh.health.lock(be_id);
         let be = sh.rt.backend(be_id);
-        let before = st.iter().filter(|s| s.usable()).count();
         Change {
             sh,
             be_id,
             be,
             st,
-            before,
+            before: None,
         }
     }
 
@@ -643,6 +649,9 @@ impl<'a> Change<'a> {
         let usable = st.usable() && eweight > 0;
         let persist = !st.maint && st.op != Op::Stopped;
         let lb = &self.sh.backends[self.be_id.0];
+        if self.before.is_none() {
+            self.before = Some((0..self.be.servers.len()).filter(|j| lb.usable(*j)).count());
+        }
         lb.set_ramp(i, st.ramp(s, now));
         lb.set_server(i, usable, persist, eweight);
     }
@@ -771,6 +780,11 @@ impl<'a> Change<'a> {
                     c.st[i].op = Op::Running;
                 }
                 c.sync(i);
+                // 2.6 announces the end of the warm-up as a second UP.
+                if done && !c.st[i].maint {
+                    let text = format!("{} is UP{}", c.name(i), c.tail(i, false));
+                    c.say(Level::Notice, text);
+                }
                 c.finish();
                 if done {
                     return;
@@ -782,8 +796,9 @@ impl<'a> Change<'a> {
     /// Ends the change: "no server available" if the backend just lost its
     /// last usable server.
     fn finish(self) {
+        let Some(before) = self.before else { return };
         let (act, bck) = self.counts();
-        if self.before > 0 && act + bck == 0 {
+        if before > 0 && act + bck == 0 {
             let kind = if self.be.listen { "proxy" } else { "backend" };
             emit(
                 self.sh,
@@ -1069,6 +1084,14 @@ mod tests {
         c.fail();
         assert_eq!(c.health, 0);
         assert!(!c.fail(), "a DOWN server's failure is not counted again");
+    }
+
+    #[test]
+    fn spread_checks_jitter() {
+        assert_eq!(spread(1000, 10, 0.0), 1100);
+        assert_eq!(spread(1000, 10, 1.0), 900);
+        assert_eq!(spread(1000, 10, 0.5), 1000);
+        assert_eq!(spread(1000, 50, 0.25), 1250);
     }
 
     #[test]

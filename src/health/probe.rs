@@ -6,7 +6,7 @@ use super::spec::{Action, CheckSpec, Connect, Custom, Expect, Family, Matcher, R
 use super::status::{Outcome, Status};
 use std::net::{IpAddr, SocketAddr};
 use std::time::Duration;
-use tokio::net::{TcpSocket, TcpStream};
+use tokio::net::TcpStream;
 use tokio::time::Instant;
 
 /// Where and how a server is checked.
@@ -73,12 +73,35 @@ struct Run<'a> {
     cx: Context,
     /// When the check times out.
     deadline: Instant,
-    conn: Option<TcpStream>,
+    conn: Option<Conn>,
     /// What the server sent since the last send.
     buf: Vec<u8>,
     eof: bool,
     /// The layer 7 code (HTTP status, SMTP reply code).
     code: i32,
+}
+
+/// A check connection: a plain socket until something is to be sent or
+/// read (a connect-only check never involves the event loop when the
+/// answer is immediate, as on loopback), then a tokio stream.
+enum Conn {
+    Raw(socket2::Socket),
+    Io(TcpStream),
+}
+
+/// Whether a connecting socket already has its answer (writable or in
+/// error), without waiting.
+fn ready_now(sock: &socket2::Socket) -> bool {
+    use std::os::fd::AsRawFd;
+    let mut p = libc::pollfd {
+        fd: sock.as_raw_fd(),
+        events: libc::POLLOUT,
+        revents: 0,
+    };
+    // SAFETY: poll(2) on one pollfd for the socket `sock` owns, which
+    // stays open for the call; a zero timeout never blocks.
+    let n = unsafe { libc::poll(&mut p, 1, 0) };
+    n == 1 && p.revents != 0
 }
 
 /// Why reading or writing stopped.
@@ -165,6 +188,7 @@ impl Run<'_> {
                     String::from_utf8_lossy(p)
                 ),
                 Matcher::HttpRbody(_) => " (expect HTTP body regex)".into(),
+                Matcher::HttpHeader { .. } => " (expect HTTP header pattern)".into(),
                 Matcher::Custom(_) => " (expect custom function)".into(),
             }),
             Action::Send(_) | Action::SendHttp(_) | Action::SendSslHello => s.push_str(" (send)"),
@@ -207,27 +231,48 @@ impl Run<'_> {
         if self.lim.check > 0 && self.lim.connect > 0 {
             limit = limit.min(Instant::now() + Duration::from_millis(self.lim.connect));
         }
-        let attempt = async {
-            let sock = if target.is_ipv4() {
-                TcpSocket::new_v4()?
+        let started = async {
+            let domain = if target.is_ipv4() {
+                socket2::Domain::IPV4
             } else {
-                TcpSocket::new_v6()?
+                socket2::Domain::IPV6
             };
+            let sock = socket2::Socket::new(
+                domain,
+                socket2::Type::STREAM.nonblocking(),
+                Some(socket2::Protocol::TCP),
+            )?;
             // HAProxy resets check connections unless told to linger.
             if !c.linger {
-                socket2::SockRef::from(&sock).set_linger(Some(Duration::ZERO))?;
+                sock.set_linger(Some(Duration::ZERO))?;
             }
             if let Some(src) = self.t.source {
-                sock.bind(src)?;
+                sock.bind(&src.into())?;
             }
-            sock.connect(target).await
+            match sock.connect(&target.into()) {
+                Ok(()) => return Ok(Conn::Raw(sock)),
+                Err(e) if e.raw_os_error() == Some(libc::EINPROGRESS) => {}
+                Err(e) => return Err(e),
+            }
+            // Loopback and near servers have answered already.
+            if ready_now(&sock) {
+                return match sock.take_error()? {
+                    Some(e) => Err(e),
+                    None => Ok(Conn::Raw(sock)),
+                };
+            }
+            let s = TcpStream::from_std(std::net::TcpStream::from(sock))?;
+            s.writable().await?;
+            match s.take_error()? {
+                Some(e) => Err(e),
+                None => Ok(Conn::Io(s)),
+            }
         };
-        let stream = match tokio::time::timeout_at(limit, attempt).await {
+        let conn = match tokio::time::timeout_at(limit, started).await {
             Err(_) => return Err(self.io_failure(rule, IoStop::Timeout, false)),
             Ok(Err(e)) => return Err(self.io_failure(rule, IoStop::Error(e), false)),
             Ok(Ok(s)) => s,
         };
-        let _ = stream.set_nodelay(true);
         if self.lim.check > 0 {
             self.deadline = Instant::now() + Duration::from_millis(self.lim.check);
         }
@@ -238,26 +283,41 @@ impl Run<'_> {
         } else {
             None
         };
-        self.conn = Some(stream);
+        self.conn = Some(conn);
         if let Some(v) = proxy {
-            let header = match (v, &self.conn) {
+            let header = match (v, self.stream(rule)?) {
                 (ProxyVersion::V2, _) => PROXY_V2_LOCAL.to_vec(),
-                (ProxyVersion::V1, Some(s)) => match (s.local_addr(), s.peer_addr()) {
+                (ProxyVersion::V1, s) => match (s.local_addr(), s.peer_addr()) {
                     (Ok(l), Ok(p)) => crate::tcp::proxy_proto::v1(l, p),
                     _ => b"PROXY UNKNOWN\r\n".to_vec(),
                 },
-                (ProxyVersion::V1, None) => b"PROXY UNKNOWN\r\n".to_vec(),
             };
             self.write(rule, &header).await?;
         }
         Ok(())
     }
 
+    /// The connection as a tokio stream (registered with the event loop
+    /// on first use).
+    fn stream(&mut self, rule: &Rule) -> Result<&TcpStream, Outcome> {
+        match self.conn.take() {
+            Some(Conn::Raw(sock)) => match TcpStream::from_std(std::net::TcpStream::from(sock)) {
+                Ok(s) => self.conn = Some(Conn::Io(s)),
+                Err(e) => return Err(self.io_failure(rule, IoStop::Error(e), true)),
+            },
+            other => self.conn = other,
+        }
+        match &self.conn {
+            Some(Conn::Io(s)) => Ok(s),
+            _ => Err(Outcome::new(Status::SockErr, self.where_(rule))),
+        }
+    }
+
     async fn write(&mut self, rule: &Rule, mut data: &[u8]) -> Result<(), Outcome> {
         let deadline = self.deadline;
-        let Some(s) = &self.conn else {
-            return Err(Outcome::new(Status::SockErr, self.where_(rule)));
-        };
+        let s = self.stream(rule)?;
+        // Small writes go at once (a PROXY header, then a request).
+        let _ = s.set_nodelay(true);
         while !data.is_empty() {
             let step = async {
                 s.writable().await?;
@@ -289,15 +349,17 @@ impl Run<'_> {
         }
         let deadline = self.deadline;
         let room = self.lim.bufsize - self.buf.len();
-        let Some(s) = &self.conn else {
+        if self.conn.is_none() {
             self.eof = true;
             return Ok(false);
-        };
-        let mut chunk = vec![0u8; room.min(16384)];
+        }
+        let s = self.stream(rule)?;
+        let mut chunk = [0u8; 4096];
+        let want = room.min(chunk.len());
         let step = async {
             loop {
                 s.readable().await?;
-                match s.try_read(&mut chunk) {
+                match s.try_read(&mut chunk[..want]) {
                     Ok(n) => return Ok(n),
                     Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => continue,
                     Err(e) => return Err(e),
@@ -496,6 +558,23 @@ impl Run<'_> {
                     status_fail()
                 }
             }
+            Matcher::HttpHeader { full, name, value } => {
+                let m = head.headers.iter().any(|(n, v)| {
+                    name.matches(n, true)
+                        && value.as_ref().is_none_or(|p| {
+                            if *full {
+                                p.matches(v, false)
+                            } else {
+                                v.split(',').any(|e| p.matches(e.trim(), false))
+                            }
+                        })
+                });
+                if m != e.negate {
+                    Judged::Pass
+                } else {
+                    status_fail()
+                }
+            }
             Matcher::HttpBody(_) | Matcher::HttpRbody(_) => {
                 let Some(body) = head.body(&self.buf, done) else {
                     return Judged::Wait;
@@ -567,6 +646,7 @@ pub fn strerror(e: &std::io::Error) -> String {
 struct Head {
     status: u16,
     reason: String,
+    headers: Vec<(String, String)>,
     body_start: usize,
     framing: Framing,
 }
@@ -619,6 +699,16 @@ fn parse_head(buf: &[u8]) -> HeadParse {
     HeadParse::Head(Head {
         status,
         reason,
+        headers: res
+            .headers
+            .iter()
+            .map(|h| {
+                (
+                    h.name.to_string(),
+                    String::from_utf8_lossy(h.value).into_owned(),
+                )
+            })
+            .collect(),
         body_start: n,
         framing,
     })

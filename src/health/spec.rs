@@ -177,6 +177,63 @@ impl Expect {
     }
 }
 
+/// A header name or value pattern and its matching method (`-m str|beg|end|sub|reg`).
+#[derive(Clone, Debug)]
+pub enum Pattern {
+    Str(String),
+    Beg(String),
+    End(String),
+    Sub(String),
+    Reg(regex::Regex),
+}
+
+impl Pattern {
+    /// `nocase`: a name pattern (header names compare without case).
+    fn new(method: &str, text: String, nocase: bool) -> Option<Pattern> {
+        Some(match method {
+            "str" => Pattern::Str(text),
+            "beg" => Pattern::Beg(text),
+            "end" => Pattern::End(text),
+            "sub" => Pattern::Sub(text),
+            "reg" => Pattern::Reg(
+                regex::RegexBuilder::new(&text)
+                    .case_insensitive(nocase)
+                    .build()
+                    .ok()?,
+            ),
+            _ => return None,
+        })
+    }
+
+    /// Matches `s`; header names compare without case.
+    pub fn matches(&self, s: &str, nocase: bool) -> bool {
+        if let Pattern::Reg(r) = self {
+            return r.is_match(s);
+        }
+        let lower;
+        let s = if nocase {
+            lower = s.to_ascii_lowercase();
+            lower.as_str()
+        } else {
+            s
+        };
+        let norm = |p: &str| {
+            if nocase {
+                p.to_ascii_lowercase()
+            } else {
+                p.to_string()
+            }
+        };
+        match self {
+            Pattern::Str(p) => s == norm(p),
+            Pattern::Beg(p) => s.starts_with(&norm(p)),
+            Pattern::End(p) => s.ends_with(&norm(p)),
+            Pattern::Sub(p) => s.contains(&norm(p)),
+            Pattern::Reg(r) => r.is_match(s),
+        }
+    }
+}
+
 /// The info text of `on-success`/`on-error`.
 #[derive(Clone, Debug)]
 pub enum Info {
@@ -226,6 +283,13 @@ pub enum Matcher {
     HttpRstatus(regex::Regex),
     HttpBody(Vec<u8>),
     HttpRbody(regex::bytes::Regex),
+    /// A response header by name (case-insensitive), and optionally its
+    /// value: each comma-separated element (`hdr`) or the whole (`fhdr`).
+    HttpHeader {
+        full: bool,
+        name: Pattern,
+        value: Option<Pattern>,
+    },
     /// A protocol's own verdict (mysql handshake, LDAP bind answer...).
     Custom(Custom),
 }
@@ -655,8 +719,14 @@ fn expect(d: &Directive, http: bool, comment: &mut Option<String>) -> Result<Exp
                     None => (false, m),
                 };
                 e.negate |= neg;
-                e.matcher = matcher(kw, m, &v, http)?;
                 matched = true;
+                if http && (m == "hdr" || m == "fhdr") {
+                    let (hm, used) = header_matcher(m == "fhdr", &w[i + 1..])?;
+                    e.matcher = hm;
+                    i += 1 + used;
+                    continue;
+                }
+                e.matcher = matcher(kw, m, &v, http)?;
             }
             other => return Err(format!("'{kw} expect' option '{other}'")),
         }
@@ -666,6 +736,41 @@ fn expect(d: &Directive, http: bool, comment: &mut Option<String>) -> Result<Exp
         return Err(format!("'{kw} expect' without a pattern"));
     }
     Ok(e)
+}
+
+/// `hdr|fhdr name [-m meth] <name> [value [-m meth] <value>]`: the
+/// matcher and how many words it took.
+fn header_matcher(full: bool, w: &[String]) -> Result<(Matcher, usize), String> {
+    let what = if full { "fhdr" } else { "hdr" };
+    let mut i = 0;
+    let pattern = |i: &mut usize, part: &str| -> Result<Pattern, String> {
+        match w.get(*i).map(String::as_str) {
+            Some(p) if p == part => {}
+            Some(p) if p == format!("{part}-lf") => {
+                return Err(format!("'http-check expect {what} {p}' (log-format)"))
+            }
+            _ => return Err(format!("'http-check expect {what}' without '{part}'")),
+        }
+        *i += 1;
+        let mut method = "str";
+        if w.get(*i).map(String::as_str) == Some("-m") {
+            method = w.get(*i + 1).map_or("", String::as_str);
+            *i += 2;
+        }
+        let text = w
+            .get(*i)
+            .cloned()
+            .ok_or_else(|| format!("'http-check expect {what} {part}' without a pattern"))?;
+        *i += 1;
+        Pattern::new(method, text, part == "name")
+            .ok_or_else(|| format!("'http-check expect {what} {part} -m {method}'"))
+    };
+    let name = pattern(&mut i, "name")?;
+    let value = match w.get(i).map(String::as_str) {
+        Some("value" | "value-lf") => Some(pattern(&mut i, "value")?),
+        _ => None,
+    };
+    Ok((Matcher::HttpHeader { full, name, value }, i))
 }
 
 fn matcher(kw: &str, m: &str, pat: &str, http: bool) -> Result<Matcher, String> {
