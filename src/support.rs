@@ -69,7 +69,8 @@ const OPTIONS_RUNNABLE: &[&str] = &[
     // What haproxy-rs always does on soft stop (an idle keep-alive
     // connection is closed after its next response, never under a client).
     "idle-close-on-response",
-    // Health check kinds.
+    // Health check kinds, and their messages.
+    "log-health-checks",
     "httpchk",
     "tcp-check",
     "mysql-check",
@@ -94,7 +95,6 @@ const OBSERVABILITY_OPTIONS: &[&str] = &[
     "dontlog-normal",
     "dontlognull",
     "httplog",
-    "log-health-checks",
     "log-separate-errors",
     "logasap",
     "tcplog",

@@ -39,6 +39,7 @@ struct Hit {
     at: Instant,
     path: String,
     status: u16,
+    head: String,
 }
 
 /// An HTTP/1.1 server on a fixed loopback port that a test can stop
@@ -217,6 +218,7 @@ impl Srv {
                 at: Instant::now(),
                 path,
                 status,
+                head: head.clone(),
             });
             let body = &self.name;
             let resp = format!(
@@ -976,8 +978,8 @@ fn what_cannot_run_is_refused_by_name() {
     for (what, cfg_line) in [
         ("'option spop-check'", "option spop-check"),
         (
-            "'http-check send-state'",
-            "option httpchk\n  http-check send-state",
+            "'tcp-check set-var(check.x)'",
+            "option tcp-check\n  tcp-check set-var(check.x) int(1)",
         ),
         (
             "'tcp-check connect ssl'",
@@ -1065,4 +1067,87 @@ fn a_stopping_worker_stops_checking() {
     );
     drop(c);
     assert!(px.wait_exit(LONG).is_some(), "exits once its session ends");
+}
+
+/// `http-check send-state` and `option log-health-checks`: the states the
+/// server is told while it fails and recovers, and the messages.
+fn state_and_log(bin: &str) -> (Vec<String>, Vec<String>) {
+    let s = Srv::start("s", Mode::Up);
+    let cfg = format!(
+        "global\n  node lb1\n{DEFAULTS}listen l\n  bind {{fe}}\n  option httpchk GET /health\n  \
+         http-check send-state\n  option log-health-checks\n  server s {} check inter 100 rise 2 fall 2\n",
+        s.addr()
+    );
+    let (_px, log) = start(bin, "send-state", &cfg);
+    let t = Instant::now();
+    while s.checks() < 3 && t.elapsed() < LONG {
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    s.set(Mode::Status(500));
+    assert!(log.wait_for("Server l/s is DOWN", LONG), "{}", log.text());
+    s.set(Mode::Up);
+    assert!(log.wait_for("Server l/s is UP", LONG), "{}", log.text());
+    let mut states: Vec<String> = Vec::new();
+    for h in s.hits() {
+        let line = h
+            .head
+            .lines()
+            .find(|l| l.starts_with("x-haproxy-server-state: "))
+            .unwrap_or("")
+            .to_string();
+        if states.last() != Some(&line) {
+            states.push(line);
+        }
+    }
+    (states, normalized(&log))
+}
+
+#[test]
+fn send_state_and_log_health_checks() {
+    let (states, msgs) = state_and_log(ours());
+    let port = states
+        .first()
+        .and_then(|l| l.split("port=").nth(1))
+        .and_then(|p| p.split(';').next())
+        .unwrap_or("")
+        .to_string();
+    let tail = format!("; address=127.0.0.1; port={port}; name=l/s; node=lb1; weight=1/");
+    let words: Vec<&str> = states
+        .iter()
+        .map(|l| {
+            l.trim_start_matches("x-haproxy-server-state: ")
+                .split(';')
+                .next()
+                .unwrap_or("")
+        })
+        .collect();
+    assert_eq!(
+        words,
+        ["UP 1/2", "UP", "UP 1/2", "DOWN", "DOWN 1/2"],
+        "{states:#?}"
+    );
+    assert!(states.iter().all(|l| l.contains(&tail)), "{states:#?}");
+    for m in [
+        "[WARNING]  (PID) : Health check for server l/s failed, reason: Layer7 wrong status, code: 500, info: \"X\", check duration: Nms, status: 1/2 UP.",
+        "[WARNING]  (PID) : Health check for server l/s failed, reason: Layer7 wrong status, code: 500, info: \"X\", check duration: Nms, status: 0/2 DOWN.",
+        "[WARNING]  (PID) : Server l/s is DOWN. 0 active and 0 backup servers left. 0 sessions active, 0 requeued, 0 remaining in queue.",
+        "[WARNING]  (PID) : Health check for server l/s succeeded, reason: Layer7 check passed, code: 200, check duration: Nms, status: 1/2 DOWN.",
+        "[WARNING]  (PID) : Server l/s is UP. 1 active and 0 backup servers online. 0 sessions requeued, 0 total in queue.",
+    ] {
+        assert!(msgs.iter().any(|l| l == m), "missing {m}\n{msgs:#?}");
+    }
+    if let Some(bin) = oracle() {
+        let (theirs_states, theirs_msgs) = state_and_log(&bin);
+        let strip = |v: &[String]| -> Vec<String> {
+            v.iter()
+                .map(|l| l.split("; port=").next().unwrap_or("").to_string())
+                .collect()
+        };
+        assert_eq!(
+            strip(&theirs_states),
+            strip(&states),
+            "HAProxy 2.6 tells the same states"
+        );
+        assert_eq!(theirs_msgs, msgs, "and logs the same checks");
+    }
 }

@@ -462,9 +462,16 @@ async fn check_loop(sh: Arc<Shared>, be: BackendId, i: usize, which: Which, firs
                 continue;
             }
         }
-        let (paused, stopped) = {
-            let st = &sh.health.lock(be)[i];
-            (st.maint && which == Which::Check, st.op == Op::Stopped)
+        let (paused, stopped, state_header) = {
+            let states = sh.health.lock(be);
+            let st = &states[i];
+            let header = (which == Which::Check && backend.check.send_state)
+                .then(|| state_header(&sh, be, i, &states));
+            (
+                st.maint && which == Which::Check,
+                st.op == Op::Stopped,
+                header,
+            )
         };
         // Servers in maintenance are not checked (their agent still is: it
         // may end the maintenance).
@@ -478,6 +485,7 @@ async fn check_loop(sh: Arc<Shared>, be: BackendId, i: usize, which: Which, firs
                             &limits(&sh, backend, server.inter_ms),
                             probe::Context {
                                 server_stopped: stopped,
+                                state_header: state_header.clone(),
                             },
                         )
                         .await;
@@ -509,6 +517,65 @@ async fn check_loop(sh: Arc<Shared>, be: BackendId, i: usize, which: Which, firs
         let inter = interval(&sh.health.lock(be)[i], server, which);
         next = Instant::now() + Duration::from_millis(jitter(&sh, inter));
     }
+}
+
+/// `http-check send-state`: the server's state as 2.6 tells it, e.g.
+/// `x-haproxy-server-state: UP 1/3; address=10.0.0.1; port=80; name=be/s1;
+/// node=lb1; weight=1/2; scur=0/3; qcur=0` (`UP 1/3`: UP, one failed check
+/// of the three that take it down; `DOWN 1/2`: one passed of the two that
+/// bring it up; `NOLB` while stopping; `throttle=N%` while warming up).
+fn state_header(sh: &Shared, be: BackendId, i: usize, states: &[ServerHealth]) -> String {
+    let backend = sh.rt.backend(be);
+    let s = &backend.servers[i];
+    let st = &states[i];
+    let state = match (st.check, st.op) {
+        (None, _) => "no check".to_string(),
+        (Some(c), Op::Stopped) if c.health > 0 => format!("DOWN {}/{}", c.health, c.rise),
+        (Some(_), Op::Stopped) => "DOWN".to_string(),
+        (Some(c), op) => {
+            let word = if op == Op::Stopping { "NOLB" } else { "UP" };
+            if c.health == c.full() {
+                word.to_string()
+            } else {
+                format!("{word} {}/{}", c.health + 1 - c.rise, c.fall)
+            }
+        }
+    };
+    let lb = &sh.backends[be.0];
+    let scale = crate::balance::WEIGHT_SCALE;
+    let eweight = |j: usize| lb.servers[j].eweight.load(Ordering::Relaxed);
+    let total: u32 = (0..backend.servers.len())
+        .filter(|j| lb.usable(*j))
+        .map(eweight)
+        .sum();
+    let cur = lb.servers[i].active.load(Ordering::Relaxed);
+    let be_cur: u32 = lb
+        .servers
+        .iter()
+        .map(|x| x.active.load(Ordering::Relaxed))
+        .sum();
+    let (addr, port) = match &s.addr {
+        crate::model::ServerAddr::Inet { addr, .. } => {
+            (addr.ip().to_string(), addr.port().to_string())
+        }
+        _ => ("unix".to_string(), String::new()),
+    };
+    let mut h = format!(
+        "x-haproxy-server-state: {state}; address={addr}; port={port}; name={}/{}; node={}; weight={}/{}; scur={cur}/{be_cur}; qcur=0",
+        backend.name,
+        s.name,
+        sh.rt.global.node,
+        eweight(i).div_ceil(scale),
+        total.div_ceil(scale),
+    );
+    let ss = slowstart_secs(s);
+    if st.op == Op::Starting && ss > 0 {
+        let elapsed = st.last_change.elapsed().as_secs();
+        if elapsed < ss {
+            h.push_str(&format!("; throttle={}%", (100 * elapsed / ss).max(1)));
+        }
+    }
+    h
 }
 
 /// `spread-checks`: the interval moved by up to that percentage either way.
@@ -738,7 +805,7 @@ impl<'a> Change<'a> {
     }
 
     /// The server stops taking new traffic (`disable-on-404`).
-    fn stopping(&mut self, i: usize, why: &Outcome) {
+    fn stopping(&mut self, i: usize, why: Option<&Outcome>) {
         if matches!(self.st[i].op, Op::Stopping | Op::Stopped) || self.st[i].maint {
             return;
         }
@@ -747,7 +814,7 @@ impl<'a> Change<'a> {
         let text = format!(
             "{} is stopping{}{}",
             self.name(i),
-            why.reason(),
+            why.map(Outcome::reason).unwrap_or_default(),
             self.tail(i, false)
         );
         self.say(Level::Notice, text);
@@ -819,13 +886,23 @@ fn on_check(sh: &Shared, be: BackendId, i: usize, o: Outcome) {
 
 fn apply_result(c: &mut Change<'_>, i: usize, which: Which, o: Outcome) {
     let verdict = o.status.verdict();
+    // `option log-health-checks`: each check that changes something is
+    // told, and state changes then come without their reason.
+    let log_checks = c.be.options.has("log-health-checks");
+    let report;
     {
         let st = &mut c.st[i];
+        let prev_status = match which {
+            Which::Check => st.stats.check.as_ref(),
+            Which::Agent => st.stats.agent.as_ref(),
+        }
+        .map(|p| p.status);
         let counter = match which {
             Which::Check => st.check.as_mut(),
             Which::Agent => st.agent.as_mut(),
         };
         let Some(counter) = counter else { return };
+        let health_before = counter.health;
         match verdict {
             // An agent that cannot be reached changes nothing: only what
             // it says counts.
@@ -843,11 +920,52 @@ fn apply_result(c: &mut Change<'_>, i: usize, which: Which, o: Outcome) {
                 }
             }
         }
+        report = counter.health != health_before || prev_status != Some(o.status);
         match which {
             Which::Check => st.stats.check = Some(o.clone()),
             Which::Agent => st.stats.agent = Some(o.clone()),
         }
     }
+    if log_checks && report {
+        let st = &c.st[i];
+        if let Some(k) = if which == Which::Check {
+            st.check
+        } else {
+            st.agent
+        } {
+            let status = if k.up() {
+                let word = if st.uweight > 0 { "UP" } else { "DRAIN" };
+                format!("{}/{} {word}", k.health + 1 - k.rise, k.fall)
+            } else {
+                format!("{}/{} DOWN", k.health, k.rise)
+            };
+            let s = &c.be.servers[i];
+            let text = format!(
+                "{} check for {}server {}/{} {}{}{}, status: {status}.",
+                if which == Which::Check {
+                    "Health"
+                } else {
+                    "Agent"
+                },
+                if s.backup { "backup " } else { "" },
+                c.be.name,
+                s.name,
+                if verdict == Verdict::CondPassed {
+                    "conditionally "
+                } else {
+                    ""
+                },
+                if verdict == Verdict::Failed {
+                    "failed"
+                } else {
+                    "succeeded"
+                },
+                o.reason(),
+            );
+            c.say(Level::Notice, text);
+        }
+    }
+    let why = (!log_checks).then_some(&o);
     let st = &c.st[i];
     match verdict {
         Verdict::Failed => {
@@ -860,10 +978,10 @@ fn apply_result(c: &mut Change<'_>, i: usize, which: Which, o: Outcome) {
                 st.agent
             };
             if counter.is_some_and(|k| k.health == 0) {
-                c.stopped(i, Some(&o));
+                c.stopped(i, why);
             }
         }
-        Verdict::CondPassed if which == Which::Check => c.stopping(i, &o),
+        Verdict::CondPassed if which == Which::Check => c.stopping(i, why),
         Verdict::CondPassed | Verdict::Passed => {
             if st.maint {
                 return;
@@ -881,7 +999,7 @@ fn apply_result(c: &mut Change<'_>, i: usize, which: Which, o: Outcome) {
             if own.is_some_and(|k| !k.up()) || other.is_some_and(|k| !k.up()) {
                 return;
             }
-            c.running(i, Some(&o));
+            c.running(i, why);
         }
     }
 }

@@ -42,9 +42,11 @@ pub struct Limits {
 
 /// What the server's state means for the verdict: a 404 only stops a
 /// server with `disable-on-404` when it is not down already.
-#[derive(Clone, Copy, Debug, Default)]
+#[derive(Clone, Debug, Default)]
 pub struct Context {
     pub server_stopped: bool,
+    /// `send-state`: the `x-haproxy-server-state` header line to send.
+    pub state_header: Option<String>,
 }
 
 /// Runs the check; the outcome's duration is filled in.
@@ -119,7 +121,10 @@ impl Run<'_> {
                 Action::Comment => Ok(()),
                 Action::Connect(c) => self.connect(rule, c).await,
                 Action::Send(data) => self.send(rule, data).await,
-                Action::SendHttp(req) => self.send(rule, &req.encode()).await,
+                Action::SendHttp(req) => {
+                    let bytes = req.encode_with(self.cx.state_header.as_deref());
+                    self.send(rule, &bytes).await
+                }
                 Action::SendSslHello => {
                     let now = std::time::SystemTime::now()
                         .duration_since(std::time::UNIX_EPOCH)

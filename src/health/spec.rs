@@ -28,6 +28,8 @@ pub struct CheckSpec {
     pub rules: Vec<Rule>,
     /// `http-check disable-on-404`.
     pub disable_on_404: bool,
+    /// `http-check send-state`: HTTP checks tell the server its state.
+    pub send_state: bool,
 }
 
 impl Default for CheckSpec {
@@ -36,6 +38,7 @@ impl Default for CheckSpec {
             family: Family::L4,
             rules: vec![Rule::implicit_connect()],
             disable_on_404: false,
+            send_state: false,
         }
     }
 }
@@ -119,6 +122,12 @@ impl HttpRequest {
     /// by the encoder (the configured ones are dropped), `connection: close`
     /// for HTTP/1.1 unless a Connection header was configured.
     pub fn encode(&self) -> Vec<u8> {
+        self.encode_with(None)
+    }
+
+    /// The request with one more header after the configured ones
+    /// (`x-haproxy-server-state` of `send-state`).
+    pub fn encode_with(&self, extra: Option<&str>) -> Vec<u8> {
         let mut out = format!("{} {} {}\r\n", self.method, self.uri, self.version).into_bytes();
         let mut has_connection = false;
         for (n, v) in &self.headers {
@@ -132,6 +141,10 @@ impl HttpRequest {
                 _ => {}
             }
             out.extend_from_slice(format!("{lower}: {v}\r\n").as_bytes());
+        }
+        if let Some(h) = extra {
+            out.extend_from_slice(h.as_bytes());
+            out.extend_from_slice(b"\r\n");
         }
         let m = self.method.to_ascii_uppercase();
         if !self.body.is_empty() || m == "POST" || m == "PUT" {
@@ -374,13 +387,12 @@ fn rule_lines<'a>(p: &'a Proxy, kw: &str) -> Vec<&'a Directive> {
 /// Compiles the health check of backend `p` (whose defaults section is
 /// `defaults`). Err names what this build cannot run.
 pub fn compile(p: &Proxy, defaults: Option<&Proxy>) -> Result<CheckSpec, String> {
-    if http_check_flag(p, defaults, "send-state") {
-        return Err("'http-check send-state'".into());
-    }
+    let send_state = http_check_flag(p, defaults, "send-state");
     let disable_on_404 = http_check_flag(p, defaults, "disable-on-404");
     let Some((kind, opt_args, own)) = check_option(p, defaults) else {
         return Ok(CheckSpec {
             disable_on_404,
+            send_state,
             ..CheckSpec::default()
         });
     };
@@ -397,6 +409,7 @@ pub fn compile(p: &Proxy, defaults: Option<&Proxy>) -> Result<CheckSpec, String>
                 family: Family::TcpCheck,
                 rules: tcp_rules(&lines)?,
                 disable_on_404,
+                send_state,
             }
         }
         "httpchk" => {
@@ -419,6 +432,7 @@ pub fn compile(p: &Proxy, defaults: Option<&Proxy>) -> Result<CheckSpec, String>
                 family: Family::Http,
                 rules: http_rules(base, &lines)?,
                 disable_on_404,
+                send_state,
             }
         }
         "mysql-check" | "pgsql-check" | "redis-check" | "smtpchk" | "ssl-hello-chk"
@@ -426,6 +440,7 @@ pub fn compile(p: &Proxy, defaults: Option<&Proxy>) -> Result<CheckSpec, String>
             family: Family::Proto,
             rules: super::proto::ruleset(&kind, &opt_args)?,
             disable_on_404,
+            send_state,
         },
         other => return Err(format!("'option {other}'")),
     };

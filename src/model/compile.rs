@@ -374,6 +374,13 @@ fn global(g: &ast::Global, unrunnable: &mut Vec<(Span, String)>) -> GlobalSettin
         maxrewrite: tune("tune.maxrewrite", DEFAULT_MAXREWRITE),
         logs: g.logs.clone(),
         log_tag: g.log_tag.clone(),
+        node: g
+            .directives
+            .iter()
+            .rev()
+            .find(|d| d.word(0) == "node")
+            .map(|d| d.word(1).to_string())
+            .unwrap_or_else(hostname),
         spread_checks: g
             .directives
             .iter()
@@ -391,6 +398,19 @@ fn global(g: &ast::Global, unrunnable: &mut Vec<(Span, String)>) -> GlobalSettin
             .map(|d| (d.word(1).to_ascii_lowercase(), d.word(2).to_string()))
             .collect(),
     }
+}
+
+/// The host name (HAProxy's default `node`).
+fn hostname() -> String {
+    let mut buf = [0u8; 256];
+    // SAFETY: gethostname(2) writes at most `buf.len()` bytes into `buf`,
+    // which lives for the call.
+    let rc = unsafe { libc::gethostname(buf.as_mut_ptr().cast(), buf.len()) };
+    if rc != 0 {
+        return String::new();
+    }
+    let end = buf.iter().position(|b| *b == 0).unwrap_or(buf.len());
+    String::from_utf8_lossy(&buf[..end]).into_owned()
 }
 
 /// The sockets one bind address stands for (a port range gives one per port).

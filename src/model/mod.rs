@@ -75,6 +75,8 @@ pub struct GlobalSettings {
     pub log_tag: Option<String>,
     /// `spread-checks`: random jitter of check intervals, in percent.
     pub spread_checks: u32,
+    /// `node` (the host name without one).
+    pub node: String,
     pub stats_sockets: Vec<StatsSocket>,
     pub stats_timeout_ms: u64,
     /// `h1-case-adjust <from> <to>`: (lower-case name, name as sent).
