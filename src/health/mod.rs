@@ -1127,6 +1127,56 @@ fn admin(c: &mut Change<'_>, i: usize, a: agent::Admin) {
     }
 }
 
+/// What a response head (or its absence) tells health analysis
+/// (`observe layer7`); a reused connection closed before answering is not
+/// the server's fault.
+pub fn observe_head(
+    sh: &Shared,
+    be: BackendId,
+    srv: usize,
+    head: &crate::http::io::HeadRead<crate::http::parse::ResponseHead>,
+    reused: bool,
+) {
+    use crate::http::io::HeadRead;
+    let ev = match head {
+        HeadRead::Head(r) if (100..200).contains(&r.status) && r.status != 101 => return,
+        HeadRead::Head(r) => Event::for_status(r.status),
+        HeadRead::Timeout { .. } => Event::ReadTimeout,
+        HeadRead::Closed { partial: false } | HeadRead::Io if reused => return,
+        HeadRead::Closed { partial: false } => Event::BrokenPipe,
+        HeadRead::Io => Event::ReadError,
+        HeadRead::Closed { partial: true } | HeadRead::Bad(_) | HeadRead::TooLarge => {
+            Event::HttpHeaders
+        }
+    };
+    observe(sh, be, srv, ev);
+}
+
+/// Runs a stream's exchange with server `srv`, cut short (giving
+/// `on_cut`) when health checks close the server's sessions
+/// (`on-marked-down shutdown-sessions`, `on-marked-up
+/// shutdown-backup-sessions`). Servers no such option can reach run it as
+/// is.
+pub async fn unless_shut<T>(
+    sh: &Shared,
+    be: BackendId,
+    srv: usize,
+    exchange: impl std::future::Future<Output = T>,
+    on_cut: T,
+) -> T {
+    let backend = sh.rt.backend(be);
+    let s = &backend.servers[srv];
+    let cuttable = s.on_marked_down.is_some()
+        || (s.backup && backend.servers.iter().any(|o| o.on_marked_up.is_some()));
+    if !cuttable {
+        return exchange.await;
+    }
+    tokio::select! {
+        r = exchange => r,
+        _ = sh.backends[be.0].killed(srv) => on_cut,
+    }
+}
+
 /// What the data path reports about a server (`observe`): enough
 /// consecutive errors (`error-limit`) trigger `on-error`.
 pub fn observe(sh: &Shared, be: BackendId, srv: usize, ev: Event) {

@@ -333,10 +333,7 @@ async fn handle_request(
             (body == BodyKind::None && retried < be.retries).then_some(&be.retry_on),
         );
         // `on-marked-down shutdown-sessions` (and friends) close the stream.
-        let r = tokio::select! {
-            r = r => r,
-            _ = state.killed(server) => Exchange::Aborted,
-        };
+        let r = crate::health::unless_shut(sh, be_id, server, r, Exchange::Aborted).await;
         // An idle server connection the server closed meanwhile: a request
         // without a body is sent again on a new connection.
         if matches!(r, Exchange::Stale) && body == BodyKind::None {
@@ -641,9 +638,7 @@ async fn exchange(
         let deadline = sto.map(|d| Instant::now() + d);
         let head = srv.read_head(limit, deadline, parse::parse_response).await;
         // What the server did, for `observe layer7`.
-        if let Some(ev) = live_event(&head, reused) {
-            crate::health::observe(sh, be_id, server, ev);
-        }
+        crate::health::observe_head(sh, be_id, server, &head, reused);
         let res = match head {
             HeadRead::Head(r) => r,
             HeadRead::Timeout { .. } if retry.is_some_and(|r| r.response_timeout) => {
@@ -745,23 +740,6 @@ async fn exchange(
         },
         Err(_) => Exchange::Aborted,
     }
-}
-
-/// A response (or its absence) as health analysis counts it; a reused
-/// connection closed before answering is not the server's fault.
-fn live_event(h: &HeadRead<ResponseHead>, reused: bool) -> Option<crate::health::Event> {
-    use crate::health::Event;
-    Some(match h {
-        HeadRead::Head(r) if (100..200).contains(&r.status) && r.status != 101 => return None,
-        HeadRead::Head(r) => Event::for_status(r.status),
-        HeadRead::Timeout { .. } => Event::ReadTimeout,
-        HeadRead::Closed { partial: false } | HeadRead::Io if reused => return None,
-        HeadRead::Closed { partial: false } => Event::BrokenPipe,
-        HeadRead::Io => Event::ReadError,
-        HeadRead::Closed { partial: true } | HeadRead::Bad(_) | HeadRead::TooLarge => {
-            Event::HttpHeaders
-        }
-    })
 }
 
 /// After a 101, bytes flow both ways untouched, through the TCP relay:

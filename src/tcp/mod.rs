@@ -200,10 +200,10 @@ pub async fn serve(
     let cfg = relay_cfg(&sh, fe, be);
     debug_assert!(buf.len() <= bufsize);
     // `on-marked-down shutdown-sessions` (and friends) close the session.
-    tokio::select! {
-        _ = relay::relay(&sock, &srv, (&buf, &answer), &cfg) => {}
-        _ = state.killed(slot.server) => {}
-    }
+    let relayed = async {
+        let _ = relay::relay(&sock, &srv, (&buf, &answer), &cfg).await;
+    };
+    crate::health::unless_shut(&sh, be_id, slot.server, relayed, ()).await;
     drop(slot);
 }
 
