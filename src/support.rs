@@ -139,6 +139,7 @@ const SERVER_RUNNABLE: &[&str] = &[
     "on-error",
     "on-marked-down",
     "on-marked-up",
+    "track",
 ];
 
 /// Global keywords with a runtime or without runtime effect here.

@@ -1151,3 +1151,60 @@ fn send_state_and_log_health_checks() {
         assert_eq!(theirs_msgs, msgs, "and logs the same checks");
     }
 }
+
+/// `track`: servers following another one's state, in a chain and across
+/// backends; the messages of its going down and up again.
+fn tracking(bin: &str) -> (Vec<String>, Vec<String>) {
+    let a = Srv::start("a", Mode::Up);
+    let b = Srv::start("b", Mode::Up);
+    let cfg = format!(
+        "{DEFAULTS}backend checked\n  server s {a} check inter 100 fall 1 rise 1\n\
+         listen l\n  bind {{fe}}\n  server t1 {a} track checked/s\n  server t2 {a} track t1\n  \
+         server other {b}\n",
+        a = a.addr(),
+        b = b.addr()
+    );
+    let (px, log) = start(bin, "track", &cfg);
+    a.set(Mode::Refuse);
+    assert!(log.wait_for("Server l/t2 is DOWN", LONG), "{}", log.text());
+    let during = spread(px.addr, 4);
+    a.set(Mode::Up);
+    assert!(log.wait_for("Server l/t2 is UP", LONG), "{}", log.text());
+    let msgs = log
+        .lines()
+        .into_iter()
+        .filter(|l| l.contains("Server "))
+        .map(|l| {
+            let l = l.split(" : ").nth(1).unwrap_or("").to_string();
+            match l.find(", check duration") {
+                Some(i) => l[..i].to_string(),
+                None => l,
+            }
+        })
+        .collect();
+    (during, msgs)
+}
+
+#[test]
+fn tracking_servers_follow_the_tracked_one() {
+    let (during, msgs) = tracking(ours());
+    assert_eq!(
+        during,
+        vec!["b"; 4],
+        "tracking servers take no traffic while it is DOWN"
+    );
+    assert_eq!(
+        msgs,
+        [
+            "Server checked/s is DOWN, reason: Layer4 connection problem, info: \"Connection refused\"",
+            "Server l/t1 is DOWN via checked/s. 2 active and 0 backup servers left. 0 sessions active, 0 requeued, 0 remaining in queue.",
+            "Server l/t2 is DOWN via l/t1. 1 active and 0 backup servers left. 0 sessions active, 0 requeued, 0 remaining in queue.",
+            "Server checked/s is UP, reason: Layer4 check passed",
+            "Server l/t1 is UP via checked/s. 2 active and 0 backup servers online. 0 sessions requeued, 0 total in queue.",
+            "Server l/t2 is UP via l/t1. 3 active and 0 backup servers online. 0 sessions requeued, 0 total in queue.",
+        ]
+    );
+    if let Some(bin) = oracle() {
+        assert_eq!(tracking(&bin).1, msgs, "HAProxy 2.6 says the same");
+    }
+}

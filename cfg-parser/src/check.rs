@@ -124,11 +124,24 @@ pub fn check_config(cfg: &Config, opts: CheckOptions) -> Checked {
             ));
         }
         if p.kind != ProxyKind::Frontend {
-            check_health_checks(cfg, p, diags);
+            check_tracking(cfg, p, diags);
         }
         if p.kind != ProxyKind::Backend {
             out.listeners += p.binds.iter().map(|b| b.addrs.len()).sum::<usize>();
         }
+    }
+    // Then, as 2.6 orders them: the check rules of each proxy, and the
+    // servers left without a port to check.
+    let backends = || {
+        cfg.proxies
+            .iter()
+            .filter(|p| !p.disabled && p.kind != ProxyKind::Frontend)
+    };
+    for p in backends() {
+        check_rule_options(p, diags);
+    }
+    for p in backends() {
+        check_ports(cfg, p, diags);
     }
     out.listeners += cfg.global.stats_sockets.len();
     if !out.diags.iter().any(Diagnostic::is_fatal) {
@@ -137,9 +150,108 @@ pub fn check_config(cfg: &Config, opts: CheckOptions) -> Checked {
     out
 }
 
-/// Health check rules without their option (ignored, with a warning), and
-/// checked servers with no port to check.
-fn check_health_checks(cfg: &Config, p: &Proxy, diags: &mut Vec<Diagnostic>) {
+/// The server a `track [<backend>/]<server>` names: (proxy, server index).
+pub fn track_target<'a>(
+    cfg: &'a Config,
+    p: &'a Proxy,
+    target: &str,
+) -> Result<(&'a Proxy, usize), String> {
+    let (be, name) = match target.split_once('/') {
+        Some((b, n)) => {
+            let be = cfg
+                .proxies
+                .iter()
+                .find(|x| x.name == b && x.kind != ProxyKind::Frontend && !x.disabled)
+                .ok_or_else(|| format!("unable to find required proxy '{b}' for tracking."))?;
+            (be, n)
+        }
+        None => (p, target),
+    };
+    let i = be
+        .servers
+        .iter()
+        .position(|s| s.name == name)
+        .ok_or_else(|| format!("unable to find required server '{name}' for tracking."))?;
+    Ok((be, i))
+}
+
+/// A server's `track` target as written, if any.
+pub fn track_of(s: &crate::ast::Server) -> Option<&str> {
+    let raw = &s.params.raw;
+    raw.iter()
+        .rposition(|w| w == "track")
+        .and_then(|i| raw.get(i + 1))
+        .map(String::as_str)
+}
+
+/// `track`: the tracked server exists, is checked (or tracks another one),
+/// the tracking one has no checks of its own, and no chain loops. Servers
+/// are resolved in order, so a loop is found at its second link.
+fn check_tracking(cfg: &Config, p: &Proxy, diags: &mut Vec<Diagnostic>) {
+    for s in &p.servers {
+        let Some(target) = track_of(s) else { continue };
+        let fail = |msg: String| {
+            Diagnostic::alert(
+                Loc::Bracket(s.span.clone()),
+                format!("'server {}/{}' : {msg}", p.name, s.name),
+            )
+        };
+        let (be, i) = match track_target(cfg, p, target) {
+            Ok(t) => t,
+            Err(msg) => {
+                diags.push(fail(msg));
+                continue;
+            }
+        };
+        let t = &be.servers[i];
+        let agent = t.params.agent_check == Some(true) && t.params.agent_port.unwrap_or(0) > 0;
+        if t.params.check != Some(true) && !agent && track_of(t).is_none() {
+            diags.push(fail(format!(
+                "unable to use {}/{} for tracking as it does not have any check nor agent enabled.",
+                be.name, t.name
+            )));
+            continue;
+        }
+        // Follow the chain from the target through the links resolved
+        // so far (servers declared before this one).
+        let mut cur = (be, i);
+        let mut seen = 0;
+        let looped = loop {
+            let (cp, ci) = cur;
+            if std::ptr::eq(cp, p) && std::ptr::eq(&cp.servers[ci], s) {
+                break true;
+            }
+            let declared_before = |x: &Proxy, xi: usize| {
+                let xpos = cfg.proxies.iter().position(|q| std::ptr::eq(q, x));
+                let ppos = cfg.proxies.iter().position(|q| std::ptr::eq(q, p));
+                let me = p.servers.iter().position(|q| std::ptr::eq(q, s));
+                (xpos, xi) < (ppos, me.unwrap_or(0))
+            };
+            if !declared_before(cp, ci) {
+                break false;
+            }
+            let Some(next) = track_of(&cp.servers[ci]).and_then(|n| track_target(cfg, cp, n).ok())
+            else {
+                break false;
+            };
+            cur = next;
+            seen += 1;
+            if seen > 10_000 {
+                break false;
+            }
+        };
+        if looped {
+            // 2.6 names the loop's end with the tracked server's proxy.
+            diags.push(fail(format!(
+                "unable to track {}/{} as it belongs to a tracking chain looping back to {}/{}.",
+                be.name, t.name, be.name, s.name
+            )));
+        }
+    }
+}
+
+/// Health check rules without their option (ignored, with a warning).
+fn check_rule_options(p: &Proxy, diags: &mut Vec<Diagnostic>) {
     let who = format!("{} '{}'", p.kind.label(), p.name);
     let has_rules = |kw: &str| {
         p.directives
@@ -162,6 +274,11 @@ fn check_health_checks(cfg: &Config, p: &Proxy, diags: &mut Vec<Diagnostic>) {
             ),
         ));
     }
+}
+
+/// Checked servers with no port to check.
+fn check_ports(cfg: &Config, p: &Proxy, diags: &mut Vec<Diagnostic>) {
+    let who = format!("{} '{}'", p.kind.label(), p.name);
     // A `tcp-check connect port N` rule (the proxy's, else its defaults')
     // gives the checks a port.
     let defaults = p

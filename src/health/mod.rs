@@ -211,11 +211,17 @@ pub struct ServerHealth {
     fastinter_forced: bool,
     /// Bumped at each state change: a warm-up task of an older state stops.
     generation: u64,
+    /// `track`: the server whose state this one follows (`be/srv`, as
+    /// messages name it).
+    pub via: Option<String>,
 }
 
 impl ServerHealth {
-    fn new(s: &Server) -> ServerHealth {
+    fn new(rt: &crate::model::Runtime, s: &Server) -> ServerHealth {
         ServerHealth {
+            via: s
+                .track
+                .map(|(b, j)| format!("{}/{}", rt.backend(b).name, rt.backend(b).servers[j].name)),
             op: Op::Running,
             maint: s.disabled,
             drain: false,
@@ -317,17 +323,23 @@ struct BackendHealth {
     servers: Mutex<Vec<ServerHealth>>,
     /// Wakes a server's check early (health analysis forced `fastinter`).
     wake: Vec<tokio::sync::Notify>,
+    /// For each server, the servers that `track` it, latest declared
+    /// first (the order 2.6 tells them in).
+    trackers: Vec<Vec<(BackendId, usize)>>,
 }
 
 impl Health {
     pub fn new(rt: &crate::model::Runtime, quiet: bool) -> Health {
         let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
-        Health {
+        let mut h = Health {
             backends: rt
                 .backends
                 .iter()
                 .map(|b| BackendHealth {
-                    servers: Mutex::new(b.servers.iter().map(ServerHealth::new).collect()),
+                    servers: Mutex::new(
+                        b.servers.iter().map(|s| ServerHealth::new(rt, s)).collect(),
+                    ),
+                    trackers: vec![Vec::new(); b.servers.len()],
                     wake: b
                         .servers
                         .iter()
@@ -345,7 +357,15 @@ impl Health {
                     .map_or(1, |d| d.as_nanos() as u64)
                     | 1,
             ),
+        };
+        for (b, be) in rt.backends.iter().enumerate() {
+            for (i, srv) in be.servers.iter().enumerate() {
+                if let Some((tb, ti)) = srv.track {
+                    h.backends[tb.0].trackers[ti].insert(0, (BackendId(b), i));
+                }
+            }
         }
+        h
     }
 
     fn lock(&self, be: BackendId) -> MutexGuard<'_, Vec<ServerHealth>> {
@@ -644,6 +664,9 @@ struct Change<'a> {
     /// then: most checks change nothing, and a backend may hold
     /// thousands of servers).
     before: Option<usize>,
+    /// Servers whose state changed class (DOWN, UP, stopping): their
+    /// trackers follow once this change is done.
+    pending: Vec<(usize, Op)>,
 }
 
 impl<'a> Change<'a> {
@@ -656,6 +679,7 @@ impl<'a> Change<'a> {
             be,
             st,
             before: None,
+            pending: Vec::new(),
         }
     }
 
@@ -734,10 +758,26 @@ impl<'a> Change<'a> {
             st.stats.down_transitions += 1;
             st.stats.down_since = Some(std::time::Instant::now());
         }
+        let class = |o: Op| match o {
+            Op::Running | Op::Starting => 0,
+            Op::Stopping => 1,
+            Op::Stopped => 2,
+        };
+        if class(st.op) != class(op) {
+            self.pending.push((i, op));
+        }
         st.op = op;
         st.last_change = Instant::now();
         st.stats.last_change = SystemTime::now();
         st.generation += 1;
+    }
+
+    /// ` via be/srv` for a tracking server, else the check's reason.
+    fn reason(&self, i: usize, why: Option<&Outcome>) -> String {
+        match &self.st[i].via {
+            Some(v) => format!(" via {v}"),
+            None => why.map(Outcome::reason).unwrap_or_default(),
+        }
     }
 
     /// The server goes DOWN (HAProxy's `srv_set_stopped`).
@@ -754,7 +794,7 @@ impl<'a> Change<'a> {
         if self.be.servers[i].on_marked_down.is_some() {
             self.sh.backends[self.be_id.0].shutdown_sessions(i);
         }
-        let reason = why.map(Outcome::reason).unwrap_or_default();
+        let reason = self.reason(i, why);
         let text = format!("{} is DOWN{reason}{}", self.name(i), self.tail(i, true));
         let level = if was_stopping {
             Level::Notice
@@ -799,7 +839,7 @@ impl<'a> Change<'a> {
                 }
             }
         }
-        let reason = why.map(Outcome::reason).unwrap_or_default();
+        let reason = self.reason(i, why);
         let text = format!("{} is UP{reason}{}", self.name(i), self.tail(i, false));
         self.say(Level::Notice, text);
     }
@@ -814,7 +854,7 @@ impl<'a> Change<'a> {
         let text = format!(
             "{} is stopping{}{}",
             self.name(i),
-            why.map(Outcome::reason).unwrap_or_default(),
+            self.reason(i, why),
             self.tail(i, false)
         );
         self.say(Level::Notice, text);
@@ -849,7 +889,12 @@ impl<'a> Change<'a> {
                 c.sync(i);
                 // 2.6 announces the end of the warm-up as a second UP.
                 if done && !c.st[i].maint {
-                    let text = format!("{} is UP{}", c.name(i), c.tail(i, false));
+                    let text = format!(
+                        "{} is UP{}{}",
+                        c.name(i),
+                        c.reason(i, None),
+                        c.tail(i, false)
+                    );
                     c.say(Level::Notice, text);
                 }
                 c.finish();
@@ -862,17 +907,40 @@ impl<'a> Change<'a> {
 
     /// Ends the change: "no server available" if the backend just lost its
     /// last usable server.
-    fn finish(self) {
-        let Some(before) = self.before else { return };
-        let (act, bck) = self.counts();
-        if before > 0 && act + bck == 0 {
-            let kind = if self.be.listen { "proxy" } else { "backend" };
-            emit(
-                self.sh,
-                self.be_id,
-                &Message::no_server(kind, &self.be.name),
-            );
+    fn finish(mut self) {
+        if let Some(before) = self.before {
+            let (act, bck) = self.counts();
+            if before > 0 && act + bck == 0 {
+                let kind = if self.be.listen { "proxy" } else { "backend" };
+                emit(
+                    self.sh,
+                    self.be_id,
+                    &Message::no_server(kind, &self.be.name),
+                );
+            }
         }
+        let pending = std::mem::take(&mut self.pending);
+        let (sh, be) = (self.sh, self.be_id);
+        // The lock is released before other backends are locked.
+        drop(self);
+        for (i, op) in pending {
+            propagate(sh, be, i, op);
+        }
+    }
+}
+
+/// `track`: the servers tracking server `i` of `be` take its new state,
+/// each telling it (`Server b2/t is DOWN via b1/s ...`), and so on down
+/// the chain, depth first.
+fn propagate(sh: &Shared, be: BackendId, i: usize, op: Op) {
+    for &(tb, ti) in &sh.health.backends[be.0].trackers[i] {
+        let mut c = Change::begin(sh, tb);
+        match op {
+            Op::Stopped => c.stopped(ti, None),
+            Op::Running | Op::Starting => c.running(ti, None),
+            Op::Stopping => c.stopping(ti, None),
+        }
+        c.finish();
     }
 }
 

@@ -115,6 +115,25 @@ pub fn compile(cfg: &Config) -> Runtime {
             span: p.span.clone(),
         });
     }
+    // `track`: the server each tracking server follows (checked already).
+    for (p, b) in proxies.iter().zip(&backend_of) {
+        let Some(b) = b else { continue };
+        for (j, s) in p.servers.iter().enumerate() {
+            let Some(target) = cfg_parser::check::track_of(s) else {
+                continue;
+            };
+            let found = cfg_parser::check::track_target(cfg, p, target)
+                .ok()
+                .and_then(|(tp, ti)| {
+                    let pos = proxies.iter().position(|x| std::ptr::eq(*x, tp))?;
+                    Some((backend_of[pos]?, ti))
+                });
+            match found {
+                Some(t) => backends[b.0].servers[j].track = Some(t),
+                None => unrunnable.push((s.span.clone(), format!("'track {target}'"))),
+            }
+        }
+    }
     let global = global(&cfg.global, &mut unrunnable);
     default_fullconn(&frontends, &mut backends, &global, listeners.len());
     Runtime {
@@ -792,6 +811,8 @@ fn compile_server(
         check_addr: sp.addr.clone(),
         check_ip: extras.check_ip,
         check_send_proxy: extras.send_proxy,
+        // Resolved once every backend is compiled.
+        track: None,
         observe: extras.observe,
         error_limit: extras.error_limit,
         on_error: extras.on_error,

@@ -292,6 +292,8 @@ pub struct Server {
     pub check_ip: Option<std::net::IpAddr>,
     /// `check-send-proxy`.
     pub check_send_proxy: bool,
+    /// `track`: the server whose state this one follows.
+    pub track: Option<(BackendId, usize)>,
     /// `observe layer4|layer7`, `error-limit`, `on-error`.
     pub observe: Option<crate::health::Observe>,
     pub error_limit: u32,

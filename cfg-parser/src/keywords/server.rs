@@ -55,6 +55,11 @@ pub fn parse_server(p: &Proxy, cx: &mut Cx) -> Result<Server, Diagnostic> {
         .map_err(|e| cx.alert_bracket(format!("{who} : {e}")))?;
     let mut params = p.default_server.clone();
     apply_params(&mut params, cx, 3, &who, &name, p.effective_mode())?;
+    if params.check == Some(true) && params.raw.iter().any(|w| w == "track") {
+        return Err(cx.alert_bracket(format!(
+            "{who} : unable to enable checks and tracking at the same time!"
+        )));
+    }
     if params.agent_check == Some(true) && params.agent_port.unwrap_or(0) == 0 {
         return Err(cx.alert_bracket(format!(
             "{who} : server {name} does not have agent port. Agent check has been disabled."
