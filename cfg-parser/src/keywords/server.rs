@@ -148,6 +148,24 @@ fn apply_params(
             }
             Ok(n as u32)
         };
+        // 2.6 refuses a zero check interval (with two final dots).
+        if matches!(
+            kw.as_str(),
+            "inter" | "fastinter" | "downinter" | "agent-inter"
+        ) && parse_time_ms(&val) == Ok(0)
+        {
+            let name = if who.is_empty() {
+                "default-server"
+            } else {
+                srv
+            };
+            let msg = format!("invalid value 0 for argument '{kw}' of server {name}.");
+            return Err(if who.is_empty() {
+                cx.alert_bracket(format!("{msg}."))
+            } else {
+                fail(cx, msg)
+            });
+        }
         match kw.as_str() {
             "check" => sp.check = Some(true),
             "no-check" => sp.check = Some(false),
