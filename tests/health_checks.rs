@@ -725,7 +725,9 @@ fn slowstart(bin: &str) -> (usize, usize, Vec<String>) {
     b.set(Mode::Up);
     assert!(log.wait_for("Server l/b is UP", LONG), "{}", log.text());
     // Just back: 1/16 of its weight.
-    let early = spread(px.addr, 32);
+    // (1/17 of the traffic; 5 of 21 after a second, should the machine
+    // be that slow.)
+    let early = spread(px.addr, 16);
     let early_b = early.iter().filter(|s| *s == "b").count();
     // Warm: 2.6 says so with a second UP, without a reason.
     assert!(
@@ -756,8 +758,8 @@ fn slowstart(bin: &str) -> (usize, usize, Vec<String>) {
 fn slowstart_ramps_the_weight_up() {
     let (early_b, late_b, msgs) = slowstart(ours());
     assert!(
-        early_b <= 8,
-        "b took {early_b} of 32 just after coming back"
+        early_b <= 5,
+        "b took {early_b} of 16 just after coming back"
     );
     assert!(
         (12..=20).contains(&late_b),
