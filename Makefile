@@ -99,6 +99,7 @@ bench:
 	bash tests/bench/http-bench.sh
 	bash tests/bench/tcp-bench.sh
 	bash tests/bench/reload-bench.sh
+	bash tests/bench/check-load.sh
 
 fmt:
 	$(CARGO) fmt --all

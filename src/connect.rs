@@ -29,14 +29,20 @@ pub async fn connect_with_retries<'a>(
     let state = &sh.backends[be_id.0];
     loop {
         let server = &be.servers[slot.server];
-        if let Some(s) = connect(
+        let attempt = connect(
             &server.addr,
             dst,
             server.source_addr,
             ms(be.timeouts.connect),
         )
-        .await
-        {
+        .await;
+        // Connection results, for `observe layer4|layer7`.
+        let event = match attempt {
+            Some(_) => crate::health::Event::L4Ok,
+            None => crate::health::Event::L4Err,
+        };
+        crate::health::observe(sh, be_id, slot.server, event);
+        if let Some(s) = attempt {
             let header = if server.send_proxy_v2 {
                 Some(crate::tcp::proxy_proto::v2(src, dst))
             } else if server.send_proxy {

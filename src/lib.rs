@@ -6,6 +6,7 @@ pub mod cli;
 pub mod connect;
 pub mod cpumap;
 pub mod features;
+pub mod health;
 pub mod http;
 pub mod listener;
 pub mod log;

@@ -2,8 +2,8 @@
 //! would accept it; running it needs every directive it uses to have a
 //! runtime. Directives without one are refused with an ALERT naming them
 //! (nothing is silently ignored); the few that only affect what is observed
-//! (logs, health checks, the stats socket) get a WARNING instead, so that
-//! existing configs start and say what they lack.
+//! (logs, the stats socket) get a WARNING instead, so that existing configs
+//! start and say what they lack.
 use cfg_parser::ast::{Config, Directive, Proxy};
 use cfg_parser::diag::{Diagnostic, Loc};
 
@@ -22,6 +22,9 @@ const PROXY_RUNNABLE: &[&str] = &[
     "cookie",
     "http-reuse",
     "fullconn",
+    // Health check rules (what cannot run is refused when compiled).
+    "http-check",
+    "tcp-check",
     "id",
     "maxconn",
     "mode",
@@ -115,15 +118,26 @@ const OPTIONS_RUNNABLE: &[&str] = &[
     // What haproxy-rs always does on soft stop (an idle keep-alive
     // connection is closed after its next response, never under a client).
     "idle-close-on-response",
+    // Health check kinds, and their messages.
+    "log-health-checks",
+    "httpchk",
+    "tcp-check",
+    "mysql-check",
+    "pgsql-check",
+    "redis-check",
+    "smtpchk",
+    "ssl-hello-chk",
+    "ldap-check",
 ];
 
 /// Keywords that only change what is observed: warned, not refused.
 const OBSERVABILITY: &[(&str, &str)] = &[("error-log-format", "the error log format")];
-const OBSERVABILITY_OPTIONS: &[&str] = &["log-health-checks"];
+const OBSERVABILITY_OPTIONS: &[&str] = &[];
 
-/// Server parameters with a runtime (`check` and friends are warned about).
+/// Server parameters with a runtime.
 const SERVER_RUNNABLE: &[&str] = &[
     "backup",
+    "no-backup",
     "cookie",
     "disabled",
     "enabled",
@@ -131,11 +145,13 @@ const SERVER_RUNNABLE: &[&str] = &[
     "minconn",
     "weight",
     "send-proxy",
+    "no-send-proxy",
     "send-proxy-v2",
+    "no-send-proxy-v2",
     "source",
-];
-const SERVER_CHECK_PARAMS: &[&str] = &[
+    // Health checks (src/health/).
     "check",
+    "no-check",
     "inter",
     "fastinter",
     "downinter",
@@ -143,6 +159,21 @@ const SERVER_CHECK_PARAMS: &[&str] = &[
     "fall",
     "port",
     "addr",
+    "check-send-proxy",
+    "no-check-send-proxy",
+    "slowstart",
+    "agent-check",
+    "no-agent-check",
+    "agent-port",
+    "agent-inter",
+    "agent-send",
+    "agent-addr",
+    "observe",
+    "error-limit",
+    "on-error",
+    "on-marked-down",
+    "on-marked-up",
+    "track",
 ];
 
 /// Global keywords with a runtime or without runtime effect here.
@@ -187,6 +218,7 @@ const GLOBAL_RUNNABLE: &[&str] = &[
     "ca-base",
     "crt-base",
     "setenv",
+    "spread-checks",
     "presetenv",
     "unsetenv",
     "resetenv",
@@ -236,7 +268,6 @@ fn check_proxy(
     out: &mut Vec<Diagnostic>,
     not_yet: &dyn Fn(&Directive, String) -> Diagnostic,
 ) {
-    let mut warned_checks = false;
     let mut warned_logs = false;
     for d in &p.directives {
         let kw = d.word(0);
@@ -302,33 +333,21 @@ fn check_proxy(
                 }
             }
             "server" | "default-server" => {
+                use cfg_parser::keywords::server::{Arity, SERVER_PARAMS};
                 let start = if kw == "server" { 3 } else { 1 };
                 let mut words = d.rest(start).peekable();
                 while let Some(w) = words.next() {
-                    let takes_value = !matches!(
-                        w,
-                        "backup"
-                            | "disabled"
-                            | "enabled"
-                            | "check"
-                            | "no-check"
-                            | "no-backup"
-                            | "send-proxy"
-                            | "send-proxy-v2"
-                    );
-                    if SERVER_CHECK_PARAMS.contains(&w) || w == "no-check" {
-                        if !warned_checks {
-                            warned_checks = true;
-                            out.push(Diagnostic::warning(
-                                Loc::Parsing(d.span.clone()),
-                                "health checks are not built yet in haproxy-rs: servers are always considered UP.",
-                            ));
-                        }
-                    } else if !SERVER_RUNNABLE.contains(&w) && w != "no-backup" {
+                    if !SERVER_RUNNABLE.contains(&w) {
                         out.push(not_yet(d, format!("server parameter '{w}'")));
                         break;
                     }
-                    if takes_value {
+                    let arity = SERVER_PARAMS
+                        .iter()
+                        .find(|p| p.name == w)
+                        .map_or(Arity::Flag, |p| p.arity);
+                    // `source`'s `usesrc`/`interface` come next as words of
+                    // their own, and are refused.
+                    if arity != Arity::Flag {
                         words.next();
                     }
                 }

@@ -31,6 +31,8 @@ pub struct Shared {
     pub be_cur: Vec<AtomicU32>,
     /// Log lines each frontend sent (`%lc`).
     pub fe_logs: Vec<AtomicU64>,
+    /// Servers' health: check state, counters, and the check tasks' control.
+    pub health: crate::health::Health,
 }
 
 /// Counts one user of a gauge while alive.
@@ -210,7 +212,9 @@ pub fn run(rt: Runtime, reuseport: bool, mut ctl: Control) -> Result<(), RunErro
         .map(|b| crate::http::pool::IdlePool::new(b.servers.len()))
         .collect();
     let counters = |n: usize| (0..n).map(|_| AtomicU64::new(0)).collect();
+    let health = crate::health::Health::new(&rt, ctl.quiet);
     let shared = Arc::new(Shared {
+        health,
         fe_conns: counters(rt.frontends.len()),
         be_conns: counters(rt.backends.len()),
         fe_cur: (0..rt.frontends.len()).map(|_| AtomicU32::new(0)).collect(),
@@ -278,6 +282,8 @@ pub fn run(rt: Runtime, reuseport: bool, mut ctl: Control) -> Result<(), RunErro
                 unsafe { libc::kill(*pid as libc::pid_t, sig) };
             }
         }
+        // Health checks run in this worker, as long as it serves.
+        crate::health::start(&shared);
         let Some(mut signals) = signals else {
             return std::future::pending().await;
         };
@@ -295,6 +301,7 @@ pub fn run(rt: Runtime, reuseport: bool, mut ctl: Control) -> Result<(), RunErro
         }
         // Soft stop: no new connections; what is in flight finishes.
         shared.stopping.store(true, Ordering::SeqCst);
+        crate::health::stop(&shared);
         let _ = state_tx.send(Listening::Stopped);
         if !ctl.quiet {
             stop_messages(&shared);

@@ -103,6 +103,7 @@ fn mask(line: &str) -> String {
         (r"127\.0\.0\.1:\d+", "127.0.0.1:PORT"),
         (r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}[+-]\d\d:\d\d", "ISO"),
         (r" haproxy \d+ - ", " haproxy PID - "),
+        (r"check duration: \d+ms", "check duration: Nms"),
         // clf: client port and accept milliseconds.
         (r#"" "" \d+ \d{3} ""#, r#"" "" PORT MS ""#),
     ];
@@ -673,5 +674,26 @@ fn capture_rules_and_log_levels() {
         lines[1].starts_with("<131>") && lines[1].contains("\"GET /loud HTTP/1.1\""),
         "{}",
         lines[1]
+    );
+}
+
+#[test]
+fn server_state_changes_are_logged_as_2_6_logs_them() {
+    let closed = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    let dead = closed.local_addr().expect("addr");
+    drop(closed);
+    let cfg = format!(
+        "global\n nbthread 1\n log {{log}} local0\ndefaults\n log global\n mode http\n timeout connect 1s\n timeout client 5s\n timeout server 5s\n\
+         frontend f\n bind {{fe}}\n default_backend l4\nbackend l4\n server s1 {dead} check inter 200ms fall 2 rise 1\n"
+    );
+    let lines = both("health-lines", &cfg, 2, &|_, sink| sink.wait(2));
+    assert_eq!(lines.len(), 2, "{lines:#?}");
+    assert_eq!(
+        lines[0],
+        "<129>DATE haproxy[PID]: Server l4/s1 is DOWN, reason: Layer4 connection problem, info: \"Connection refused\", check duration: Nms. 0 active and 0 backup servers left. 0 sessions active, 0 requeued, 0 remaining in queue.\n"
+    );
+    assert_eq!(
+        lines[1],
+        "<128>DATE haproxy[PID]: backend l4 has no server available!\n"
     );
 }

@@ -193,6 +193,9 @@ pub fn check_config(cfg: &Config, opts: CheckOptions) -> Checked {
             }
         }
         check_reply_sections(cfg, p, diags);
+        if p.kind != ProxyKind::Frontend {
+            check_tracking(cfg, p, diags);
+        }
         if p.kind != ProxyKind::Backend {
             out.listeners += p.binds.iter().map(|b| b.addrs.len()).sum::<usize>();
         }
@@ -200,6 +203,19 @@ pub fn check_config(cfg: &Config, opts: CheckOptions) -> Checked {
     // 2.6 checks the error page lines once every proxy was checked.
     for p in cfg.proxies.iter().filter(|p| !p.disabled) {
         check_error_sections(cfg, p, diags);
+    }
+    // Then, as 2.6 orders them: the check rules of each proxy, and the
+    // servers left without a port to check.
+    let backends = || {
+        cfg.proxies
+            .iter()
+            .filter(|p| !p.disabled && p.kind != ProxyKind::Frontend)
+    };
+    for p in backends() {
+        check_rule_options(p, diags);
+    }
+    for p in backends() {
+        check_ports(cfg, p, diags);
     }
     out.listeners += cfg.global.stats_sockets.len();
     if !out.diags.iter().any(Diagnostic::is_fatal) {
@@ -306,6 +322,170 @@ fn check_error_sections(cfg: &Config, p: &Proxy, diags: &mut Vec<Diagnostic>) {
                     ),
                 ));
             }
+        }
+    }
+}
+
+/// The server a `track [<backend>/]<server>` names: (proxy, server index).
+pub fn track_target<'a>(
+    cfg: &'a Config,
+    p: &'a Proxy,
+    target: &str,
+) -> Result<(&'a Proxy, usize), String> {
+    let (be, name) = match target.split_once('/') {
+        Some((b, n)) => {
+            let be = cfg
+                .proxies
+                .iter()
+                .find(|x| x.name == b && x.kind != ProxyKind::Frontend && !x.disabled)
+                .ok_or_else(|| format!("unable to find required proxy '{b}' for tracking."))?;
+            (be, n)
+        }
+        None => (p, target),
+    };
+    let i = be
+        .servers
+        .iter()
+        .position(|s| s.name == name)
+        .ok_or_else(|| format!("unable to find required server '{name}' for tracking."))?;
+    Ok((be, i))
+}
+
+/// A server's `track` target as written, if any.
+pub fn track_of(s: &crate::ast::Server) -> Option<&str> {
+    let raw = &s.params.raw;
+    raw.iter()
+        .rposition(|w| w == "track")
+        .and_then(|i| raw.get(i + 1))
+        .map(String::as_str)
+}
+
+/// `track`: the tracked server exists, is checked (or tracks another one),
+/// the tracking one has no checks of its own, and no chain loops. Servers
+/// are resolved in order, so a loop is found at its second link.
+fn check_tracking(cfg: &Config, p: &Proxy, diags: &mut Vec<Diagnostic>) {
+    for s in &p.servers {
+        let Some(target) = track_of(s) else { continue };
+        let fail = |msg: String| {
+            Diagnostic::alert(
+                Loc::Bracket(s.span.clone()),
+                format!("'server {}/{}' : {msg}", p.name, s.name),
+            )
+        };
+        let (be, i) = match track_target(cfg, p, target) {
+            Ok(t) => t,
+            Err(msg) => {
+                diags.push(fail(msg));
+                continue;
+            }
+        };
+        let t = &be.servers[i];
+        let agent = t.params.agent_check == Some(true) && t.params.agent_port.unwrap_or(0) > 0;
+        if t.params.check != Some(true) && !agent && track_of(t).is_none() {
+            diags.push(fail(format!(
+                "unable to use {}/{} for tracking as it does not have any check nor agent enabled.",
+                be.name, t.name
+            )));
+            continue;
+        }
+        // Follow the chain from the target through the links resolved
+        // so far (servers declared before this one).
+        let mut cur = (be, i);
+        let mut seen = 0;
+        let looped = loop {
+            let (cp, ci) = cur;
+            if std::ptr::eq(cp, p) && std::ptr::eq(&cp.servers[ci], s) {
+                break true;
+            }
+            let declared_before = |x: &Proxy, xi: usize| {
+                let xpos = cfg.proxies.iter().position(|q| std::ptr::eq(q, x));
+                let ppos = cfg.proxies.iter().position(|q| std::ptr::eq(q, p));
+                let me = p.servers.iter().position(|q| std::ptr::eq(q, s));
+                (xpos, xi) < (ppos, me.unwrap_or(0))
+            };
+            if !declared_before(cp, ci) {
+                break false;
+            }
+            let Some(next) = track_of(&cp.servers[ci]).and_then(|n| track_target(cfg, cp, n).ok())
+            else {
+                break false;
+            };
+            cur = next;
+            seen += 1;
+            if seen > 10_000 {
+                break false;
+            }
+        };
+        if looped {
+            // 2.6 names the loop's end with the tracked server's proxy.
+            diags.push(fail(format!(
+                "unable to track {}/{} as it belongs to a tracking chain looping back to {}/{}.",
+                be.name, t.name, be.name, s.name
+            )));
+        }
+    }
+}
+
+/// Health check rules without their option (ignored, with a warning).
+fn check_rule_options(p: &Proxy, diags: &mut Vec<Diagnostic>) {
+    let who = format!("{} '{}'", p.kind.label(), p.name);
+    let has_rules = |kw: &str| {
+        p.directives
+            .iter()
+            .any(|d| d.word(0) == kw && !matches!(d.word(1), "disable-on-404" | "send-state"))
+    };
+    if has_rules("http-check") && !p.option("httpchk") {
+        diags.push(Diagnostic::warning(
+            Loc::None,
+            format!(
+                "{who} uses http-check rules without 'option httpchk', so the rules are ignored."
+            ),
+        ));
+    }
+    if has_rules("tcp-check") && !p.option("tcp-check") {
+        diags.push(Diagnostic::warning(
+            Loc::None,
+            format!(
+                "{who} uses tcp-check rules without 'option tcp-check', so the rules are ignored."
+            ),
+        ));
+    }
+}
+
+/// Checked servers with no port to check.
+fn check_ports(cfg: &Config, p: &Proxy, diags: &mut Vec<Diagnostic>) {
+    let who = format!("{} '{}'", p.kind.label(), p.name);
+    // A `tcp-check connect port N` rule (the proxy's, else its defaults')
+    // gives the checks a port.
+    let defaults = p
+        .defaults_from
+        .as_ref()
+        .and_then(|span| cfg.defaults.iter().find(|d| &d.span == span));
+    let connect_port = |s: &Proxy| {
+        s.directives.iter().any(|d| {
+            matches!(d.word(0), "tcp-check" | "http-check")
+                && d.word(1) == "connect"
+                && d.rest(2).any(|w| w == "port")
+        })
+    };
+    let rules_port = (p.option("tcp-check") || p.option("httpchk"))
+        && (connect_port(p) || defaults.is_some_and(connect_port));
+    for s in &p.servers {
+        let no_port = matches!(
+            &s.addr,
+            Address::Inet {
+                port: crate::addr::Port::None | crate::addr::Port::Offset(_),
+                ..
+            }
+        );
+        if s.params.check == Some(true) && no_port && s.params.port.is_none() && !rules_port {
+            diags.push(Diagnostic::alert(
+                Loc::None,
+                format!(
+                    "config: {who}: server '{}' has neither service port nor check port.",
+                    s.name
+                ),
+            ));
         }
     }
 }

@@ -20,6 +20,9 @@ const EWEIGHT_RANGE: u32 = 256 * WEIGHT_SCALE;
 #[derive(Debug, Clone, Copy)]
 struct Node {
     key: u32,
+    /// Its number among its server's nodes: a server of effective weight
+    /// `e` uses its first `e` nodes.
+    index: u32,
     /// Insertion order: servers in declaration order, their nodes in order
     /// (orders equal keys).
     seq: u32,
@@ -42,6 +45,8 @@ pub struct Chash {
     /// Every server's nodes, sorted by (key, seq).
     nodes: Vec<Node>,
     weight: Vec<u32>,
+    /// Effective weights (nodes in use per server).
+    eweight: Vec<u32>,
     backup: Vec<bool>,
     allbackups: bool,
     /// The usable flags `live` reflects.
@@ -68,6 +73,7 @@ impl Chash {
             for j in 0..w.min(256) * WEIGHT_SCALE {
                 nodes.push(Node {
                     key: full_hash(id.wrapping_mul(EWEIGHT_RANGE).wrapping_add(j)),
+                    index: j,
                     seq,
                     server: i,
                 });
@@ -78,6 +84,7 @@ impl Chash {
         let mut c = Chash {
             nodes,
             weight: weights.to_vec(),
+            eweight: weights.iter().map(|w| w.min(&256) * WEIGHT_SCALE).collect(),
             backup: (0..weights.len())
                 .map(|i| backup.get(i).copied().unwrap_or(false))
                 .collect(),
@@ -90,20 +97,31 @@ impl Chash {
         c
     }
 
+    /// Changes server i's effective weight: it keeps its first `eweight`
+    /// nodes on the ring, as HAProxy's ring does.
+    pub fn set_eweight(&mut self, i: usize, eweight: u32) {
+        if let Some(e) = self.eweight.get_mut(i) {
+            *e = eweight.min(EWEIGHT_RANGE);
+            // Forces a rebuild at the next lookup.
+            self.seen.clear();
+        }
+    }
+
     /// Rebuilds the live ring when the usable servers changed.
     fn sync(&mut self, usable: &[bool]) {
         let n = self.weight.len();
         let up: Vec<bool> = (0..n)
-            .map(|i| usable.get(i).copied().unwrap_or(true) && self.weight[i] > 0)
+            .map(|i| usable.get(i).copied().unwrap_or(true) && self.eweight[i] > 0)
             .collect();
         if up == self.seen {
             return;
         }
+        let eweight = &self.eweight;
         let ring = |members: &dyn Fn(usize) -> bool| {
             Live::Ring(
                 self.nodes
                     .iter()
-                    .filter(|n| members(n.server))
+                    .filter(|n| members(n.server) && n.index < eweight[n.server])
                     .copied()
                     .collect(),
             )
@@ -282,5 +300,19 @@ mod tests {
         assert_eq!(&walked[expected.len()..], &expected[..]);
         // A refused server is skipped.
         assert_eq!(c.next(&[], &|s| s == 1), Some(1));
+    }
+
+    #[test]
+    fn effective_weight_keeps_the_first_nodes() {
+        let mut c = ring(&[1, 1]);
+        let all = |_: usize| true;
+        c.set_eweight(0, 4);
+        let hits = (0..2000u32)
+            .filter(|i| c.lookup(&[], full_hash(*i), &all) == Some(0))
+            .count();
+        // 4 nodes of 20: about a fifth of the keys.
+        assert!((200..=700).contains(&hits), "{hits}");
+        c.set_eweight(0, 0);
+        assert!((0..200u32).all(|i| c.lookup(&[], full_hash(i), &all) == Some(1)));
     }
 }

@@ -211,10 +211,16 @@ impl Fwrr {
     /// Changes server i's configured weight at run time (the `set weight`
     /// CLI command); 0 takes it out of rotation like a DOWN event.
     pub fn set_weight(&mut self, i: usize, weight: u32) {
+        self.set_eweight(i, weight.min(256) * WEIGHT_SCALE as u32);
+    }
+
+    /// Changes server i's effective weight (16 per unit of configured
+    /// weight; a warming-up server moves through the values between).
+    pub fn set_eweight(&mut self, i: usize, eweight: u32) {
         if i >= self.srv.len() {
             return;
         }
-        let new = i64::from(weight.min(256)) * WEIGHT_SCALE;
+        let new = i64::from(eweight).min(EWEIGHT_MAX);
         let old = self.srv[i].eweight;
         if new == old {
             return;
@@ -1116,5 +1122,19 @@ mod tests {
             assert_eq!(cf[i], w[i] as usize * 100, "fwrr {:?}", cf);
             assert_eq!(cm[i], w[i] as usize * 100, "map {:?}", cm);
         }
+    }
+
+    #[test]
+    fn a_warming_server_gets_its_share_of_effective_weight() {
+        // Slow start: server 1 back at 1/16 of its weight, then at full.
+        let mut f = Fwrr::new(&[1, 1]);
+        f.set_eweight(1, 1);
+        let picks: Vec<usize> = (0..170).filter_map(|_| f.next(&[])).collect();
+        let ones = picks.iter().filter(|i| **i == 1).count();
+        assert!((8..=12).contains(&ones), "{ones} of 170");
+        f.set_eweight(1, 16);
+        let picks: Vec<usize> = (0..100).filter_map(|_| f.next(&[])).collect();
+        let ones = picks.iter().filter(|i| **i == 1).count();
+        assert!((45..=55).contains(&ones), "{ones} of 100");
     }
 }

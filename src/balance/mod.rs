@@ -16,17 +16,40 @@ use std::sync::Mutex;
 pub struct ServerState {
     /// Connections currently using the server.
     pub active: AtomicU32,
-    /// Usable (not disabled, not marked down by health checks).
+    /// The balancer may pick it: UP (or starting), not in maintenance or
+    /// drain, with a weight (HAProxy's "usable"; health checks set it).
     pub up: AtomicBool,
+    /// A request bound to it by persistence may still go there: it is not
+    /// DOWN nor in maintenance (draining and stopping servers keep their
+    /// persistent clients).
+    pub persist: AtomicBool,
+    /// The effective weight the balancer uses, on HAProxy's scale (16 per
+    /// unit of configured weight); lower while warming up (`slowstart`) or
+    /// after an agent's weight change.
+    pub eweight: AtomicU32,
+    /// Woken to close the connections using this server
+    /// (`on-marked-down shutdown-sessions` and friends).
+    pub kill: tokio::sync::Notify,
     /// When its load last changed: leastconn breaks ties in favour of the
     /// server whose load changed least recently, as HAProxy's tree does
     /// (a server re-inserted at a key goes after those already there).
     pub requeued: AtomicU64,
-    /// `maxconn` (None: unlimited) and `minconn` (`maxconn` without one),
-    /// as the config compiled them.
-    maxconn: Option<u32>,
+    /// `maxconn` (0: unlimited; an agent may change it) and `minconn`
+    /// (`maxconn` without one), as the config compiled them.
+    maxconn: AtomicU32,
     minconn: u32,
+    /// The part of its limits a warming-up server may use, in percent.
+    ramp: AtomicU32,
 }
+
+impl ServerState {
+    fn maxconn(&self) -> Option<u32> {
+        Some(self.maxconn.load(Ordering::Relaxed)).filter(|m| *m > 0)
+    }
+}
+
+/// HAProxy's BE_WEIGHT_SCALE: effective weight per unit of weight.
+pub const WEIGHT_SCALE: u32 = 16;
 
 /// A backend's live state.
 #[derive(Debug)]
@@ -113,15 +136,19 @@ impl BackendState {
             .map(|(i, s)| ServerState {
                 active: AtomicU32::new(0),
                 up: AtomicBool::new(!s.disabled),
+                persist: AtomicBool::new(!s.disabled),
+                eweight: AtomicU32::new(s.weight.min(256) * WEIGHT_SCALE),
+                kill: tokio::sync::Notify::new(),
                 requeued: AtomicU64::new(i as u64),
-                maxconn: s.maxconn,
+                maxconn: AtomicU32::new(s.maxconn.unwrap_or(0)),
                 minconn: s.minconn.or(s.maxconn).unwrap_or(0),
+                ramp: AtomicU32::new(100),
             })
             .collect();
         let dynamic = fullconn > 0
             && servers
                 .iter()
-                .any(|s| s.maxconn.is_some_and(|m| s.minconn < m));
+                .any(|s| s.maxconn().is_some_and(|m| s.minconn < m));
         BackendState {
             servers,
             order: Mutex::new(order_for(be)),
@@ -156,12 +183,78 @@ impl BackendState {
     /// reaches `fullconn`.
     fn limit(&self, i: usize, beconn: u32) -> Option<u32> {
         let s = &self.servers[i];
-        let max = s.maxconn?;
-        if s.minconn >= max || self.fullconn == 0 || beconn >= self.fullconn {
-            return Some(max);
+        let max = s.maxconn()?;
+        let limit = if s.minconn >= max || self.fullconn == 0 || beconn >= self.fullconn {
+            max
+        } else {
+            let ramp = u64::from(beconn) * u64::from(max) / u64::from(self.fullconn);
+            (ramp as u32).max(s.minconn)
+        };
+        // A warming-up server takes its share of the limit (at least 1).
+        let pct = s.ramp.load(Ordering::Relaxed);
+        if pct < 100 {
+            return Some((u64::from(limit) * u64::from(pct) / 100).max(1) as u32);
         }
-        let ramp = u64::from(beconn) * u64::from(max) / u64::from(self.fullconn);
-        Some((ramp as u32).max(s.minconn))
+        Some(limit)
+    }
+
+    /// What health checks decided for server `i`: whether the balancer may
+    /// pick it, whether persistent requests may still use it, and its
+    /// effective weight. Weight changes reach the balancer's order at once.
+    pub fn set_server(&self, i: usize, up: bool, persist: bool, eweight: u32) {
+        let s = &self.servers[i];
+        s.persist.store(persist, Ordering::Release);
+        let old = s.eweight.swap(eweight, Ordering::AcqRel);
+        if old != eweight {
+            let mut order = self.order.lock().unwrap_or_else(|e| e.into_inner());
+            match &mut *order {
+                Order::Dynamic(f) => f.set_eweight(i, eweight),
+                Order::Chash(c) => c.set_eweight(i, eweight),
+                // Map-based orders are static: only a zero weight counts,
+                // through `usable`.
+                Order::Map(_) => {}
+            }
+        }
+        s.up.store(up, Ordering::Release);
+        // A server coming back may take requests waiting in the queue.
+        if up {
+            self.queue.notify_waiters();
+        }
+    }
+
+    /// A warming-up server's share of its connection limits (percent).
+    pub fn set_ramp(&self, i: usize, pct: u32) {
+        self.servers[i].ramp.store(pct.min(100), Ordering::Relaxed);
+        self.queue.notify_waiters();
+    }
+
+    /// An agent's `maxconn:N` (0: unlimited).
+    pub fn set_maxconn(&self, i: usize, maxconn: u32) {
+        self.servers[i].maxconn.store(maxconn, Ordering::Relaxed);
+        self.queue.notify_waiters();
+    }
+
+    /// Closes the connections now using server `i`.
+    pub fn shutdown_sessions(&self, i: usize) {
+        self.servers[i].kill.notify_waiters();
+    }
+
+    /// Resolves when the connections using server `i` must close.
+    pub async fn killed(&self, i: usize) {
+        self.servers[i].kill.notified().await
+    }
+
+    /// Whether a request bound to server `i` by persistence may go there.
+    pub fn persist_ok(&self, i: usize) -> bool {
+        self.servers
+            .get(i)
+            .is_some_and(|s| s.persist.load(Ordering::Acquire))
+    }
+
+    /// Whether the balancer may pick server `i` (HAProxy's usable servers).
+    pub fn usable(&self, i: usize) -> bool {
+        let s = &self.servers[i];
+        s.up.load(Ordering::Acquire) && s.eweight.load(Ordering::Relaxed) > 0
     }
 
     /// The load `limit` is computed for: `beconn` when some limit follows it.
@@ -276,9 +369,7 @@ impl BackendState {
 
     /// Usable servers, full or not.
     fn candidates_all(&self, be: &Backend) -> Vec<usize> {
-        (0..be.servers.len())
-            .filter(|i| self.servers[*i].up.load(Ordering::Relaxed) && be.servers[*i].weight > 0)
-            .collect()
+        (0..be.servers.len()).filter(|i| self.usable(*i)).collect()
     }
 
     /// Usable servers below their limit.
@@ -292,11 +383,7 @@ impl BackendState {
     /// Usable servers: the active ones, or the backups when no active one is
     /// usable (all backups with `option allbackups`, else the first).
     fn candidates_usable(&self, be: &Backend, exclude: Option<usize>) -> Vec<usize> {
-        let usable = |i: &usize| {
-            Some(*i) != exclude
-                && self.servers[*i].up.load(Ordering::Relaxed)
-                && be.servers[*i].weight > 0
-        };
+        let usable = |i: &usize| Some(*i) != exclude && self.usable(*i);
         let primary: Vec<usize> = (0..be.servers.len())
             .filter(|i| !be.servers[*i].backup)
             .filter(usable)
@@ -336,10 +423,11 @@ impl BackendState {
         }
         match &be.balance {
             Balance::LeastConn => cands.iter().copied().min_by_key(|i| {
-                let s = &be.servers[*i];
-                let load = (self.servers[*i].active.load(Ordering::Relaxed) as u64 * 256)
-                    / s.weight.max(1) as u64;
-                (load, self.servers[*i].requeued.load(Ordering::Relaxed))
+                let s = &self.servers[*i];
+                let load =
+                    (s.active.load(Ordering::Relaxed) as u64 * 256 * u64::from(WEIGHT_SCALE))
+                        / u64::from(s.eweight.load(Ordering::Relaxed).max(1));
+                (load, s.requeued.load(Ordering::Relaxed))
             }),
             Balance::First => cands.first().copied(),
             Balance::Source
@@ -392,10 +480,16 @@ impl BackendState {
         cands: &[usize],
         mut next: impl FnMut(&mut Order, &[bool]) -> Option<usize>,
     ) -> Option<usize> {
-        let usable: Vec<bool> = (0..be.servers.len())
-            .map(|i| self.servers[i].up.load(Ordering::Relaxed))
-            .collect();
         let mut order = self.order.lock().unwrap_or_else(|e| e.into_inner());
+        // Weighted orders follow weight changes themselves; the static map
+        // sees a zero weight as a server gone.
+        let map = matches!(*order, Order::Map(_));
+        let usable: Vec<bool> = (0..be.servers.len())
+            .map(|i| {
+                let s = &self.servers[i];
+                s.up.load(Ordering::Relaxed) && (!map || s.eweight.load(Ordering::Relaxed) > 0)
+            })
+            .collect();
         for _ in 0..be.servers.len().max(1) * 2 {
             match next(&mut order, &usable) {
                 Some(i) if cands.contains(&i) => return Some(i),

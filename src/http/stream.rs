@@ -324,7 +324,7 @@ async fn handle_request(
         let values: Vec<Option<&str>> = be.servers.iter().map(|s| s.cookie.as_deref()).collect();
         c.persist(&mut req, &values)
     });
-    let persisted = persisted.filter(|i| state.servers[*i].up.load(Ordering::Relaxed));
+    let persisted = persisted.filter(|i| state.persist_ok(*i));
     let header = |name: &str| {
         parse::values(&req.headers, &name.to_ascii_lowercase())
             .next()
@@ -434,7 +434,7 @@ async fn handle_request(
         let r = exchange(
             sh,
             fe,
-            be_id,
+            (be_id, server),
             cli,
             &mut srv,
             &req,
@@ -447,8 +447,13 @@ async fn handle_request(
             cookie,
             (body == BodyKind::None && retried < be.retries).then_some(&be.retry_on),
             lg,
-        )
-        .await;
+        );
+        // `on-marked-down shutdown-sessions` (and friends) close the stream.
+        let r = crate::health::unless_shut(sh, be_id, server, r, Exchange::Aborted).await;
+        // Every other way to abort names its cause: this one was killed.
+        if matches!(r, Exchange::Aborted) && lg.term == *b"--" {
+            lg.end(b'K', b'D');
+        }
         // An idle server connection the server closed meanwhile: a request
         // without a body is sent again on a new connection.
         if matches!(r, Exchange::Stale) && body == BodyKind::None {
@@ -710,7 +715,7 @@ enum Exchange {
 async fn exchange(
     sh: &Shared,
     fe: &Frontend,
-    be_id: BackendId,
+    (be_id, server): (BackendId, usize),
     cli: &mut Conn,
     srv: &mut Conn,
     req: &RequestHead,
@@ -826,7 +831,10 @@ async fn exchange(
             break res;
         }
         let deadline = sto.map(|d| Instant::now() + d);
-        let res = match srv.read_head(limit, deadline, parse::parse_response).await {
+        let head = srv.read_head(limit, deadline, parse::parse_response).await;
+        // What the server did, for `observe layer7`.
+        crate::health::observe_head(sh, be_id, server, &head, reused);
+        let res = match head {
             HeadRead::Head(r) => r,
             HeadRead::Timeout { .. } if retry.is_some_and(|r| r.response_timeout) => {
                 return Exchange::Retry

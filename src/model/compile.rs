@@ -39,7 +39,17 @@ pub fn compile(cfg: &Config) -> Runtime {
             continue;
         }
         backend_of.push(Some(BackendId(backends.len())));
-        let mut b = compile_backend(p, FIRST_PROXY_ID + i as u32, &sections, &mut unrunnable);
+        let defaults = p
+            .defaults_from
+            .as_ref()
+            .and_then(|span| cfg.defaults.iter().find(|d| &d.span == span));
+        let mut b = compile_backend(
+            p,
+            defaults,
+            FIRST_PROXY_ID + i as u32,
+            &sections,
+            &mut unrunnable,
+        );
         // A listen section's log lines are reported with its frontend part.
         let mut seen = Vec::new();
         b.log_targets = super::log::proxy_targets(p, &global_logs, &mut seen);
@@ -129,6 +139,25 @@ pub fn compile(cfg: &Config) -> Runtime {
             error_pages: error_pages(p, &sections, acls.unrunnable),
             span: p.span.clone(),
         });
+    }
+    // `track`: the server each tracking server follows (checked already).
+    for (p, b) in proxies.iter().zip(&backend_of) {
+        let Some(b) = b else { continue };
+        for (j, s) in p.servers.iter().enumerate() {
+            let Some(target) = cfg_parser::check::track_of(s) else {
+                continue;
+            };
+            let found = cfg_parser::check::track_target(cfg, p, target)
+                .ok()
+                .and_then(|(tp, ti)| {
+                    let pos = proxies.iter().position(|x| std::ptr::eq(*x, tp))?;
+                    Some((backend_of[pos]?, ti))
+                });
+            match found {
+                Some(t) => backends[b.0].servers[j].track = Some(t),
+                None => unrunnable.push((s.span.clone(), format!("'track {target}'"))),
+            }
+        }
     }
     let mut global = global(&cfg.global, &mut unrunnable);
     global.log_targets = global_logs;
@@ -519,6 +548,21 @@ fn global(g: &ast::Global, unrunnable: &mut Vec<(Span, String)>) -> GlobalSettin
             .rev()
             .find(|d| d.word(0) == "log-send-hostname")
             .map(|d| Some(d.word(1).to_string()).filter(|h| !h.is_empty())),
+        node: g
+            .directives
+            .iter()
+            .rev()
+            .find(|d| d.word(0) == "node")
+            .map(|d| d.word(1).to_string())
+            .unwrap_or_else(hostname),
+        spread_checks: g
+            .directives
+            .iter()
+            .rev()
+            .find(|d| d.word(0) == "spread-checks")
+            .and_then(|d| d.word(1).parse().ok())
+            .unwrap_or(0)
+            .min(50),
         stats_sockets: g.stats_sockets.clone(),
         stats_timeout_ms: g.stats_timeout.unwrap_or(DEFAULT_STATS_TIMEOUT_MS),
         case_map: g
@@ -528,6 +572,19 @@ fn global(g: &ast::Global, unrunnable: &mut Vec<(Span, String)>) -> GlobalSettin
             .map(|d| (d.word(1).to_ascii_lowercase(), d.word(2).to_string()))
             .collect(),
     }
+}
+
+/// The host name (HAProxy's default `node`).
+fn hostname() -> String {
+    let mut buf = [0u8; 256];
+    // SAFETY: gethostname(2) writes at most `buf.len()` bytes into `buf`,
+    // which lives for the call.
+    let rc = unsafe { libc::gethostname(buf.as_mut_ptr().cast(), buf.len()) };
+    if rc != 0 {
+        return String::new();
+    }
+    let end = buf.iter().position(|b| *b == 0).unwrap_or(buf.len());
+    String::from_utf8_lossy(&buf[..end]).into_owned()
 }
 
 /// The sockets one bind address stands for (a port range gives one per port).
@@ -625,10 +682,48 @@ fn added_header(p: &Proxy, option: &str, default: &str, addr: &str) -> Option<Fo
 
 fn compile_backend(
     p: &Proxy,
+    defaults: Option<&Proxy>,
     id: u32,
     sections: &crate::http::rules::Sections,
     unrunnable: &mut Vec<(Span, String)>,
 ) -> Backend {
+    // The check settings matter only when a server is checked.
+    let check = if p.servers.iter().any(|s| s.params.check == Some(true)) {
+        crate::health::spec::compile(p, defaults).unwrap_or_else(|what| {
+            unrunnable.push((p.span.clone(), format!("health check {what}")));
+            Default::default()
+        })
+    } else {
+        Default::default()
+    };
+    let servers: Vec<Server> = p
+        .servers
+        .iter()
+        .enumerate()
+        .map(|(i, s)| compile_server(s, i as u32 + 1, p, unrunnable))
+        .collect();
+    for (s, ast_s) in servers.iter().zip(&p.servers) {
+        if !s.check && !s.agent_check {
+            continue;
+        }
+        match &s.addr {
+            ServerAddr::Inet { addr, .. } => {
+                let rules_have_port = check.rules.iter().any(|r| {
+                    matches!(&r.action, crate::health::spec::Action::Connect(c) if c.port.is_some())
+                });
+                if s.check && addr.port() == 0 && s.check_port.is_none() && !rules_have_port {
+                    unrunnable.push((
+                        ast_s.span.clone(),
+                        format!("health checks of server '{}' without a port", s.name),
+                    ));
+                }
+            }
+            _ => unrunnable.push((
+                ast_s.span.clone(),
+                format!("health checks of server '{}' (not an IP address)", s.name),
+            )),
+        }
+    }
     let mut acls = AclTable::new(p, unrunnable);
     let (tcp, http) = tcp_rules(p, &mut acls, sections);
     if p.effective_mode() == ast::Mode::Http && !tcp.response.is_empty() {
@@ -696,12 +791,9 @@ fn compile_backend(
         tcp,
         http,
         acls: acls.table,
-        servers: p
-            .servers
-            .iter()
-            .enumerate()
-            .map(|(i, s)| compile_server(s, i as u32 + 1))
-            .collect(),
+        servers,
+        check,
+        listen: p.kind == ProxyKind::Listen,
         reuse: p.http_reuse.as_deref().map_or(
             crate::http::pool::Reuse::Safe,
             crate::http::pool::Reuse::from_word,
@@ -722,8 +814,123 @@ fn compile_backend(
     }
 }
 
-fn compile_server(s: &ast::Server, id: u32) -> Server {
+/// The server parameters without an AST field (from `raw`, in order,
+/// `default-server` ones first), as (name, values).
+fn raw_params(raw: &[String]) -> Vec<(&str, Vec<&str>)> {
+    use cfg_parser::keywords::server::{Arity, SERVER_PARAMS};
+    let mut out = Vec::new();
+    let mut i = 0;
+    while i < raw.len() {
+        let kw = raw[i].as_str();
+        let arity = SERVER_PARAMS
+            .iter()
+            .find(|p| p.name == kw)
+            .map_or(Arity::Flag, |p| p.arity);
+        let mut n = match arity {
+            Arity::Flag => 0,
+            Arity::One | Arity::Rest => 1,
+        };
+        if arity == Arity::Rest {
+            while matches!(
+                raw.get(i + 1 + n).map(String::as_str),
+                Some("usesrc" | "interface")
+            ) {
+                n += 2;
+            }
+        }
+        let vals = raw[(i + 1).min(raw.len())..(i + 1 + n).min(raw.len())]
+            .iter()
+            .map(String::as_str)
+            .collect();
+        out.push((kw, vals));
+        i += 1 + n;
+    }
+    out
+}
+
+/// The health check settings of a server line that have no AST field;
+/// values this build cannot run are reported.
+struct ServerCheckExtras {
+    send_proxy: bool,
+    observe: Option<crate::health::Observe>,
+    error_limit: u32,
+    on_error: crate::health::OnError,
+    agent_send: Vec<u8>,
+    agent_ip: Option<std::net::IpAddr>,
+    check_ip: Option<std::net::IpAddr>,
+}
+
+fn check_extras(s: &ast::Server, unrunnable: &mut Vec<(Span, String)>) -> ServerCheckExtras {
+    use crate::health::{Observe, OnError};
+    let mut x = ServerCheckExtras {
+        send_proxy: false,
+        observe: None,
+        error_limit: crate::health::DEFAULT_ERROR_LIMIT,
+        on_error: OnError::FastInter,
+        agent_send: Vec::new(),
+        agent_ip: None,
+        check_ip: None,
+    };
+    let mut bad = |what: String| unrunnable.push((s.span.clone(), what));
+    for (kw, vals) in raw_params(&s.params.raw) {
+        let v = vals.first().copied().unwrap_or("");
+        match kw {
+            "check-send-proxy" => x.send_proxy = true,
+            "no-check-send-proxy" => x.send_proxy = false,
+            "observe" => {
+                x.observe = match v {
+                    "layer4" => Some(Observe::Layer4),
+                    "layer7" => Some(Observe::Layer7),
+                    "none" => None,
+                    _ => {
+                        bad(format!("server parameter 'observe {v}'"));
+                        None
+                    }
+                }
+            }
+            "error-limit" => match v.parse::<u32>() {
+                Ok(n) if n > 0 => x.error_limit = n,
+                _ => bad(format!("server parameter 'error-limit {v}'")),
+            },
+            "on-error" => match OnError::from_word(v) {
+                Some(o) => x.on_error = o,
+                None => bad(format!("server parameter 'on-error {v}'")),
+            },
+            "agent-send" => x.agent_send = v.as_bytes().to_vec(),
+            "agent-addr" => match v.parse().ok().or_else(|| resolve_host(v)) {
+                Some(ip) => x.agent_ip = Some(ip),
+                None => bad(format!("server parameter 'agent-addr {v}' (no address)")),
+            },
+            "addr" => match v.parse().ok().or_else(|| resolve_host(v)) {
+                Some(ip) => x.check_ip = Some(ip),
+                None => bad(format!("server parameter 'addr {v}' (no address)")),
+            },
+            "on-marked-down" if v != "shutdown-sessions" => {
+                bad(format!("server parameter 'on-marked-down {v}'"))
+            }
+            "on-marked-up" if v != "shutdown-backup-sessions" => {
+                bad(format!("server parameter 'on-marked-up {v}'"))
+            }
+            _ => {}
+        }
+    }
+    x
+}
+
+fn compile_server(
+    s: &ast::Server,
+    id: u32,
+    p: &Proxy,
+    unrunnable: &mut Vec<(Span, String)>,
+) -> Server {
     let sp = &s.params;
+    let mut extras = check_extras(s, unrunnable);
+    // 2.6 ignores `observe layer7` outside HTTP mode (with an alert).
+    if p.effective_mode() != ast::Mode::Http
+        && extras.observe == Some(crate::health::Observe::Layer7)
+    {
+        extras.observe = None;
+    }
     let addr = match &s.addr {
         Address::Inet { host, port, .. } => {
             let (port, offset) = match port {
@@ -771,6 +978,13 @@ fn compile_server(s: &ast::Server, id: u32) -> Server {
         check: sp.check.unwrap_or(false),
         check_port: sp.port,
         check_addr: sp.addr.clone(),
+        check_ip: extras.check_ip,
+        check_send_proxy: extras.send_proxy,
+        // Resolved once every backend is compiled.
+        track: None,
+        observe: extras.observe,
+        error_limit: extras.error_limit,
+        on_error: extras.on_error,
         inter_ms: inter,
         fastinter_ms: sp.fastinter.unwrap_or(inter),
         downinter_ms: sp.downinter.unwrap_or(inter),
@@ -782,7 +996,9 @@ fn compile_server(s: &ast::Server, id: u32) -> Server {
         cookie: sp.cookie.clone(),
         agent_check: sp.agent_check.unwrap_or(false),
         agent_port: sp.agent_port,
-        agent_inter_ms: sp.agent_inter.unwrap_or(inter),
+        agent_inter_ms: sp.agent_inter.unwrap_or(DEFAULT_INTER_MS),
+        agent_send: extras.agent_send,
+        agent_ip: extras.agent_ip,
         on_marked_down: sp.on_marked_down.clone(),
         on_marked_up: sp.on_marked_up.clone(),
         source: sp.source.clone(),

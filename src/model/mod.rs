@@ -77,6 +77,10 @@ pub struct GlobalSettings {
     pub log_tag: Option<String>,
     /// `log-send-hostname [name]`: Some(None) for the machine's name.
     pub log_send_hostname: Option<Option<String>>,
+    /// `spread-checks`: random jitter of check intervals, in percent.
+    pub spread_checks: u32,
+    /// `node` (the host name without one).
+    pub node: String,
     pub stats_sockets: Vec<StatsSocket>,
     pub stats_timeout_ms: u64,
     /// `h1-case-adjust <from> <to>`: (lower-case name, name as sent).
@@ -251,6 +255,10 @@ pub struct Backend {
     /// `http-request` / `http-response` rules, compiled.
     pub http: crate::http::rules::HttpRules,
     pub servers: Vec<Server>,
+    /// What the servers' health checks run.
+    pub check: crate::health::spec::CheckSpec,
+    /// A `listen` section (messages call it a "proxy").
+    pub listen: bool,
     pub cookie: Option<crate::http::cookie::CookieCfg>,
     /// `http-reuse`.
     pub reuse: crate::http::pool::Reuse,
@@ -291,6 +299,16 @@ pub struct Server {
     pub check: bool,
     pub check_port: Option<u16>,
     pub check_addr: Option<String>,
+    /// `addr` parsed.
+    pub check_ip: Option<std::net::IpAddr>,
+    /// `check-send-proxy`.
+    pub check_send_proxy: bool,
+    /// `track`: the server whose state this one follows.
+    pub track: Option<(BackendId, usize)>,
+    /// `observe layer4|layer7`, `error-limit`, `on-error`.
+    pub observe: Option<crate::health::Observe>,
+    pub error_limit: u32,
+    pub on_error: crate::health::OnError,
     pub inter_ms: u64,
     pub fastinter_ms: u64,
     pub downinter_ms: u64,
@@ -303,6 +321,9 @@ pub struct Server {
     pub agent_check: bool,
     pub agent_port: Option<u16>,
     pub agent_inter_ms: u64,
+    /// `agent-send` (bytes) and `agent-addr`.
+    pub agent_send: Vec<u8>,
+    pub agent_ip: Option<std::net::IpAddr>,
     pub on_marked_down: Option<String>,
     pub on_marked_up: Option<String>,
     pub source: Option<String>,

@@ -237,7 +237,15 @@ async fn session(
     }
     let cfg = relay_cfg(&sh, fe, be);
     debug_assert!(buf.len() <= bufsize);
-    let (end, up, down) = relay::relay(&sock, &srv, (&buf, &answer), &cfg).await;
+    // `on-marked-down shutdown-sessions` (and friends) close the session.
+    let relayed = async { Some(relay::relay(&sock, &srv, (&buf, &answer), &cfg).await) };
+    let ended = crate::health::unless_shut(&sh, be_id, slot.server, relayed, None).await;
+    // A session closed by the server's state change is logged as killed.
+    let Some((end, up, down)) = ended else {
+        txn.end(b'K', b'D');
+        drop(slot);
+        return;
+    };
     txn.bytes_in = up;
     txn.bytes_out = down;
     match end {

@@ -431,7 +431,66 @@ impl Proxy {
     }
 }
 
+/// What the proxy writes on stderr, read as it comes (by a thread), each
+/// line with the time it arrived.
+#[derive(Clone, Default)]
+pub struct StderrLog(Arc<Mutex<Vec<(std::time::Instant, String)>>>);
+
+impl StderrLog {
+    /// Every line so far.
+    pub fn lines(&self) -> Vec<String> {
+        self.0
+            .lock()
+            .unwrap()
+            .iter()
+            .map(|(_, l)| l.clone())
+            .collect()
+    }
+    /// The lines so far with their arrival times.
+    pub fn timed(&self) -> Vec<(std::time::Instant, String)> {
+        self.0.lock().unwrap().clone()
+    }
+    pub fn text(&self) -> String {
+        self.lines().join("\n")
+    }
+    /// Lines containing `needle`.
+    pub fn count(&self, needle: &str) -> usize {
+        self.lines().iter().filter(|l| l.contains(needle)).count()
+    }
+    /// Waits until `n` lines contain `needle`; false after `limit`.
+    pub fn wait_for_n(&self, needle: &str, n: usize, limit: Duration) -> bool {
+        let start = std::time::Instant::now();
+        while start.elapsed() < limit {
+            if self.count(needle) >= n {
+                return true;
+            }
+            std::thread::sleep(Duration::from_millis(10));
+        }
+        self.count(needle) >= n
+    }
+    /// Waits until a line contains `needle`; false after `limit`.
+    pub fn wait_for(&self, needle: &str, limit: Duration) -> bool {
+        self.wait_for_n(needle, 1, limit)
+    }
+}
+
 impl Proxy {
+    /// Starts reading the proxy's stderr as it comes (taken from the
+    /// process: `wait_exit` then returns no stderr).
+    pub fn stderr_log(&mut self) -> StderrLog {
+        let log = StderrLog::default();
+        if let Some(e) = self.child.stderr.take() {
+            let l = log.clone();
+            std::thread::spawn(move || {
+                for line in BufReader::new(e).lines() {
+                    let Ok(line) = line else { break };
+                    l.0.lock().unwrap().push((std::time::Instant::now(), line));
+                }
+            });
+        }
+        log
+    }
+
     /// Waits up to `limit` for the process to exit: its exit code (128 +
     /// signal when killed) and its stderr.
     pub fn wait_exit(&mut self, limit: Duration) -> Option<(i32, String)> {

@@ -560,6 +560,24 @@ fn option(p: &mut Proxy, cx: &mut Cx) -> R {
         }
         "forwardfor" => check_forwardfor(cx, &args)?,
         "pgsql-check" => check_pgsql(cx, &args)?,
+        "mysql-check" => match args.first().map(String::as_str) {
+            None => {}
+            Some("user") if args.len() < 2 => {
+                return Err(cx.alert("'option mysql-check user' expects <username> as argument."))
+            }
+            Some("user") => {}
+            Some(other) => {
+                return Err(cx.alert(format!(
+                    "'option mysql-check' only supports optional values: 'user' (got '{other}')."
+                )))
+            }
+        },
+        "httpchk" if args.get(2).is_some_and(|v| v.contains("\r\n")) => {
+            cx.push(Diagnostic::warning(
+                Loc::ParsingTight(cx.d.span.clone()),
+                "'option httpchk' : hiding headers or body at the end of the version string is deprecated. Please, consider to use 'http-check send' directive instead.",
+            ));
+        }
         // 2.6 reads one number and ignores anything after it.
         "redispatch" => {}
         "http-restrict-req-hdr-names" => {
@@ -1328,7 +1346,7 @@ fn rate_limit(_: &mut Proxy, cx: &mut Cx) -> R {
     Ok(())
 }
 
-fn tcp_check(_: &mut Proxy, cx: &mut Cx) -> R {
+fn tcp_check(p: &mut Proxy, cx: &mut Cx) -> R {
     const SUB: &[&str] = &[
         "comment",
         "connect",
@@ -1339,15 +1357,18 @@ fn tcp_check(_: &mut Proxy, cx: &mut Cx) -> R {
         "expect",
     ];
     let sub = cx.word(1);
-    if SUB.contains(&sub) || sub.starts_with("set-var") || sub.starts_with("unset-var") {
+    if sub.starts_with("set-var") || sub.starts_with("unset-var") {
         return Ok(());
     }
-    Err(cx.alert(format!(
-        "'tcp-check' only supports 'comment', 'connect', 'send', 'send-binary', 'expect', 'set-var-fmt(*)', 'set-var(*)', 'unset-var(*)'. but got '{sub}'"
-    )))
+    if !SUB.contains(&sub) {
+        return Err(cx.alert(format!(
+            "'tcp-check' only supports 'comment', 'connect', 'send', 'send-binary', 'expect', 'set-var-fmt(*)', 'set-var(*)', 'unset-var(*)'. but got '{sub}'"
+        )));
+    }
+    check_rule(p, cx, "tcp-check")
 }
 
-fn http_check(_: &mut Proxy, cx: &mut Cx) -> R {
+fn http_check(p: &mut Proxy, cx: &mut Cx) -> R {
     const SUB: &[&str] = &[
         "comment",
         "connect",
@@ -1362,12 +1383,162 @@ fn http_check(_: &mut Proxy, cx: &mut Cx) -> R {
             cx.alert("'http-check expect' : expects at least a matching pattern as arguments.")
         );
     }
-    if SUB.contains(&sub) || sub.starts_with("set-var") || sub.starts_with("unset-var") {
+    if sub.starts_with("set-var") || sub.starts_with("unset-var") {
         return Ok(());
     }
-    Err(cx.alert(format!(
-        "'http-check' only supports 'disable-on-404', 'send-state', 'comment', 'connect', 'send', 'expect', 'set-var(*)' and 'unset-var(*)'. but got '{sub}'."
-    )))
+    if !SUB.contains(&sub) {
+        return Err(cx.alert(format!(
+            "'http-check' only supports 'disable-on-404', 'send-state', 'comment', 'connect', 'send', 'expect', 'set-var(*)' and 'unset-var(*)'. but got '{sub}'."
+        )));
+    }
+    check_rule(p, cx, "http-check")
+}
+
+/// The checks 2.6 makes when it adds a `tcp-check` / `http-check` rule:
+/// its arguments, and its place among the proxy's rules so far (a
+/// `connect` comes first; with `http-check`, sends follow connections and
+/// expects follow sends).
+fn check_rule(p: &Proxy, cx: &mut Cx, kw: &str) -> R {
+    let sub = cx.word(1);
+    // The proxy's rules so far, without comments and variable actions.
+    let prior: Vec<&str> = p
+        .directives
+        .iter()
+        .filter(|d| d.word(0) == kw)
+        .map(|d| d.word(1))
+        .filter(|w| {
+            !matches!(*w, "comment" | "disable-on-404" | "send-state")
+                && !w.starts_with("set-var")
+                && !w.starts_with("unset-var")
+        })
+        .collect();
+    let step = p
+        .directives
+        .iter()
+        .filter(|d| d.word(0) == kw && !matches!(d.word(1), "disable-on-404" | "send-state"))
+        .count()
+        + 1;
+    let last = prior.last().copied();
+    match sub {
+        "connect" => {
+            if prior.first().is_some_and(|f| *f != "connect") {
+                return Err(cx.alert(format!(
+                    "'{kw} connect' : first step MUST also be a 'connect', optionally preceded by a 'set-var', an 'unset-var' or a 'comment', when there is a 'connect' step in the tcp-check ruleset."
+                )));
+            }
+            if kw == "http-check" && last.is_some_and(|l| l != "expect") {
+                return Err(cx.alert(format!(
+                    "'http-check connect' : unable to add http-check connect rule at step {step} (missing expect rule).."
+                )));
+            }
+        }
+        "send" if kw == "http-check" && last.is_some_and(|l| l != "connect") => {
+            return Err(cx.alert(format!(
+                "'http-check send' : unable to add http-check send rule at step {step} (missing connect rule).."
+            )));
+        }
+        "send" if kw == "http-check" => {}
+        "send" if cx.word(2).is_empty() => {
+            return Err(cx.alert("'tcp-check send' : 'string' expects a send as argument."));
+        }
+        "send-binary" => {
+            let hex = cx.word(2);
+            if hex.is_empty()
+                || !hex.len().is_multiple_of(2)
+                || !hex.bytes().all(|b| b.is_ascii_hexdigit())
+            {
+                return Err(cx.alert(format!(
+                    "'tcp-check send-binary' : '{hex}' invalid binary string (an even number of hex digit is expected).\n."
+                )));
+            }
+        }
+        "expect" => {
+            if kw == "http-check" && last.is_some_and(|l| l == "connect") {
+                return Err(cx.alert(format!(
+                    "'http-check expect' : unable to add http-check expect rule at step {step} (missing send rule).."
+                )));
+            }
+            check_expect(cx, kw)?;
+        }
+        _ => {}
+    }
+    Ok(())
+}
+
+/// `expect [options] [!] <match> <pattern>`: the match names 2.6 knows and
+/// their patterns.
+fn check_expect(cx: &Cx, kw: &str) -> R {
+    let words: Vec<&str> = cx.d.rest(2).collect();
+    let http = kw == "http-check";
+    let mut i = 0;
+    while i < words.len() {
+        let w = words[i];
+        match w {
+            "min-recv" | "comment" | "ok-status" | "tout-status" | "on-success" | "on-error"
+            | "status-code" => i += 2,
+            "error-status" => {
+                let v = words.get(i + 1).copied().unwrap_or("");
+                if !["L4CON", "L6RSP", "L7RSP", "L7STS", "L7OKC"].contains(&v) {
+                    return Err(cx.alert(format!(
+                        "'{kw} expect' : 'error-status' only supports 'L4CON', 'L6RSP', 'L7RSP' or 'L7STS' status (got '{v}').."
+                    )));
+                }
+                i += 2;
+            }
+            "!" => i += 1,
+            m => {
+                let m = m.trim_start_matches('!');
+                let known: &[&str] = if http {
+                    &[
+                        "status",
+                        "rstatus",
+                        "string",
+                        "rstring",
+                        "string-lf",
+                        "hdr",
+                        "fhdr",
+                    ]
+                } else {
+                    &[
+                        "string",
+                        "rstring",
+                        "binary",
+                        "rbinary",
+                        "string-lf",
+                        "binary-lf",
+                    ]
+                };
+                if !known.contains(&m) {
+                    return Err(cx.alert(if http {
+                        format!("'{kw} expect' : 'only supports min-recv, [!]string', '[!]rstring', '[!]string-lf', '[!]status', '[!]rstatus', [!]hdr, [!]fhdr or comment but got '{m}' as argument..")
+                    } else {
+                        format!("'{kw} expect' : 'only supports min-recv, '[!]binary', '[!]string', '[!]rstring', '[!]string-lf''[!]rbinary', '[!]binary-lf' or comment but got '{m}' as argument..")
+                    }));
+                }
+                let Some(pattern) = words.get(i + 1) else {
+                    return Err(cx.alert(format!(
+                        "'{kw} expect' : '{m}' expects a <pattern> as argument."
+                    )));
+                };
+                if m == "status" && http {
+                    if let Some(c) = pattern
+                        .chars()
+                        .find(|c| !c.is_ascii_digit() && *c != ',' && *c != '-')
+                    {
+                        return Err(cx.alert(format!(
+                            "'{kw} expect' : invalid character '{c}' in the list of status codes."
+                        )));
+                    }
+                }
+                // hdr/fhdr take several words; options may follow a pattern.
+                i += 2;
+                if matches!(m, "hdr" | "fhdr") {
+                    return Ok(());
+                }
+            }
+        }
+    }
+    Ok(())
 }
 
 /// `backlog <n>`: `atol`, so any word is a number.

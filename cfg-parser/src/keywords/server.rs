@@ -54,7 +54,17 @@ pub fn parse_server(p: &Proxy, cx: &mut Cx) -> Result<Server, Diagnostic> {
     let addr = parse_address(&addr_text, SERVER_RULES)
         .map_err(|e| cx.alert_bracket(format!("{who} : {e}")))?;
     let mut params = p.default_server.clone();
-    apply_params(&mut params, cx, 3, &who, &name)?;
+    apply_params(&mut params, cx, 3, &who, &name, p.effective_mode())?;
+    if params.check == Some(true) && params.raw.iter().any(|w| w == "track") {
+        return Err(cx.alert_bracket(format!(
+            "{who} : unable to enable checks and tracking at the same time!"
+        )));
+    }
+    if params.agent_check == Some(true) && params.agent_port.unwrap_or(0) == 0 {
+        return Err(cx.alert_bracket(format!(
+            "{who} : server {name} does not have agent port. Agent check has been disabled."
+        )));
+    }
     Ok(Server {
         name,
         addr,
@@ -67,7 +77,7 @@ pub fn parse_server(p: &Proxy, cx: &mut Cx) -> Result<Server, Diagnostic> {
 /// `default-server [param*]`: the defaults for the following servers.
 pub fn parse_default_server(p: &mut Proxy, cx: &mut Cx) -> Result<(), Diagnostic> {
     let mut params = p.default_server.clone();
-    apply_params(&mut params, cx, 1, "", "")?;
+    apply_params(&mut params, cx, 1, "", "", p.effective_mode())?;
     p.default_server = params;
     Ok(())
 }
@@ -78,6 +88,7 @@ fn apply_params(
     start: usize,
     who: &str,
     srv: &str,
+    mode: crate::ast::Mode,
 ) -> Result<(), Diagnostic> {
     let mut i = start;
     // `[f:l] : 'server be/s1' : msg..` (HAProxy doubles the final dot here)
@@ -137,6 +148,24 @@ fn apply_params(
             }
             Ok(n as u32)
         };
+        // 2.6 refuses a zero check interval (with two final dots).
+        if matches!(
+            kw.as_str(),
+            "inter" | "fastinter" | "downinter" | "agent-inter"
+        ) && parse_time_ms(&val) == Ok(0)
+        {
+            let name = if who.is_empty() {
+                "default-server"
+            } else {
+                srv
+            };
+            let msg = format!("invalid value 0 for argument '{kw}' of server {name}.");
+            return Err(if who.is_empty() {
+                cx.alert_bracket(format!("{msg}."))
+            } else {
+                fail(cx, msg)
+            });
+        }
         match kw.as_str() {
             "check" => sp.check = Some(true),
             "no-check" => sp.check = Some(false),
@@ -176,9 +205,43 @@ fn apply_params(
             "addr" => sp.addr = Some(val.clone()),
             "cookie" => sp.cookie = Some(val.clone()),
             "init-addr" => sp.init_addr = Some(val.clone()),
+            "on-marked-down" if val != "shutdown-sessions" => {
+                return Err(fail(
+                    cx,
+                    format!("'on-marked-down' expects 'shutdown-sessions' but got '{val}'"),
+                ))
+            }
             "on-marked-down" => sp.on_marked_down = Some(val.clone()),
+            "on-marked-up" if val != "shutdown-backup-sessions" => {
+                return Err(fail(
+                    cx,
+                    format!("'on-marked-up' expects 'shutdown-backup-sessions' but got '{val}'"),
+                ))
+            }
             "on-marked-up" => sp.on_marked_up = Some(val.clone()),
+            "on-error" if !["fastinter", "fail-check", "sudden-death", "mark-down"].contains(&val.as_str()) => {
+                return Err(fail(cx, format!("'on-error' expects one of 'fastinter', 'fail-check', 'sudden-death' or 'mark-down' but got '{val}'")))
+            }
             "on-error" => sp.on_error = Some(val.clone()),
+            "error-limit" if atol(&val) <= 0 => {
+                return Err(fail(cx, "error-limit has to be > 0.".into()))
+            }
+            "observe" if !["none", "layer4", "layer7"].contains(&val.as_str()) => {
+                return Err(fail(cx, format!("'observe' expects one of 'none', 'layer4', 'layer7' but got '{val}'")))
+            }
+            // An alert that does not fail the configuration: the server
+            // is kept, not observed. 2.6 ends this one with two dots.
+            "observe" if val == "layer7" && mode != crate::ast::Mode::Http => {
+                let msg = if who.is_empty() {
+                    "'layer7' can only be used in http proxies..".to_string()
+                } else {
+                    format!("{who} : 'layer7' can only be used in http proxies..")
+                };
+                let span = cx.d.span.clone();
+                cx.push(Diagnostic::alert_nonfatal(Loc::Bracket(span), msg));
+                i += 2;
+                continue;
+            }
             "source" => {
                 if val.is_empty() {
                     return Err(fail(cx, "'source' expects <addr>[:<port>[-<port>]], and optionally 'usesrc' <addr>, and 'interface' <name> as argument.".into()));
