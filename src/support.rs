@@ -39,6 +39,7 @@ const PROXY_RUNNABLE: &[&str] = &[
     "log",
     "log-format",
     "log-format-sd",
+    "error-log-format",
     "log-tag",
     "unique-id-format",
     "unique-id-header",
@@ -131,7 +132,7 @@ const OPTIONS_RUNNABLE: &[&str] = &[
 ];
 
 /// Keywords that only change what is observed: warned, not refused.
-const OBSERVABILITY: &[(&str, &str)] = &[("error-log-format", "the error log format")];
+const OBSERVABILITY: &[(&str, &str)] = &[];
 const OBSERVABILITY_OPTIONS: &[&str] = &[];
 
 /// Server parameters with a runtime.

@@ -154,7 +154,19 @@ enum Listening {
 pub fn run(rt: Runtime, reuseport: bool, mut ctl: Control) -> Result<(), RunError> {
     let mut sockets = Vec::new();
     let mut errors = Vec::new();
-    for l in &rt.listeners {
+    for (i, l) in rt.listeners.iter().enumerate() {
+        // Its name in logs: `name <n>`, else its number in the frontend.
+        let number = rt.listeners[..i]
+            .iter()
+            .filter(|o| o.frontend == l.frontend)
+            .count()
+            + 1;
+        let name: Arc<str> = l
+            .params
+            .iter()
+            .position(|p| p == "name")
+            .and_then(|j| l.params.get(j + 1))
+            .map_or_else(|| number.to_string().into(), |n| n.as_str().into());
         let key = crate::listener::key(&l.addr);
         let inherited = ctl
             .inherited
@@ -169,7 +181,7 @@ pub fn run(rt: Runtime, reuseport: bool, mut ctl: Control) -> Result<(), RunErro
             None => crate::listener::bind(l, reuseport),
         };
         match bound {
-            Ok(s) => sockets.push((l.frontend, l.has("accept-proxy"), s)),
+            Ok(s) => sockets.push((l.frontend, (l.has("accept-proxy"), name), s)),
             Err(e) => errors.push(StartError {
                 message: e.alert(&rt, l),
             }),
@@ -423,7 +435,7 @@ async fn accept_loop(
     sh: Arc<Shared>,
     fe: FrontendId,
     l: tokio::net::TcpListener,
-    accept_proxy: bool,
+    (accept_proxy, listener): (bool, Arc<str>),
     global: Option<Arc<Semaphore>>,
     mut state: tokio::sync::watch::Receiver<Listening>,
 ) {
@@ -473,6 +485,7 @@ async fn accept_loop(
         sh.fe_conns[fe.0].fetch_add(1, Ordering::Relaxed);
         sh.active.fetch_add(1, Ordering::SeqCst);
         let accepted_at = (std::time::SystemTime::now(), tokio::time::Instant::now());
+        let listener = listener.clone();
         tokio::spawn(async move {
             let _slots = (g, f);
             let _active = Active(&sh.active);
@@ -480,8 +493,15 @@ async fn accept_loop(
             let vars = crate::vars::Vars::default();
             // Connection rules, the PROXY header, session rules.
             let fe_ref = sh.rt.frontend(fe);
-            let Some((src, dst, initial)) =
-                crate::tcp::handshake(&sh, fe_ref, &sock, src, dst, accept_proxy, &vars).await
+            let Some((src, dst, initial)) = crate::tcp::handshake(
+                &sh,
+                fe_ref,
+                &sock,
+                (src, dst),
+                (accept_proxy, &listener, accepted_at.0),
+                &vars,
+            )
+            .await
             else {
                 return;
             };

@@ -697,3 +697,53 @@ fn server_state_changes_are_logged_as_2_6_logs_them() {
         "<128>DATE haproxy[PID]: backend l4 has no server available!\n"
     );
 }
+
+#[test]
+fn proxy_header_errors_are_logged_as_2_6_logs_them() {
+    let b = Backend::http("web");
+    for (name, extra) in [
+        ("proxy-err-default", ""),
+        (
+            "proxy-err-format",
+            " error-log-format \"ERR %ci %ft %[fc_err] %[fc_err_str]\"\n",
+        ),
+    ] {
+        let cfg = format!(
+            "global\n nbthread 1\n log {{log}} local0\ndefaults\n log global\n mode http\n option httplog\n timeout connect 2s\n timeout client 1s\n timeout server 5s\n\
+             frontend f\n bind {{fe}} accept-proxy\n{extra} default_backend be\n{}",
+            backend_cfg(&b)
+        );
+        let lines = both(name, &cfg, 4, &|px, sink| {
+            exchange(px, b"GET / HTTP/1.1\r\n\r\n");
+            sink.wait(1);
+            exchange(
+                px,
+                b"PROXY TCP4 1.2.3.4 5.6.7.8 nope 80\r\nGET / HTTP/1.1\r\n\r\n",
+            );
+            sink.wait(2);
+            let mut s = TcpStream::connect(px.addr).expect("connect");
+            s.write_all(b"PROXY TCP4 1.2.3.4").expect("send");
+            s.shutdown(std::net::Shutdown::Write).ok();
+            let mut rest = Vec::new();
+            let _ = s.read_to_end(&mut rest);
+            sink.wait(3);
+            // Nothing within `timeout client`.
+            exchange(px, b"");
+            sink.wait(4);
+        });
+        assert_eq!(lines.len(), 4, "{lines:#?}");
+        if extra.is_empty() {
+            assert!(
+                lines[0].ends_with("127.0.0.1:PORT [DATE] f/1: Received something which does not look like a PROXY protocol header\n"),
+                "{}",
+                lines[0]
+            );
+        } else {
+            assert!(
+                lines[0].contains("ERR 127.0.0.1 f 15 Received something"),
+                "{}",
+                lines[0]
+            );
+        }
+    }
+}

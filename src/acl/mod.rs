@@ -194,6 +194,15 @@ pub fn fetch(name: &str, args: &[String], ctx: &FetchCtx) -> Vec<Sample> {
     match name {
         "always_true" => vec![Sample::Bool(true)],
         "always_false" => vec![Sample::Bool(false)],
+        "fc_err" => vec![Sample::Int(
+            ctx.record
+                .and_then(|r| r.conn_err)
+                .map_or(0, |e| e.code() as i64),
+        )],
+        "fc_err_str" => one(ctx
+            .record
+            .and_then(|r| r.conn_err)
+            .map(|e| Sample::Str(e.text().as_bytes().to_vec()))),
         "unique-id" => one(ctx
             .record
             .and_then(|r| r.unique_id.as_ref())
@@ -449,6 +458,8 @@ pub fn fetch(name: &str, args: &[String], ctx: &FetchCtx) -> Vec<Sample> {
 pub const RUNNABLE_FETCHES: &[&str] = &[
     "always_true",
     "unique-id",
+    "fc_err",
+    "fc_err_str",
     "always_false",
     "src",
     "dst",

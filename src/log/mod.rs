@@ -15,6 +15,44 @@ use std::path::PathBuf;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, OnceLock};
 
+/// Why a connection failed before it became a stream (`fc_err`,
+/// `fc_err_str`): 2.6's codes and words.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ConnError {
+    ProxyEmpty,
+    ProxyAbort,
+    ProxyTimeout,
+    ProxyTruncated,
+    ProxyNotHeader,
+    ProxyBadHeader,
+}
+
+impl ConnError {
+    pub fn code(self) -> u32 {
+        match self {
+            ConnError::ProxyEmpty => 11,
+            ConnError::ProxyAbort => 12,
+            ConnError::ProxyTimeout => 13,
+            ConnError::ProxyTruncated => 14,
+            ConnError::ProxyNotHeader => 15,
+            ConnError::ProxyBadHeader => 16,
+        }
+    }
+
+    pub fn text(self) -> &'static str {
+        match self {
+            ConnError::ProxyEmpty => "Connection closed while waiting for PROXY protocol header",
+            ConnError::ProxyAbort => "Connection error while waiting for PROXY protocol header",
+            ConnError::ProxyTimeout => "Timeout while waiting for PROXY protocol header",
+            ConnError::ProxyTruncated => "Truncated PROXY protocol header received",
+            ConnError::ProxyNotHeader => {
+                "Received something which does not look like a PROXY protocol header"
+            }
+            ConnError::ProxyBadHeader => "Received an invalid PROXY protocol header",
+        }
+    }
+}
+
 /// Syslog severities, most severe first (their numeric value is the index).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
 pub enum Level {

@@ -91,6 +91,8 @@ pub struct Record<'a> {
     pub http: bool,
     /// Written early (`option logasap`): totals are marked `+`, partial.
     pub asap: bool,
+    /// Why the connection failed before a stream (`fc_err`).
+    pub conn_err: Option<super::ConnError>,
 }
 
 impl<'a> Record<'a> {
@@ -128,6 +130,7 @@ impl<'a> Record<'a> {
             log_counter: 0,
             http: false,
             asap: false,
+            conn_err: None,
         }
     }
 }

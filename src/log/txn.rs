@@ -262,3 +262,37 @@ fn show(a: SocketAddr) -> String {
         v4 => v4.to_string(),
     }
 }
+
+/// A connection that failed before becoming a stream (a bad PROXY header):
+/// logged with `error-log-format`, else 2.6's own line
+/// `<ci>:<cp> [<date>] <frontend>/<listener>: <reason>`.
+pub fn session_error(
+    fe: &Frontend,
+    (src, dst): (SocketAddr, SocketAddr),
+    listener: &str,
+    accepted: SystemTime,
+    err: super::ConnError,
+) {
+    let log = &fe.log;
+    if log.targets.is_empty() || (log.dontlognull && err == super::ConnError::ProxyEmpty) {
+        return;
+    }
+    let line = match &log.error_format {
+        Some(fmt) => {
+            let mut rec = Record::new(&fe.name, src, dst, accepted);
+            rec.conn_err = Some(err);
+            let none = |_: &str| None;
+            let mut ctx = crate::acl::FetchCtx::new(src, dst, None, &none);
+            ctx.record = Some(&rec);
+            crate::sample::render(fmt, &ctx, Some(&rec), true)
+        }
+        None => format!(
+            "{} [{}] {}/{listener}: {}",
+            show(src),
+            super::time::Tm::of(accepted, false).accept_ms(),
+            fe.name,
+            err.text()
+        ),
+    };
+    super::send(&log.targets, Level::Info, &line);
+}

@@ -27,9 +27,8 @@ pub async fn handshake(
     sh: &Shared,
     fe: &Frontend,
     sock: &TcpStream,
-    src: SocketAddr,
-    dst: SocketAddr,
-    accept_proxy: bool,
+    (src, dst): (SocketAddr, SocketAddr),
+    (accept_proxy, listener, accepted): (bool, &str, std::time::SystemTime),
     vars: &crate::vars::Vars,
 ) -> Option<(SocketAddr, SocketAddr, Vec<u8>)> {
     let nbsrv = |name: &str| sh.nbsrv(name);
@@ -43,7 +42,14 @@ pub async fn handshake(
     };
     let (mut src, mut dst, mut rest) = (src, dst, Vec::new());
     if accept_proxy || expect {
-        let (hdr, buf) = read_proxy_header(sock, crate::connect::ms(fe.timeouts.client)).await?;
+        let (hdr, buf) = match read_proxy_header(sock, crate::connect::ms(fe.timeouts.client)).await
+        {
+            Ok(h) => h,
+            Err(e) => {
+                crate::log::txn::session_error(fe, (src, dst), listener, accepted, e);
+                return None;
+            }
+        };
         if let Some((s, d)) = hdr.addrs {
             (src, dst) = (s, d);
         }
@@ -59,30 +65,45 @@ pub async fn handshake(
     Some((src, dst, rest))
 }
 
-/// Reads until a complete PROXY header (v1 or v2) is in; None when what
-/// arrives is not one, the client leaves, or `timeout client` expires.
+/// Reads until a complete PROXY header (v1 or v2) is in; the error says
+/// why not, as 2.6 names it in logs.
 async fn read_proxy_header(
     sock: &TcpStream,
     to: Option<std::time::Duration>,
-) -> Option<(proxy_proto::Header, Vec<u8>)> {
+) -> Result<(proxy_proto::Header, Vec<u8>), crate::log::ConnError> {
+    use crate::log::ConnError;
     // A v2 header is at most 16 + 65535 bytes; in practice a few hundred.
     const LIMIT: usize = 16 + 65535;
     let deadline = to.map(|d| Instant::now() + d);
     let mut buf = Vec::new();
     loop {
         match proxy_proto::parse(&buf) {
-            Ok(h) => return Some((h, buf)),
-            Err(proxy_proto::ParseError::Invalid) => return None,
+            Ok(h) => return Ok((h, buf)),
+            Err(proxy_proto::ParseError::Invalid) => {
+                let signature = buf.starts_with(b"PROXY ") || buf.starts_with(proxy_proto::V2_SIG);
+                return Err(if signature {
+                    ConnError::ProxyBadHeader
+                } else {
+                    ConnError::ProxyNotHeader
+                });
+            }
             Err(proxy_proto::ParseError::Incomplete) => {}
         }
         let limit = LIMIT.min(buf.len() + 4096);
         let more = read_more(sock, &mut buf, limit);
         let n = match deadline {
-            Some(d) => tokio::time::timeout_at(d, more).await.ok()?.ok()?,
-            None => more.await.ok()?,
+            Some(d) => match tokio::time::timeout_at(d, more).await {
+                Ok(r) => r.map_err(|_| ConnError::ProxyAbort)?,
+                Err(_) => return Err(ConnError::ProxyTimeout),
+            },
+            None => more.await.map_err(|_| ConnError::ProxyAbort)?,
         };
         if n == 0 {
-            return None;
+            return Err(if buf.is_empty() {
+                ConnError::ProxyEmpty
+            } else {
+                ConnError::ProxyTruncated
+            });
         }
     }
 }
