@@ -944,7 +944,12 @@ async fn exchange(
         client_close = true;
     }
     let mut head = response_head(&res, req, client_close, cli_case);
-    let mut logged = logged_head_len(&head);
+    // (Counted only for a frontend that logs: it walks the head.)
+    let mut logged = if fe.log.logs() {
+        logged_head_len(&head)
+    } else {
+        head.len() as u64
+    };
     if kind == BodyKind::Chunked {
         logged += 1;
     }
