@@ -944,12 +944,7 @@ async fn exchange(
         client_close = true;
     }
     let mut head = response_head(&res, req, client_close, cli_case);
-    // (Counted only for a frontend that logs: it walks the head.)
-    let mut logged = if fe.log.logs() {
-        logged_head_len(&head)
-    } else {
-        head.len() as u64
-    };
+    let mut logged = logged_head_len(&head);
     if kind == BodyKind::Chunked {
         logged += 1;
     }
