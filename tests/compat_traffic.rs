@@ -1082,3 +1082,26 @@ backend b1\n option http-server-close\n option http-pretend-keepalive\n server w
     assert!(theirs.0[3].starts_with("HTTP/1.1 408"), "{:?}", theirs.0[3]);
     assert_same_runs(reqs, &ours, &theirs);
 }
+
+/// The everyday redirect to HTTPS (`ssl_fc` is false on a plain listener).
+#[test]
+fn redirect_to_https_matches_haproxy() {
+    let Some(real) = oracle() else { return };
+    let cfg = "defaults\n mode http\n timeout connect 2s\n timeout client 5s\n timeout server 5s\n\
+frontend fe\n bind {fe}\n redirect scheme https code 301 if !{ ssl_fc }\n default_backend b1\n\
+backend b1\n server w {web}\n";
+    let reqs: &[&[u8]] = &[
+        b"GET /a?b=1 HTTP/1.1\r\nHost: www.example.com\r\nConnection: close\r\n\r\n",
+        b"GET / HTTP/1.0\r\n\r\n",
+    ];
+    let dir = common::scratch("to-https");
+    let ours = answers_and_heads(env!("CARGO_BIN_EXE_haproxy"), "https-ours", cfg, &dir, reqs);
+    let theirs = answers_and_heads(&real, "https-haproxy", cfg, &dir, reqs);
+    assert!(theirs.0[0].starts_with("HTTP/1.1 301"), "{:?}", theirs.0[0]);
+    assert!(
+        theirs.0[0].contains("location: https://www.example.com/a?b=1\r\n"),
+        "{:?}",
+        theirs.0[0]
+    );
+    assert_same_runs(reqs, &ours, &theirs);
+}

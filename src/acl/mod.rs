@@ -203,6 +203,9 @@ pub fn fetch(name: &str, args: &[String], ctx: &FetchCtx) -> Vec<Sample> {
             .record
             .and_then(|r| r.conn_err)
             .map(|e| Sample::Str(e.text().as_bytes().to_vec()))),
+        // No listener or server connection speaks TLS in this build (a
+        // `bind ... ssl` is refused at start): these are always false.
+        "ssl_fc" | "ssl_bc" => vec![Sample::Bool(false)],
         "unique-id" => one(ctx
             .record
             .and_then(|r| r.unique_id.as_ref())
@@ -458,6 +461,8 @@ pub fn fetch(name: &str, args: &[String], ctx: &FetchCtx) -> Vec<Sample> {
 pub const RUNNABLE_FETCHES: &[&str] = &[
     "always_true",
     "unique-id",
+    "ssl_fc",
+    "ssl_bc",
     "fc_err",
     "fc_err_str",
     "always_false",
