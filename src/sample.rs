@@ -109,6 +109,26 @@ pub enum Conv {
         map: Arc<MapFile>,
         default: Option<String>,
     },
+    /// `capture-req(id)` / `capture-res(id)`: the value also goes to a
+    /// capture slot (see [`take_captures`]); it passes on unchanged.
+    Capture {
+        response: bool,
+        id: usize,
+    },
+}
+
+thread_local! {
+    /// Values `capture-req`/`capture-res` converters saw on this thread
+    /// since the last [`take_captures`]: (response, slot, value). The
+    /// stream takes them right after the synchronous rule evaluation that
+    /// produced them.
+    static CAPTURED: std::cell::RefCell<Vec<(bool, usize, Vec<u8>)>> =
+        const { std::cell::RefCell::new(Vec::new()) };
+}
+
+/// Takes the values capture converters recorded on this thread.
+pub fn take_captures() -> Vec<(bool, usize, Vec<u8>)> {
+    CAPTURED.with(|c| std::mem::take(&mut *c.borrow_mut()))
 }
 
 /// Compiles converter `name(args)`; `None` for a converter this build cannot run yet.
@@ -121,6 +141,13 @@ pub fn compile_conv(name: &str, args: &[String]) -> Result<Option<Conv>, String>
     let index = || args.first().and_then(|a| a.parse().ok()).unwrap_or(1);
     Ok(Some(match name {
         "lower" => Conv::Lower,
+        "capture-req" | "capture-res" => Conv::Capture {
+            response: name == "capture-res",
+            id: args
+                .first()
+                .and_then(|a| a.parse().ok())
+                .ok_or_else(|| format!("converter '{name}' without a capture id"))?,
+        },
         "upper" => Conv::Upper,
         "length" => Conv::Length,
         "base64" => Conv::Base64,
@@ -182,6 +209,11 @@ pub fn convert(mut s: Sample, convs: &[Conv]) -> Option<Sample> {
     for c in convs {
         s = match c {
             Conv::Lower => Sample::Str(bytes_of(s).to_ascii_lowercase()),
+            Conv::Capture { response, id } => {
+                let v = bytes_of(s.clone());
+                CAPTURED.with(|c| c.borrow_mut().push((*response, *id, v)));
+                s
+            }
             Conv::Upper => Sample::Str(bytes_of(s).to_ascii_uppercase()),
             Conv::Length => Sample::Int(bytes_of(s).len() as i64),
             Conv::Hex => Sample::Str(

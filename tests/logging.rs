@@ -747,3 +747,28 @@ fn proxy_header_errors_are_logged_as_2_6_logs_them() {
         }
     }
 }
+
+#[test]
+fn capture_converters_fill_their_slots() {
+    let b = Backend::http("web");
+    let cfg = format!(
+        "{DEFAULTS}frontend f\n bind {{fe}}\n declare capture request len 8\n declare capture response len 5\n \
+         http-request set-var(txn.h) req.hdr(host),lower,capture-req(0)\n \
+         http-response set-var(txn.t) res.hdr(content-type),capture-res(0)\n \
+         log-format \"%hr %hs %[var(txn.h)]\"\n default_backend be\n{}",
+        backend_cfg(&b)
+    );
+    let lines = both("capture-conv", &cfg, 1, &|px, sink| {
+        exchange(
+            px,
+            b"GET / HTTP/1.1\r\nHost: WWW.Example.ORG\r\nConnection: close\r\n\r\n",
+        );
+        sink.wait(1);
+    });
+    assert_eq!(lines.len(), 1, "{lines:#?}");
+    assert!(
+        lines[0].ends_with(" {www.exam} {text/} www.example.org\n"),
+        "{}",
+        lines[0]
+    );
+}

@@ -65,7 +65,7 @@ pub async fn serve(sh: Arc<Shared>, fe_id: FrontendId, sock: TcpStream, conn: Ac
     // that closes) and starts the next one's.
     let done = |lg: &mut TxnLog, cli: &Conn| {
         lg.bytes_in = lg.request_bytes.unwrap_or(cli.bytes_in - lg.bytes_in_from);
-        crate::log::txn::emit(&sh, fe, lg, (src, dst));
+        crate::log::txn::emit(&sh, fe, lg, (src, dst), &vars);
         *lg = lg.next(Instant::now(), cli.bytes_in);
     };
     loop {
@@ -249,9 +249,10 @@ async fn handle_request(
     base.record = Some(&rec);
     // The frontend's http-request rules see and change the request next.
     let mut rule_state = crate::http::rules::RequestState::default();
+    crate::sample::take_captures();
     let answer =
         crate::http::rules::run_request(&fe.http, &fe.acls, &mut req, &base, &mut rule_state, true);
-    absorb(&mut rule_state, lg, false);
+    absorb(&mut rule_state, lg, (false, &fe.log.req_caps));
     if let Some(v) = answer {
         let ctx = base.with_msg(Some(&req), None);
         return final_answer(fe, None, cli, v, &mut close, body, &ctx, cto, lg).await;
@@ -284,6 +285,7 @@ async fn handle_request(
     }
     // Then the backend's (a listen section's rules ran once, above).
     if be.id != fe.id {
+        crate::sample::take_captures();
         let answer = crate::http::rules::run_request(
             &be.http,
             &be.acls,
@@ -292,7 +294,7 @@ async fn handle_request(
             &mut rule_state,
             false,
         );
-        absorb(&mut rule_state, lg, false);
+        absorb(&mut rule_state, lg, (false, &fe.log.req_caps));
         if let Some(v) = answer {
             let ctx = base.with_msg(Some(&req), None);
             return final_answer(fe, Some(be), cli, v, &mut close, body, &ctx, cto, lg).await;
@@ -889,8 +891,9 @@ async fn exchange(
     let mut res_state = crate::http::rules::RequestState::default();
     for (rules, acls) in sets {
         let sets = [&rules.response[..], &rules.response_tail[..]];
+        crate::sample::take_captures();
         let answer = crate::http::rules::run_response(&sets, acls, &mut res, &ctx, &mut res_state);
-        absorb(&mut res_state, lg, true);
+        absorb(&mut res_state, lg, (true, &fe.log.res_caps));
         if let Some(v) = answer {
             lg.end(b'P', b'H');
             // As 2.6: no response time, and the refused response counted
@@ -911,9 +914,10 @@ async fn exchange(
         .map(|b| (&b.http.after, &b.acls))
         .chain((!fe_same).then_some((&fe.http.after, &fe.acls)));
     for (rules, acls) in after {
+        crate::sample::take_captures();
         let answer =
             crate::http::rules::run_response(&[rules], acls, &mut res, &ctx, &mut res_state);
-        absorb(&mut res_state, lg, true);
+        absorb(&mut res_state, lg, (true, &fe.log.res_caps));
         if let Some(v) = answer {
             return Exchange::Answer(v);
         }
@@ -965,7 +969,9 @@ async fn exchange(
     }
     lg.bytes_out += logged;
     lg.status = res.status as i32;
-    crate::log::txn::emit_early(sh, fe, lg, (base.src, base.dst));
+    if let Some(vars) = base.vars {
+        crate::log::txn::emit_early(sh, fe, lg, (base.src, base.dst), vars);
+    }
     if res.status == 101 {
         tunnel(cli, srv, fe, be_id, sh).await;
         return Exchange::Done {
@@ -1057,7 +1063,14 @@ fn capture(
 }
 
 /// Moves what `capture` and `set-log-level` rules found into the log state.
-fn absorb(st: &mut crate::http::rules::RequestState, lg: &mut TxnLog, response: bool) {
+fn absorb(
+    st: &mut crate::http::rules::RequestState,
+    lg: &mut TxnLog,
+    (response, slots): (bool, &[crate::model::log::Slot]),
+) {
+    // What `capture-req`/`capture-res` converters recorded meanwhile, cut
+    // to their slot's length when the slot is known.
+    let converted = crate::sample::take_captures();
     let caps = if response {
         &mut lg.res_caps
     } else {
@@ -1065,6 +1078,12 @@ fn absorb(st: &mut crate::http::rules::RequestState, lg: &mut TxnLog, response: 
     };
     for (slot, v) in st.captures.drain(..) {
         if let Some(c) = caps.get_mut(slot) {
+            *c = Some(v);
+        }
+    }
+    for (_, slot, mut v) in converted.into_iter().filter(|(r, _, _)| *r == response) {
+        if let (Some(c), Some(s)) = (caps.get_mut(slot), slots.get(slot)) {
+            v.truncate(s.len);
             *c = Some(v);
         }
     }

@@ -185,22 +185,40 @@ impl TxnLog {
 /// Sends the traffic log line of a stream, as the frontend's options say:
 /// `dontlognull` drops streams that received nothing, `dontlog-normal`
 /// those without error, `log-separate-errors` raises errors to `err`.
-pub fn emit(sh: &Shared, fe: &Frontend, txn: &TxnLog, addrs: (SocketAddr, SocketAddr)) {
+pub fn emit(
+    sh: &Shared,
+    fe: &Frontend,
+    txn: &TxnLog,
+    addrs: (SocketAddr, SocketAddr),
+    vars: &crate::vars::Vars,
+) {
     if !txn.logged {
-        write(sh, fe, txn, addrs, false);
+        write(sh, fe, txn, (addrs, vars), false);
     }
 }
 
 /// `option logasap`: the line goes as soon as the response starts (HTTP)
 /// or the server connection is up (TCP), its totals marked `+`.
-pub fn emit_early(sh: &Shared, fe: &Frontend, txn: &mut TxnLog, addrs: (SocketAddr, SocketAddr)) {
+pub fn emit_early(
+    sh: &Shared,
+    fe: &Frontend,
+    txn: &mut TxnLog,
+    addrs: (SocketAddr, SocketAddr),
+    vars: &crate::vars::Vars,
+) {
     if fe.log.logasap && !txn.logged {
-        write(sh, fe, txn, addrs, true);
+        write(sh, fe, txn, (addrs, vars), true);
         txn.logged = true;
     }
 }
 
-fn write(sh: &Shared, fe: &Frontend, txn: &TxnLog, addrs: (SocketAddr, SocketAddr), asap: bool) {
+fn write(
+    sh: &Shared,
+    fe: &Frontend,
+    txn: &TxnLog,
+    (addrs, vars): ((SocketAddr, SocketAddr), &crate::vars::Vars),
+    asap: bool,
+) {
     let log = &fe.log;
     let Some(fmt) = log.format.as_ref().filter(|_| log.logs()) else {
         return;
@@ -226,6 +244,7 @@ fn write(sh: &Shared, fe: &Frontend, txn: &TxnLog, addrs: (SocketAddr, SocketAdd
     let none = |_: &str| None;
     let mut ctx = crate::acl::FetchCtx::new(addrs.0, addrs.1, None, &none);
     ctx.record = Some(&rec);
+    ctx.vars = Some(vars);
     let line = crate::sample::render(fmt, &ctx, Some(&rec), true);
     let sd = log
         .sd

@@ -121,7 +121,7 @@ pub async fn serve(
     mut txn: TxnLog,
 ) {
     session(&sh, fe_id, sock, (src, dst), initial, &vars, &mut txn).await;
-    crate::log::txn::emit(&sh, sh.rt.frontend(fe_id), &txn, (src, dst));
+    crate::log::txn::emit(&sh, sh.rt.frontend(fe_id), &txn, (src, dst), &vars);
 }
 
 /// The session itself; `txn` says how far it went and how it ended.
@@ -231,7 +231,7 @@ async fn session(
     };
     txn.connect_done = Some(Instant::now());
     txn.srv_addr = srv.peer_addr().ok();
-    crate::log::txn::emit_early(&sh, fe, txn, addrs);
+    crate::log::txn::emit_early(&sh, fe, txn, addrs, vars);
     socket_options(
         &srv,
         be.options.has("tcpka") || be.options.has("srvtcpka"),
