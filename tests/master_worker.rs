@@ -116,7 +116,15 @@ fn reload_changes_routing_while_the_old_worker_finishes_in_flight() {
     }
     let first = children(px.pid());
     assert_eq!(first.len(), 1, "one worker");
-    let pid_text = std::fs::read_to_string(pidfile(&px)).expect("pidfile");
+    // The master writes it around the time it starts the worker: wait.
+    let start = Instant::now();
+    let pid_text = loop {
+        match std::fs::read_to_string(pidfile(&px)) {
+            Ok(t) if !t.is_empty() => break t,
+            _ if start.elapsed() > Duration::from_secs(10) => panic!("no pidfile"),
+            _ => thread::sleep(Duration::from_millis(20)),
+        }
+    };
     assert_eq!(
         pid_text,
         format!("{}\n", px.pid()),
