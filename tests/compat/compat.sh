@@ -7,7 +7,7 @@
 # shrinks.
 set -uo pipefail
 top=$(cd "$(dirname "$0")/../.." && pwd)
-ours="$top/target/debug/haproxy"
+ours="${CARGO_TARGET_DIR:-$top/target}/debug/haproxy"
 oracle="${ORACLE:-/usr/sbin/haproxy}"
 known="$top/tests/compat/known-differences.txt"
 
