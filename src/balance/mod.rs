@@ -16,8 +16,11 @@ use std::sync::Mutex;
 pub struct ServerState {
     /// Connections currently using the server.
     pub active: AtomicU32,
-    /// Usable (not disabled, not marked down by health checks).
+    /// Operationally up (health checks would mark it down). Maintenance,
+    /// drain and weights are in `admin`; `usable()` combines them.
     pub up: AtomicBool,
+    /// The operator's state: maintenance, drain, weight, address.
+    pub admin: crate::stats::admin::ServerAdmin,
     /// When its load last changed: leastconn breaks ties in favour of the
     /// server whose load changed least recently, as HAProxy's tree does
     /// (a server re-inserted at a key goes after those already there).
@@ -34,7 +37,7 @@ pub struct BackendState {
     pub servers: Vec<ServerState>,
     /// The rotation of roundrobin/static-rr, and the weight map of the hash
     /// algorithms, in HAProxy's exact order.
-    order: Mutex<Order>,
+    order: Mutex<Ordered>,
     /// Woken each time a server slot frees: requests waiting because every
     /// server is at its `maxconn` wait here (HAProxy's backend queue).
     queue: tokio::sync::Notify,
@@ -51,12 +54,31 @@ pub struct BackendState {
     /// Some server has a dynamic limit (`minconn` below `maxconn`, with a
     /// `fullconn`): its limit follows the backend's load.
     dynamic: bool,
+    queued_max: AtomicU32,
+}
+
+impl ServerState {
+    /// Up and not in maintenance: it may take traffic (a draining server
+    /// only from persistent clients).
+    pub fn usable(&self) -> bool {
+        self.up.load(Ordering::Relaxed) && !self.admin.maint()
+    }
+
+    /// Usable with a weight the balancer may pick it for.
+    pub fn balanced(&self) -> bool {
+        self.usable() && self.admin.lb_weight() > 0
+    }
 }
 
 impl BackendState {
     /// Requests waiting for a server slot (`%bq`, `qcur`).
     pub fn queued(&self) -> u32 {
         self.queued.load(Ordering::Relaxed)
+    }
+
+    /// The most requests that waited at once (`qmax`).
+    pub fn queued_max(&self) -> u32 {
+        self.queued_max.load(Ordering::Relaxed)
     }
 
     fn requeue(&self, i: usize) {
@@ -103,6 +125,14 @@ enum Order {
     Chash(Chash),
 }
 
+/// The order state and the weights it was last given (operators change
+/// weights at run time).
+#[derive(Debug)]
+struct Ordered {
+    order: Order,
+    weights: Vec<u32>,
+}
+
 impl BackendState {
     pub fn new(be: &Backend) -> BackendState {
         let fullconn = be.fullconn.unwrap_or(0);
@@ -112,7 +142,8 @@ impl BackendState {
             .enumerate()
             .map(|(i, s)| ServerState {
                 active: AtomicU32::new(0),
-                up: AtomicBool::new(!s.disabled),
+                up: AtomicBool::new(true),
+                admin: crate::stats::admin::ServerAdmin::new(s.weight, s.disabled),
                 requeued: AtomicU64::new(i as u64),
                 maxconn: s.maxconn,
                 minconn: s.minconn.or(s.maxconn).unwrap_or(0),
@@ -124,13 +155,17 @@ impl BackendState {
                 .any(|s| s.maxconn.is_some_and(|m| s.minconn < m));
         BackendState {
             servers,
-            order: Mutex::new(order_for(be)),
+            order: Mutex::new(Ordered {
+                order: order_for(be),
+                weights: be.servers.iter().map(|s| s.weight).collect(),
+            }),
             queue: tokio::sync::Notify::new(),
             clock: AtomicU64::new(be.servers.len() as u64),
             fullconn,
             waiting: AtomicU32::new(0),
             queued: AtomicU32::new(0),
             dynamic,
+            queued_max: AtomicU32::new(0),
         }
     }
 
@@ -185,7 +220,7 @@ impl BackendState {
         let beconn = self.beconn();
         let mut room = 0u32;
         for (i, s) in self.servers.iter().enumerate() {
-            if !s.up.load(Ordering::Relaxed) {
+            if !s.usable() {
                 continue;
             }
             match self.limit(i, beconn) {
@@ -257,7 +292,8 @@ impl BackendState {
                 },
                 None if self.candidates_all(be).is_empty() => return None,
                 None => {
-                    self.queued.fetch_add(1, Ordering::AcqRel);
+                    let q = self.queued.fetch_add(1, Ordering::AcqRel) + 1;
+                    self.queued_max.fetch_max(q, Ordering::Relaxed);
                     let _queued = Waiting(&self.queued);
                     match deadline {
                         Some(d) => tokio::time::timeout_at(d, notified).await.ok()?,
@@ -277,7 +313,7 @@ impl BackendState {
     /// Usable servers, full or not.
     fn candidates_all(&self, be: &Backend) -> Vec<usize> {
         (0..be.servers.len())
-            .filter(|i| self.servers[*i].up.load(Ordering::Relaxed) && be.servers[*i].weight > 0)
+            .filter(|i| self.servers[*i].balanced())
             .collect()
     }
 
@@ -292,11 +328,7 @@ impl BackendState {
     /// Usable servers: the active ones, or the backups when no active one is
     /// usable (all backups with `option allbackups`, else the first).
     fn candidates_usable(&self, be: &Backend, exclude: Option<usize>) -> Vec<usize> {
-        let usable = |i: &usize| {
-            Some(*i) != exclude
-                && self.servers[*i].up.load(Ordering::Relaxed)
-                && be.servers[*i].weight > 0
-        };
+        let usable = |i: &usize| Some(*i) != exclude && self.servers[*i].balanced();
         let primary: Vec<usize> = (0..be.servers.len())
             .filter(|i| !be.servers[*i].backup)
             .filter(usable)
@@ -336,9 +368,9 @@ impl BackendState {
         }
         match &be.balance {
             Balance::LeastConn => cands.iter().copied().min_by_key(|i| {
-                let s = &be.servers[*i];
-                let load = (self.servers[*i].active.load(Ordering::Relaxed) as u64 * 256)
-                    / s.weight.max(1) as u64;
+                let s = &self.servers[*i];
+                let load = (s.active.load(Ordering::Relaxed) as u64 * 256)
+                    / s.admin.lb_weight().max(1) as u64;
                 (load, self.servers[*i].requeued.load(Ordering::Relaxed))
             }),
             Balance::First => cands.first().copied(),
@@ -393,11 +425,13 @@ impl BackendState {
         mut next: impl FnMut(&mut Order, &[bool]) -> Option<usize>,
     ) -> Option<usize> {
         let usable: Vec<bool> = (0..be.servers.len())
-            .map(|i| self.servers[i].up.load(Ordering::Relaxed))
+            .map(|i| self.servers[i].balanced())
             .collect();
-        let mut order = self.order.lock().unwrap_or_else(|e| e.into_inner());
+        let mut ordered = self.order.lock().unwrap_or_else(|e| e.into_inner());
+        ordered.reweigh(be, &self.servers);
+        let order = &mut ordered.order;
         for _ in 0..be.servers.len().max(1) * 2 {
-            match next(&mut order, &usable) {
+            match next(order, &usable) {
                 Some(i) if cands.contains(&i) => return Some(i),
                 Some(_) => continue,
                 None => return None,
@@ -416,6 +450,42 @@ impl Drop for Waiting<'_> {
     fn drop(&mut self) {
         self.0.fetch_sub(1, Ordering::AcqRel);
     }
+}
+
+impl Ordered {
+    /// Applies weights the operator changed: roundrobin moves the server
+    /// in its trees, consistent hashing rebuilds the ring. The map-based
+    /// algorithms only take 0 or the configured weight, which the usable
+    /// flags already express.
+    fn reweigh(&mut self, be: &Backend, servers: &[ServerState]) {
+        for (i, s) in servers.iter().enumerate() {
+            let w = s.admin.weight();
+            if w == self.weights[i] || w == 0 {
+                continue;
+            }
+            self.weights[i] = w;
+            match &mut self.order {
+                Order::Dynamic(f) => f.set_weight(i, w),
+                Order::Chash(c) => {
+                    let usable: Vec<bool> = servers.iter().map(|s| s.balanced()).collect();
+                    *c = chash_for(be, &self.weights, &usable);
+                }
+                Order::Map(_) => {}
+            }
+        }
+    }
+}
+
+fn chash_for(be: &Backend, weights: &[u32], usable: &[bool]) -> Chash {
+    let puid: Vec<u32> = be.servers.iter().map(|s| s.id).collect();
+    let backup: Vec<bool> = be.servers.iter().map(|s| s.backup).collect();
+    Chash::new(
+        &puid,
+        weights,
+        &backup,
+        usable,
+        be.options.has("allbackups"),
+    )
 }
 
 /// The order state a backend's algorithm needs.

@@ -17,6 +17,8 @@ pub struct Conn {
     pub bytes_in: u64,
     /// When the first byte of the last head read arrived (`TR` in logs).
     pub head_start: Option<Instant>,
+    /// The last head's length on the wire.
+    pub head_len: usize,
 }
 
 /// A head parser: the head and its length, or None while incomplete.
@@ -57,6 +59,7 @@ impl Conn {
             buf: BytesMut::with_capacity(cap),
             bytes_in: 0,
             head_start: None,
+            head_len: 0,
         }
     }
 
@@ -104,6 +107,7 @@ impl Conn {
                 match parse(&self.buf) {
                     Ok(Some((head, n))) => {
                         self.buf.advance(n);
+                        self.head_len = n;
                         return HeadRead::Head(head);
                     }
                     Ok(None) if self.buf.len() >= limit => return HeadRead::TooLarge,

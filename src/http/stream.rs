@@ -39,6 +39,8 @@ pub struct Accepted {
     pub vars: crate::vars::Vars,
     /// The accept date, and the same instant on the monotonic clock.
     pub at: (std::time::SystemTime, Instant),
+    /// The connection in the registry of live streams.
+    pub sess: Arc<crate::stats::sess::SessInfo>,
 }
 
 /// Serves one client connection until it closes.
@@ -49,6 +51,7 @@ pub async fn serve(sh: Arc<Shared>, fe_id: FrontendId, sock: TcpStream, conn: Ac
         initial,
         vars,
         at,
+        sess,
     } = conn;
     let _ = sock.set_nodelay(true);
     let fe = sh.rt.frontend(fe_id);
@@ -61,6 +64,7 @@ pub async fn serve(sh: Arc<Shared>, fe_id: FrontendId, sock: TcpStream, conn: Ac
     let mut first_request = true;
     let mut first = true;
     let mut lg = TxnLog::new(at.0, at.1);
+    lg.sess = Some(sess);
     // Logs the stream that just ended (not an idle keep-alive connection
     // that closes) and starts the next one's.
     let done = |lg: &mut TxnLog, cli: &Conn| {
@@ -117,12 +121,17 @@ pub async fn serve(sh: Arc<Shared>, fe_id: FrontendId, sock: TcpStream, conn: Ac
                 return fail(&mut lg, &cli, 408, b'c');
             }
             HeadRead::TooLarge | HeadRead::Bad(_) => {
+                sh.stats.errors[fe_id.0].capture(src, &cli.buf);
                 let _ = write_all(&mut cli.io, &connection_error(400), ms(t.client)).await;
                 return fail(&mut lg, &cli, 400, b'P');
             }
         };
         first = false;
         lg.head_done = Some(Instant::now());
+        lg.in_adjust = Some(request_size(&req) as i64 - cli.head_len as i64);
+        if let Some(s) = &lg.sess {
+            s.calls.fetch_add(1, Ordering::Relaxed);
+        }
         // What only log lines (and the unique id) read is kept only then.
         if fe.log.logs() || fe.log.unique_id.is_some() {
             lg.request_line = Some(format!("{} {} HTTP/1.{}", req.method, req.uri, req.minor));
@@ -207,6 +216,7 @@ async fn handle_request(
     };
     if rejected(&fe.acls, &fe.tcp.content, &req) {
         lg.end(b'P', b'R');
+        lg.denied = 1;
         return Outcome::Close;
     }
     // `unique-id-format`: made once the request head is in.
@@ -260,10 +270,12 @@ async fn handle_request(
         .await;
     };
     let be = sh.rt.backend(be_id);
-    lg.backend = Some(be_id);
+    lg.set_backend(be_id);
     let _be_cur = crate::worker::Gauge::new(&sh.be_cur[be_id.0]);
+    crate::stats::backend_assigned(sh, be_id);
     if rejected(&be.acls, &be.tcp.content, &req) {
         lg.end(b'P', b'R');
+        lg.denied = 2;
         return Outcome::Close;
     }
     // Then the backend's (a listen section's rules ran once, above).
@@ -318,7 +330,7 @@ async fn handle_request(
         let values: Vec<Option<&str>> = be.servers.iter().map(|s| s.cookie.as_deref()).collect();
         c.persist(&mut req, &values)
     });
-    let persisted = persisted.filter(|i| state.servers[*i].up.load(Ordering::Relaxed));
+    let persisted = persisted.filter(|i| state.servers[*i].usable());
     let header = |name: &str| {
         parse::values(&req.headers, &name.to_ascii_lowercase())
             .next()
@@ -359,7 +371,8 @@ async fn handle_request(
         return reply(cli, page, &mut close, body, cto, (lg, 503)).await;
     };
     lg.queue_done = Some(Instant::now());
-    lg.server = Some(slot.server);
+    lg.set_server(slot.server);
+    crate::stats::server_assigned(sh, be_id, slot.server, persisted != Some(slot.server));
     // The client connection's own idle server connection comes first; then
     // one shared by others, unless this is its first request (`safe`).
     let mut srv_conn = None;
@@ -394,7 +407,7 @@ async fn handle_request(
                     &mut lg.retries,
                 )
                 .await;
-                lg.server = Some(slot.server);
+                lg.set_server(slot.server);
                 match c {
                     Some(s) => {
                         lg.srv_addr = s.peer_addr().ok();
@@ -412,6 +425,7 @@ async fn handle_request(
         if reused {
             lg.srv_addr = srv.io.peer_addr().ok();
         }
+        lg.reused = reused;
         lg.connect_done = Some(Instant::now());
         let server = slot.server;
         let cookie = (
@@ -449,6 +463,7 @@ async fn handle_request(
             if retried == be.retries && be.options.has("redispatch") {
                 if let Some(other) = state.acquire_other(be, slot.server) {
                     slot = other;
+                    lg.set_server(slot.server);
                 }
             }
             continue;
@@ -572,6 +587,11 @@ async fn final_answer(
     match &v {
         Verdict::Deny(_) | Verdict::Auth(_) | Verdict::Continue => lg.end(b'P', b'R'),
         Verdict::Redirect(..) | Verdict::Return(..) => lg.end(b'L', b'R'),
+    }
+    match &v {
+        Verdict::Deny(_) => lg.denied = if be.is_some() { 2 } else { 1 },
+        Verdict::Redirect(..) | Verdict::Return(..) | Verdict::Auth(_) => lg.intercepted = true,
+        Verdict::Continue => {}
     }
     let status = match &v {
         Verdict::Deny(code) | Verdict::Redirect(code, _) => *code as i32,
@@ -943,6 +963,40 @@ async fn exchange(
             Exchange::Aborted
         }
     }
+}
+
+/// A request's size as 2.6 counts it (its internal form): the request
+/// line, each header's name and value without separators, the empty line.
+/// The connection header loses its `keep-alive` and `close` tokens, and
+/// `connection: close` is added to an HTTP/1.0 request or one with
+/// `close`. The body is counted as it streams (not here).
+fn request_size(req: &RequestHead) -> u64 {
+    let mut n = req.method.len() + req.uri.len() + 8 + 4;
+    let mut close = req.minor == 0;
+    for h in &req.headers {
+        if h.name == "connection" {
+            let mut rest = Vec::new();
+            for t in h.value.split(|b| *b == b',') {
+                let t = t.trim_ascii();
+                if t.eq_ignore_ascii_case(b"close") {
+                    close = true;
+                } else if !t.eq_ignore_ascii_case(b"keep-alive") && !t.is_empty() {
+                    rest.push(t);
+                }
+            }
+            if !rest.is_empty() {
+                n += h.name.len()
+                    + rest.iter().map(|t| t.len()).sum::<usize>()
+                    + 2 * (rest.len() - 1);
+            }
+            continue;
+        }
+        n += h.name.len() + h.value.len();
+    }
+    if close {
+        n += "connection".len() + "close".len();
+    }
+    (n + 2) as u64
 }
 
 /// The size 2.6 logs for a response head it forwards: its internal form

@@ -43,6 +43,19 @@ pub struct TxnLog {
     pub unique_id: Option<String>,
     /// The stream's number in this process (`%rt`, HAProxy's uniq_id).
     pub uniq: u64,
+    /// For the statistics: denied by a request rule of the frontend (1)
+    /// or of the backend (2); answered by the proxy itself (redirect,
+    /// return, auth, stats page); on a reused server connection; sent to
+    /// another server than first chosen.
+    pub denied: u8,
+    pub intercepted: bool,
+    pub reused: bool,
+    pub redispatched: bool,
+    /// What to add to the bytes read to count the request as 2.6 does
+    /// (its internal form), for HTTP requests.
+    pub in_adjust: Option<i64>,
+    /// The connection in the registry of live streams (`show sess`).
+    pub sess: Option<std::sync::Arc<crate::stats::sess::SessInfo>>,
 }
 
 /// Streams started by this process, numbering them from 0.
@@ -77,6 +90,32 @@ impl TxnLog {
             cookie_res: None,
             unique_id: None,
             uniq: STREAMS.fetch_add(1, Ordering::Relaxed),
+            denied: 0,
+            intercepted: false,
+            reused: false,
+            redispatched: false,
+            in_adjust: None,
+            sess: None,
+        }
+    }
+
+    /// The stream goes to this backend.
+    pub fn set_backend(&mut self, be: BackendId) {
+        self.backend = Some(be);
+        if let Some(s) = &self.sess {
+            s.target(be.0, crate::stats::sess::NONE);
+        }
+    }
+
+    /// The stream uses this server of its backend (another one than first
+    /// chosen is a redispatch).
+    pub fn set_server(&mut self, srv: usize) {
+        if self.server.is_some_and(|s| s != srv) {
+            self.redispatched = true;
+        }
+        self.server = Some(srv);
+        if let (Some(s), Some(be)) = (&self.sess, self.backend) {
+            s.target(be.0, srv);
         }
     }
 
@@ -102,6 +141,7 @@ impl TxnLog {
         let wall = self.accept + now.saturating_duration_since(self.accept_at);
         let mut t = TxnLog::new(wall, now);
         t.bytes_in_from = bytes_in;
+        t.sess = self.sess.clone();
         t
     }
 
@@ -173,6 +213,7 @@ impl TxnLog {
 /// `dontlognull` drops streams that received nothing, `dontlog-normal`
 /// those without error, `log-separate-errors` raises errors to `err`.
 pub fn emit(sh: &Shared, fe: &Frontend, txn: &TxnLog, addrs: (SocketAddr, SocketAddr)) {
+    crate::stats::stream_end(sh, fe.fid.0, txn);
     let log = &fe.log;
     let Some(fmt) = log.format.as_ref().filter(|_| log.logs()) else {
         return;

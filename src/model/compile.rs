@@ -17,6 +17,7 @@ const DEFAULT_WEIGHT: u32 = 1;
 const DEFAULT_BUFSIZE: usize = 16384;
 const DEFAULT_MAXREWRITE: usize = 1024;
 const DEFAULT_STATS_TIMEOUT_MS: u64 = 10_000;
+const DEFAULT_STATS_MAXCONN: u32 = 10;
 /// Proxy ids start at 2 for user proxies (1 is taken by an internal proxy
 /// in HAProxy, and tools read the ids from the stats).
 const FIRST_PROXY_ID: u32 = 2;
@@ -97,6 +98,7 @@ pub fn compile(cfg: &Config) -> Runtime {
         let (tcp, http) = tcp_rules(p, &mut acls);
         frontends.push(Frontend {
             name: p.name.clone(),
+            fid,
             id: FIRST_PROXY_ID + i as u32,
             mode: p.effective_mode(),
             maxconn: p.maxconn,
@@ -114,8 +116,19 @@ pub fn compile(cfg: &Config) -> Runtime {
         });
     }
     let mut global = global(&cfg.global, &mut unrunnable);
+    for s in &global.stats_sockets {
+        if let Some(what) = crate::stats::socket::unrunnable(s) {
+            unrunnable.push((s.span.clone(), what));
+        }
+    }
     global.log_targets = global_logs;
-    default_fullconn(&frontends, &mut backends, &global, listeners.len());
+    global.effective_maxconn = global.maxconn.filter(|m| *m > 0).unwrap_or_else(|| {
+        default_global_maxconn(
+            global.nbthread,
+            listeners.len() + global.stats_sockets.len(),
+        )
+    });
+    default_fullconn(&frontends, &mut backends, &global);
     Runtime {
         userlists: cfg
             .userlists
@@ -136,16 +149,8 @@ pub fn compile(cfg: &Config) -> Runtime {
 /// `default_backend` (a `listen` without one counts for itself) or its
 /// `use_backend` rules naming the backend; rules with a dynamic name are not
 /// counted. A frontend without `maxconn` counts the global one.
-fn default_fullconn(
-    frontends: &[Frontend],
-    backends: &mut [Backend],
-    global: &GlobalSettings,
-    listeners: usize,
-) {
-    let global_maxconn = global
-        .maxconn
-        .filter(|m| *m > 0)
-        .unwrap_or_else(|| default_global_maxconn(global.nbthread, listeners));
+fn default_fullconn(frontends: &[Frontend], backends: &mut [Backend], global: &GlobalSettings) {
+    let global_maxconn = global.effective_maxconn;
     let mut total = vec![0u64; backends.len()];
     for fe in frontends {
         let maxconn = u64::from(fe.maxconn.filter(|m| *m > 0).unwrap_or(global_maxconn));
@@ -170,9 +175,9 @@ fn default_fullconn(
 
 /// HAProxy's `maxconn` when the global section sets none: what the open
 /// files limit allows at two descriptors per connection, after the
-/// descriptors HAProxy sets apart (10, the listeners, and 3 per thread),
-/// and never below 100. HAProxy counts a few more internal descriptors, so
-/// this may be a few connections above its value.
+/// descriptors HAProxy sets apart (19, 4 per thread, and the listeners,
+/// stats sockets included: measured on 2.6 with 1 and 2 threads), and
+/// never below 100.
 fn default_global_maxconn(nbthread: Option<u32>, listeners: usize) -> u32 {
     let mut lim = libc::rlimit {
         rlim_cur: 0,
@@ -184,7 +189,7 @@ fn default_global_maxconn(nbthread: Option<u32>, listeners: usize) -> u32 {
         || std::thread::available_parallelism().map_or(1, |n| n.get() as u64),
         u64::from,
     );
-    let reserved = 10 + listeners as u64 + 3 * threads;
+    let reserved = 19 + listeners as u64 + 4 * threads;
     let maxconn = (lim.rlim_cur.min(u64::from(u32::MAX))).saturating_sub(reserved) / 2;
     maxconn.max(100) as u32
 }
@@ -381,6 +386,21 @@ fn global(g: &ast::Global, unrunnable: &mut Vec<(Span, String)>) -> GlobalSettin
             .map(|d| Some(d.word(1).to_string()).filter(|h| !h.is_empty())),
         stats_sockets: g.stats_sockets.clone(),
         stats_timeout_ms: g.stats_timeout.unwrap_or(DEFAULT_STATS_TIMEOUT_MS),
+        stats_maxconn: g.stats_maxconn.unwrap_or(DEFAULT_STATS_MAXCONN),
+        effective_maxconn: 0,
+        node: g
+            .directives
+            .iter()
+            .rev()
+            .find(|d| d.word(0) == "node")
+            .map(|d| d.word(1).to_string())
+            .unwrap_or_else(host_name),
+        description: g
+            .directives
+            .iter()
+            .rev()
+            .find(|d| d.word(0) == "description")
+            .map(|d| d.rest(1).collect::<Vec<_>>().join(" ")),
         case_map: g
             .directives
             .iter()
@@ -388,6 +408,18 @@ fn global(g: &ast::Global, unrunnable: &mut Vec<(Span, String)>) -> GlobalSettin
             .map(|d| (d.word(1).to_ascii_lowercase(), d.word(2).to_string()))
             .collect(),
     }
+}
+
+/// The machine's name (the default `node`).
+pub fn host_name() -> String {
+    let mut buf = [0u8; 256];
+    // SAFETY: gethostname writes at most buf.len() bytes into our buffer.
+    let rc = unsafe { libc::gethostname(buf.as_mut_ptr().cast(), buf.len()) };
+    if rc != 0 {
+        return String::new();
+    }
+    let end = buf.iter().position(|b| *b == 0).unwrap_or(buf.len());
+    String::from_utf8_lossy(&buf[..end]).into_owned()
 }
 
 /// The sockets one bind address stands for (a port range gives one per port).

@@ -79,6 +79,14 @@ pub struct GlobalSettings {
     pub log_send_hostname: Option<Option<String>>,
     pub stats_sockets: Vec<StatsSocket>,
     pub stats_timeout_ms: u64,
+    /// `stats maxconn` (HAProxy's default 10).
+    pub stats_maxconn: u32,
+    /// The `maxconn` in force: the global one, else what the open files
+    /// limit allows.
+    pub effective_maxconn: u32,
+    /// `node` (the host name by default) and `description`.
+    pub node: String,
+    pub description: Option<String>,
     /// `h1-case-adjust <from> <to>`: (lower-case name, name as sent).
     pub case_map: Vec<(String, String)>,
 }
@@ -199,6 +207,8 @@ impl ProxyOptions {
 #[derive(Debug)]
 pub struct Frontend {
     pub name: String,
+    /// Its own index in `Runtime::frontends`.
+    pub fid: FrontendId,
     /// HAProxy's proxy id (`iid` in stats; the first user proxy is 2).
     pub id: u32,
     pub mode: Mode,
