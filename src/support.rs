@@ -28,6 +28,7 @@ const PROXY_RUNNABLE: &[&str] = &[
     "retries",
     "retry-on",
     "server",
+    "stats",
     "timeout",
     "use_backend",
     // Logging.

@@ -129,6 +129,7 @@ pub async fn serve(sh: Arc<Shared>, fe_id: FrontendId, sock: TcpStream, conn: Ac
         first = false;
         lg.head_done = Some(Instant::now());
         lg.in_adjust = Some(request_size(&req) as i64 - cli.head_len as i64);
+        sh.stats.fe[fe_id.0].inc(crate::stats::counters::C::H1OpenStreams);
         if let Some(s) = &lg.sess {
             s.calls.fetch_add(1, Ordering::Relaxed);
         }
@@ -219,6 +220,7 @@ async fn handle_request(
         lg.denied = 1;
         return Outcome::Close;
     }
+    crate::stats::request_started(sh, fe.fid.0, lg);
     // `unique-id-format`: made once the request head is in.
     if let Some(fmt) = &fe.log.unique_id {
         let rec = lg.light(fe, (src, dst));
@@ -252,6 +254,17 @@ async fn handle_request(
             lg,
         )
         .await;
+    }
+    // The frontend's statistics page.
+    if let Some(page) = fe
+        .stats
+        .as_deref()
+        .filter(|p| crate::stats::page::matches(p, &req))
+    {
+        let mut ctx = FetchCtx::new(src, dst, Some(&req), &nbsrv);
+        ctx.vars = Some(vars);
+        ctx.userlists = &sh.rt.userlists;
+        return stats_page(sh, fe, None, page, cli, &req, body, &ctx, close, lg).await;
     }
     let mut ctx = FetchCtx::new(src, dst, Some(&req), &nbsrv);
     ctx.vars = Some(vars);
@@ -303,6 +316,17 @@ async fn handle_request(
             )
             .await;
         }
+    }
+    // The backend's statistics page (a listen section's was seen above).
+    if let Some(page) = be
+        .stats
+        .as_deref()
+        .filter(|p| be.id != fe.id && crate::stats::page::matches(p, &req))
+    {
+        let mut ctx = FetchCtx::new(src, dst, Some(&req), &nbsrv);
+        ctx.vars = Some(vars);
+        ctx.userlists = &sh.rt.userlists;
+        return stats_page(sh, fe, Some(be), page, cli, &req, body, &ctx, close, lg).await;
     }
     if let (Some(name), Some(id)) = (&fe.log.unique_id_header, &lg.unique_id) {
         req.headers.push(super::parse::Header {
@@ -623,6 +647,69 @@ async fn final_answer(
         body,
         cto,
         (lg, status),
+    )
+    .await
+}
+
+/// Answers a request for the statistics page of `fe` (or of `be`, whose
+/// ACLs its conditions use), reading a POST's form first.
+#[allow(clippy::too_many_arguments)]
+async fn stats_page(
+    sh: &Shared,
+    fe: &Frontend,
+    be: Option<&crate::model::Backend>,
+    page: &crate::model::StatsPage,
+    cli: &mut Conn,
+    req: &RequestHead,
+    body: BodyKind,
+    ctx: &FetchCtx<'_>,
+    mut close: bool,
+    lg: &mut TxnLog,
+) -> Outcome {
+    let cto = ms(fe.timeouts.client);
+    let mut remaining = body;
+    let form = match body {
+        BodyKind::Length(n) if req.method == "POST" => {
+            let deadline = cto.map(|d| Instant::now() + d);
+            remaining = BodyKind::None;
+            let limit = sh.rt.global.bufsize.saturating_sub(sh.rt.global.maxrewrite);
+            match cli.read_body(n as usize, limit, deadline).await {
+                Some(b) => Some(b),
+                None => {
+                    close = true;
+                    None
+                }
+            }
+        }
+        BodyKind::None => Some(Vec::new()),
+        _ => None,
+    };
+    let acls = be.map_or(&fe.acls[..], |b| &b.acls[..]);
+    let closing = close || remaining != BodyKind::None || req.minor == 0;
+    // Counted first: the page reports the request it answers (a denial
+    // takes it back).
+    let fc = &sh.stats.fe[fe.fid.0];
+    fc.inc(crate::stats::counters::C::Intercepted);
+    let a = crate::stats::page::answer(sh, page, acls, req, ctx, form.as_deref(), closing);
+    if a.denied {
+        fc.dec(crate::stats::counters::C::Intercepted);
+        lg.end(b'P', b'R');
+        lg.denied = if be.is_some() { 2 } else { 1 };
+    } else {
+        lg.end(b'L', b'R');
+    }
+    if be.is_none() {
+        lg.stats_backend = sh
+            .backend_by_name(&fe.name)
+            .filter(|b| sh.rt.backend(*b).id == fe.id);
+    }
+    reply(
+        cli,
+        (a.bytes, closing),
+        &mut close,
+        remaining,
+        cto,
+        (lg, a.status),
     )
     .await
 }

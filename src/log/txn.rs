@@ -49,6 +49,11 @@ pub struct TxnLog {
     /// another server than first chosen.
     pub denied: u8,
     pub intercepted: bool,
+    /// Its request was counted when it started (`req_tot`).
+    pub req_counted: bool,
+    /// The statistics page answered it for this listen section (the
+    /// backend side counts the bytes, as in 2.6).
+    pub stats_backend: Option<BackendId>,
     pub reused: bool,
     pub redispatched: bool,
     /// What to add to the bytes read to count the request as 2.6 does
@@ -92,6 +97,8 @@ impl TxnLog {
             uniq: STREAMS.fetch_add(1, Ordering::Relaxed),
             denied: 0,
             intercepted: false,
+            req_counted: false,
+            stats_backend: None,
             reused: false,
             redispatched: false,
             in_adjust: None,

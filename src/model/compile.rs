@@ -18,15 +18,39 @@ const DEFAULT_BUFSIZE: usize = 16384;
 const DEFAULT_MAXREWRITE: usize = 1024;
 const DEFAULT_STATS_TIMEOUT_MS: u64 = 10_000;
 const DEFAULT_STATS_MAXCONN: u32 = 10;
-/// Proxy ids start at 2 for user proxies (1 is taken by an internal proxy
-/// in HAProxy, and tools read the ids from the stats).
-const FIRST_PROXY_ID: u32 = 2;
+/// The ids of the proxies (`iid` in the statistics, which tools read):
+/// the `id` set, else the next free one from 1, as 2.6 numbers them — from
+/// 2 when there is a stats socket, whose internal proxy takes 1.
+/// Disabled proxies take theirs too; the ids of the others are returned.
+fn proxy_ids(cfg: &Config) -> Vec<u32> {
+    let taken: Vec<u32> = cfg.proxies.iter().filter_map(|p| p.custom_id).collect();
+    let mut next = if cfg.global.stats_sockets.is_empty() {
+        1
+    } else {
+        2
+    };
+    let mut out = Vec::new();
+    for p in &cfg.proxies {
+        let id = p.custom_id.unwrap_or_else(|| {
+            while taken.contains(&next) {
+                next += 1;
+            }
+            next += 1;
+            next - 1
+        });
+        if !p.disabled {
+            out.push(id);
+        }
+    }
+    out
+}
 
 /// Compiles a configuration that passed `cfg_parser::check`.
 pub fn compile(cfg: &Config) -> Runtime {
     let mut unrunnable = Vec::new();
     let global_logs = super::log::global_targets(&cfg.global.logs, &mut unrunnable);
     let proxies: Vec<&Proxy> = cfg.proxies.iter().filter(|p| !p.disabled).collect();
+    let ids = proxy_ids(cfg);
     // Backends first, so frontends can point at them by index.
     let mut backends = Vec::new();
     let mut backend_of: Vec<Option<BackendId>> = Vec::new();
@@ -36,7 +60,7 @@ pub fn compile(cfg: &Config) -> Runtime {
             continue;
         }
         backend_of.push(Some(BackendId(backends.len())));
-        let mut b = compile_backend(p, FIRST_PROXY_ID + i as u32, &mut unrunnable);
+        let mut b = compile_backend(p, ids[i], &cfg.global, &mut unrunnable);
         // A listen section's log lines are reported with its frontend part.
         let mut seen = Vec::new();
         b.log_targets = super::log::proxy_targets(p, &global_logs, &mut seen);
@@ -96,10 +120,11 @@ pub fn compile(cfg: &Config) -> Runtime {
             None => None,
         };
         let (tcp, http) = tcp_rules(p, &mut acls);
+        let stats = stats_page(p, &mut acls, &cfg.global);
         frontends.push(Frontend {
             name: p.name.clone(),
             fid,
-            id: FIRST_PROXY_ID + i as u32,
+            id: ids[i],
             mode: p.effective_mode(),
             maxconn: p.maxconn,
             timeouts: timeouts(p),
@@ -112,6 +137,7 @@ pub fn compile(cfg: &Config) -> Runtime {
             http,
             log: super::log::proxy_log(p, &global_logs, acls.unrunnable),
             errorfiles: errorfiles(p, acls.unrunnable),
+            stats,
             span: p.span.clone(),
         });
     }
@@ -123,10 +149,7 @@ pub fn compile(cfg: &Config) -> Runtime {
     }
     global.log_targets = global_logs;
     global.effective_maxconn = global.maxconn.filter(|m| *m > 0).unwrap_or_else(|| {
-        default_global_maxconn(
-            global.nbthread,
-            listeners.len() + global.stats_sockets.len(),
-        )
+        default_global_maxconn(global.nbthread, listeners.len(), global.stats_sockets.len())
     });
     default_fullconn(&frontends, &mut backends, &global);
     Runtime {
@@ -175,10 +198,11 @@ fn default_fullconn(frontends: &[Frontend], backends: &mut [Backend], global: &G
 
 /// HAProxy's `maxconn` when the global section sets none: what the open
 /// files limit allows at two descriptors per connection, after the
-/// descriptors HAProxy sets apart (19, 4 per thread, and the listeners,
-/// stats sockets included: measured on 2.6 with 1 and 2 threads), and
+/// descriptors HAProxy sets apart: 10, one per listener, one per stats
+/// socket and 10 more when there is one, 3 per thread (its poller and
+/// wake-up pipe) — fitted on 2.6 with 0 to 4 sockets and 1 or 2 threads;
 /// never below 100.
-fn default_global_maxconn(nbthread: Option<u32>, listeners: usize) -> u32 {
+fn default_global_maxconn(nbthread: Option<u32>, listeners: usize, sockets: usize) -> u32 {
     let mut lim = libc::rlimit {
         rlim_cur: 0,
         rlim_max: 0,
@@ -189,7 +213,8 @@ fn default_global_maxconn(nbthread: Option<u32>, listeners: usize) -> u32 {
         || std::thread::available_parallelism().map_or(1, |n| n.get() as u64),
         u64::from,
     );
-    let reserved = 19 + listeners as u64 + 4 * threads;
+    let cli = if sockets > 0 { 10 } else { 0 };
+    let reserved = 10 + listeners as u64 + sockets as u64 + cli + 3 * threads;
     let maxconn = (lim.rlim_cur.min(u64::from(u32::MAX))).saturating_sub(reserved) / 2;
     maxconn.max(100) as u32
 }
@@ -503,9 +528,15 @@ fn options(p: &Proxy) -> ProxyOptions {
     }
 }
 
-fn compile_backend(p: &Proxy, id: u32, unrunnable: &mut Vec<(Span, String)>) -> Backend {
+fn compile_backend(
+    p: &Proxy,
+    id: u32,
+    g: &ast::Global,
+    unrunnable: &mut Vec<(Span, String)>,
+) -> Backend {
     let mut acls = AclTable::new(p, unrunnable);
     let (tcp, http) = tcp_rules(p, &mut acls);
+    let stats = stats_page(p, &mut acls, g);
     if p.effective_mode() == ast::Mode::Http && !tcp.response.is_empty() {
         acls.unrunnable.push((
             p.span.clone(),
@@ -593,8 +624,75 @@ fn compile_backend(p: &Proxy, id: u32, unrunnable: &mut Vec<(Span, String)>) -> 
             }),
         log_targets: Vec::new(),
         errorfiles: errorfiles(p, acls.unrunnable),
+        stats,
         span: p.span.clone(),
     }
+}
+
+/// The statistics page of a proxy in HTTP mode (a TCP proxy ignores its
+/// `stats` lines, with 2.6's warning).
+fn stats_page(
+    p: &Proxy,
+    acls: &mut AclTable,
+    g: &ast::Global,
+) -> Option<std::sync::Arc<StatsPage>> {
+    let st = p.stats.as_ref()?;
+    if p.effective_mode() != ast::Mode::Http {
+        return None;
+    }
+    let global = |kw: &str| {
+        g.directives
+            .iter()
+            .rev()
+            .find(|d| d.word(0) == kw)
+            .map(|d| d.rest(1).collect::<Vec<_>>().join(" "))
+    };
+    let realm = st
+        .realm
+        .clone()
+        .unwrap_or_else(|| "HAProxy Statistics".to_string());
+    let mut rules = Vec::new();
+    for r in &st.rules {
+        let cond = r.cond.as_ref().map(|c| acls.cond(c));
+        match crate::http::rules::action(&r.words, false) {
+            Ok(
+                a @ (crate::http::rules::HttpAction::Allow
+                | crate::http::rules::HttpAction::Deny { .. }
+                | crate::http::rules::HttpAction::Auth { .. }),
+            ) => rules.push(crate::http::rules::HttpRule { action: a, cond }),
+            _ => acls.unrunnable.push((
+                r.span.clone(),
+                format!(
+                    "'stats http-request {}'",
+                    r.words.first().map_or("", String::as_str)
+                ),
+            )),
+        }
+    }
+    if st.show_modules {
+        acls.unrunnable
+            .push((st.span.clone(), "'stats show-modules'".into()));
+    }
+    Some(std::sync::Arc::new(StatsPage {
+        uri: st.uri.clone(),
+        realm,
+        users: st.auth.clone(),
+        scope: st.scope.clone(),
+        refresh: st.refresh,
+        hide_version: st.hide_version,
+        show_legends: st.show_legends,
+        node: st.show_node.as_ref().map(|n| {
+            n.clone()
+                .or_else(|| global("node"))
+                .unwrap_or_else(host_name)
+        }),
+        desc: st
+            .show_desc
+            .as_ref()
+            .and_then(|d| d.clone().or_else(|| global("description"))),
+        admin: st.admin.iter().map(|c| acls.cond(c)).collect(),
+        rules,
+    }))
 }
 
 fn compile_server(s: &ast::Server, id: u32) -> Server {
@@ -863,7 +961,7 @@ mod tests {
             Some("l")
         );
         assert_eq!(rt.backend(BackendId(0)).servers[0].rise, DEFAULT_RISE);
-        assert_eq!(fe.id, 2);
+        assert_eq!(fe.id, 1, "no stats socket: the first proxy is #1");
     }
 
     #[test]

@@ -227,7 +227,33 @@ pub struct Frontend {
     pub log: log::ProxyLog,
     /// `errorfile` pages by status code.
     pub errorfiles: Vec<(u16, std::sync::Arc<crate::http::errors::ErrorFile>)>,
+    /// The statistics page (`stats enable`, ...), when this proxy serves it.
+    pub stats: Option<std::sync::Arc<StatsPage>>,
     pub span: Span,
+}
+
+/// A proxy's statistics page, compiled: its conditions refer to the ACL
+/// table of the proxy that owns it.
+#[derive(Debug)]
+pub struct StatsPage {
+    /// The URI prefix that asks for the page.
+    pub uri: String,
+    pub realm: String,
+    /// `stats auth` accounts (checked when there are no `stats
+    /// http-request` rules).
+    pub users: Vec<(String, String)>,
+    /// `stats scope`: the proxies shown (all when empty).
+    pub scope: Vec<String>,
+    pub refresh: Option<u64>,
+    pub hide_version: bool,
+    pub show_legends: bool,
+    /// The node name and description shown (`stats show-node|show-desc`).
+    pub node: Option<String>,
+    pub desc: Option<String>,
+    /// `stats admin if|unless`: any that holds allows changes.
+    pub admin: Vec<Cond>,
+    /// `stats http-request` rules.
+    pub rules: Vec<crate::http::rules::HttpRule>,
 }
 
 #[derive(Debug)]
@@ -262,6 +288,7 @@ pub struct Backend {
     /// Where server state changes of this backend are logged.
     pub log_targets: crate::log::Targets,
     pub errorfiles: Vec<(u16, std::sync::Arc<crate::http::errors::ErrorFile>)>,
+    pub stats: Option<std::sync::Arc<StatsPage>>,
     pub span: Span,
 }
 

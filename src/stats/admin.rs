@@ -30,6 +30,9 @@ pub struct ServerAdmin {
     addr_set: AtomicBool,
     /// `disable health` / `disable agent`: checks paused.
     pub health_off: AtomicBool,
+    /// `set server ... health stopping` (the page's "force NOLB"): up but
+    /// taking no new traffic.
+    pub nolb: AtomicBool,
     pub agent_off: AtomicBool,
     /// The server went through maintenance once (its check health then
     /// reads 0, as in 2.6).
@@ -50,6 +53,7 @@ impl ServerAdmin {
             addr: RwLock::new(None),
             addr_set: AtomicBool::new(false),
             health_off: AtomicBool::new(false),
+            nolb: AtomicBool::new(false),
             agent_off: AtomicBool::new(false),
             was_maint: AtomicBool::new(disabled),
             down_ms: AtomicU64::new(0),
@@ -78,7 +82,7 @@ impl ServerAdmin {
 
     /// The weight the balancer uses: 0 while draining.
     pub fn lb_weight(&self) -> u32 {
-        if self.drain() {
+        if self.drain() || self.nolb.load(Ordering::Relaxed) {
             0
         } else {
             self.weight()

@@ -544,7 +544,10 @@ fn show_cli_sockets(sh: &Shared) -> String {
 
 /// `show stat [<iid> <type> <sid>] [typed|json|up|no-maint|desc]`.
 fn show_stat(sh: &Shared, w: &[&str]) -> String {
-    let mut filter = Filter::default();
+    let mut filter = Filter {
+        legends: true,
+        ..Default::default()
+    };
     let mut flags_from = 2;
     if w.len() >= 5 {
         flags_from = 5;
@@ -932,6 +935,28 @@ fn health_toggle(sh: &Shared, w: &[&str]) -> String {
     ok("")
 }
 
+/// Forces a server's operational state (`set server ... health`, the
+/// page's "force UP/NOLB/DOWN"): `up`/`runn`, `stopping`/`nolb`, `down`.
+/// The health checks, when they run, decide again at their next result.
+pub fn force_health(sh: &Shared, b: usize, s: usize, what: &str) {
+    let st = &sh.backends[b].servers[s];
+    let (up, nolb) = match what {
+        "up" | "runn" => (true, false),
+        "stopping" | "nolb" => (true, true),
+        _ => (false, false),
+    };
+    let was = (
+        st.up.load(Ordering::Relaxed),
+        st.admin.nolb.load(Ordering::Relaxed),
+    );
+    st.up.store(up, Ordering::Relaxed);
+    st.admin.nolb.store(nolb, Ordering::Relaxed);
+    if was != (up, nolb) {
+        st.admin.last_change.store(now_ms(), Ordering::Relaxed);
+    }
+    super::backend_changed(sh, b);
+}
+
 /// `set weight <be>/<srv> <w>[%]` (also `set server ... weight`).
 fn set_weight(sh: &Shared, path: &str, value: &str, via_server: bool) -> String {
     let (b, s) = match server_by_path(sh, path) {
@@ -999,8 +1024,10 @@ fn set_server(sh: &Shared, w: &[&str]) -> String {
         "weight" => set_weight(sh, arg(2), arg(4), true),
         "addr" => set_addr(sh, b, s, arg(4), arg(5), arg(6)),
         "health" => match arg(4) {
-            "up" | "stopping" | "down" if !srv.check => ok(""),
-            "up" | "stopping" | "down" => NOT_BUILT.into(),
+            w @ ("up" | "stopping" | "down") => {
+                force_health(sh, b, s, w);
+                ok("")
+            }
             _ => msg("'set server <srv> health' expects 'up', 'stopping', or 'down'."),
         },
         "agent" | "agent-send" if !srv.agent_check => {

@@ -52,9 +52,12 @@ pub enum C {
     H1BytesOut,
     /// Transitions to DOWN (`chkdown`).
     Down,
+    /// HTTP requests being processed now (`h1_open_streams`): a gauge, up
+    /// on one thread's shard and down on another's, never cleared.
+    H1OpenStreams,
 }
 
-const N: usize = C::Down as usize + 1;
+const N: usize = C::H1OpenStreams as usize + 1;
 
 /// Counters kept as maxima.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -256,6 +259,11 @@ impl Counters {
         self.add(c, 1);
     }
 
+    /// Takes one off a gauge kept in the shards (their sum wraps back).
+    pub fn dec(&self, c: C) {
+        self.shard().0[c as usize].fetch_sub(1, Ordering::Relaxed);
+    }
+
     pub fn get(&self, c: C) -> u64 {
         self.shards
             .iter()
@@ -282,8 +290,10 @@ impl Counters {
         }
         if all {
             for s in self.shards.iter() {
-                for c in &s.0 {
-                    c.store(0, Ordering::Relaxed);
+                for (i, c) in s.0.iter().enumerate() {
+                    if i != C::H1OpenStreams as usize {
+                        c.store(0, Ordering::Relaxed);
+                    }
                 }
             }
             for a in [&self.qtime, &self.ctime, &self.rtime, &self.ttime] {

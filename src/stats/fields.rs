@@ -298,6 +298,9 @@ pub struct Filter {
     pub hide_maint: bool,
     /// Only these proxies (`stats scope`), by name.
     pub scope: Option<Vec<String>>,
+    /// Addresses, cookies and algorithms are shown (the socket always, the
+    /// page with `stats show-legends`).
+    pub legends: bool,
 }
 
 /// The CSV header line (with its leading `# ` and trailing comma).
@@ -469,8 +472,18 @@ pub fn server_status(sh: &Shared, be: usize, srv: usize, chk: &CheckView) -> Str
         return "MAINT".into();
     }
     let drain = st.admin.drain();
+    let nolb = st.admin.nolb.load(Ordering::Relaxed);
     if !chk.enabled {
-        return if drain { "DRAIN" } else { "no check" }.into();
+        return if !chk.up {
+            "DOWN"
+        } else if drain {
+            "DRAIN"
+        } else if nolb {
+            "NOLB"
+        } else {
+            "no check"
+        }
+        .into();
     }
     let (rise, fall, h) = (chk.rise, chk.fall, chk.health);
     if !chk.up {
@@ -480,7 +493,13 @@ pub fn server_status(sh: &Shared, be: usize, srv: usize, chk: &CheckView) -> Str
             format!("DOWN {h}/{rise}")
         };
     }
-    let word = if drain { "DRAIN" } else { "UP" };
+    let word = if drain {
+        "DRAIN"
+    } else if nolb {
+        "NOLB"
+    } else {
+        "UP"
+    };
     let top = rise + fall - 1;
     if h < top {
         format!("{word} {}/{fall}", h + 1 - rise)
@@ -531,7 +550,7 @@ pub fn rows(sh: &Shared, filter: &Filter) -> Vec<Row> {
                     if filter.sid.is_some_and(|x| x != sid) {
                         continue;
                     }
-                    let row = server_row(sh, b, s, now);
+                    let row = server_row(sh, b, s, now, filter.legends);
                     let st = &sh.backends[b].servers[s];
                     if filter.hide_maint && st.admin.maint() {
                         continue;
@@ -548,6 +567,7 @@ pub fn rows(sh: &Shared, filter: &Filter) -> Vec<Row> {
                     b,
                     now,
                     filter.hide_down || filter.hide_maint,
+                    filter.legends,
                 ));
             }
         }
@@ -643,7 +663,8 @@ pub fn frontend_row(sh: &Shared, i: usize, now: u64) -> Row {
     r.u64("wrew", c.get(C::FailedRewrite));
     r.u64("eint", c.get(C::InternalErr));
     let open = if http { cur } else { 0 };
-    modules(&mut r, c, open, 0);
+    let streams = c.get(C::H1OpenStreams);
+    modules(&mut r, c, open, streams);
     r
 }
 
@@ -698,7 +719,7 @@ pub fn backend_weights(sh: &Shared, b: usize) -> (u64, u64, u64, u64) {
     (w, w, act, bck)
 }
 
-pub fn backend_row(sh: &Shared, b: usize, now: u64, hide: bool) -> Row {
+pub fn backend_row(sh: &Shared, b: usize, now: u64, hide: bool, legends: bool) -> Row {
     super::backend_changed(sh, b);
     let be = &sh.rt.backends[b];
     let c = &sh.stats.be[b];
@@ -758,11 +779,13 @@ pub fn backend_row(sh: &Shared, b: usize, now: u64, hide: bool) -> Row {
     }
     last_sess(&mut r, c, now);
     times(&mut r, c);
-    if let Some(ck) = &be.cookie {
-        r.str("cookie", ck.name.clone());
-    }
     r.str("mode", mode_name(be.mode));
-    r.str("algo", algo_name(&be.balance));
+    if legends {
+        if let Some(ck) = &be.cookie {
+            r.str("cookie", ck.name.clone());
+        }
+        r.str("algo", algo_name(&be.balance));
+    }
     r.u64("wrew", c.get(C::FailedRewrite));
     r.u64("connect", c.get(C::Connect));
     r.u64("reuse", c.get(C::Reuse));
@@ -810,7 +833,7 @@ pub fn server_addr(sh: &Shared, b: usize, s: usize) -> String {
     }
 }
 
-pub fn server_row(sh: &Shared, b: usize, s: usize, now: u64) -> Row {
+pub fn server_row(sh: &Shared, b: usize, s: usize, now: u64, legends: bool) -> Row {
     let be = &sh.rt.backends[b];
     let srv = &be.servers[s];
     let st = &sh.backends[b].servers[s];
@@ -903,9 +926,11 @@ pub fn server_row(sh: &Shared, b: usize, s: usize, now: u64) -> Row {
     r.u64("srv_abrt", c.get(C::SrvAbrt));
     last_sess(&mut r, c, now);
     times(&mut r, c);
-    r.str("addr", server_addr(sh, b, s));
-    if let Some(ck) = &srv.cookie {
-        r.str("cookie", ck.clone());
+    if legends {
+        r.str("addr", server_addr(sh, b, s));
+        if let Some(ck) = &srv.cookie {
+            r.str("cookie", ck.clone());
+        }
     }
     r.str("mode", mode_name(be.mode));
     r.u64("wrew", c.get(C::FailedRewrite));

@@ -7,7 +7,9 @@ pub mod cli;
 pub mod counters;
 pub mod errors;
 pub mod fields;
+pub mod html;
 pub mod info;
+pub mod page;
 pub mod sess;
 pub mod socket;
 
@@ -165,6 +167,18 @@ pub fn server_assigned(sh: &Shared, be: BackendId, srv: usize, lb: bool) {
     b.max(M::Queue, u64::from(sh.backends[be.0].queued_max()));
 }
 
+/// An HTTP request passed the frontend's first checks: counted now, as 2.6
+/// does (a page answering it reports it).
+pub fn request_started(sh: &Shared, fe: usize, txn: &mut TxnLog) {
+    let fc = &sh.stats.fe[fe];
+    fc.inc(C::ReqTot);
+    fc.inc(C::H1Streams);
+    let r = fc.req_rate.inc(now_ms());
+    fc.max(M::ReqRate, u64::from(r));
+    sh.stats.global.inc(C::ReqTot);
+    txn.req_counted = true;
+}
+
 /// A stream ended: its counts go to its frontend, backend and server.
 pub fn stream_end(sh: &Shared, fe: usize, txn: &TxnLog) {
     let fc = &sh.stats.fe[fe];
@@ -180,14 +194,17 @@ pub fn stream_end(sh: &Shared, fe: usize, txn: &TxnLog) {
     sh.stats.global.add(C::BytesOut, txn.bytes_out);
     let tcp_reject = txn.denied != 0 && txn.status == -1;
     let [who, phase] = txn.term;
+    if txn.in_adjust.is_some() {
+        fc.dec(C::H1OpenStreams);
+    }
     if http {
         // A connection that sent nothing made no HTTP/1 stream.
-        if txn.bytes_in > 0 || txn.in_adjust.is_some() {
+        if !txn.req_counted && (txn.bytes_in > 0 || txn.in_adjust.is_some()) {
             fc.inc(C::H1Streams);
         }
         fc.add(C::H1BytesIn, txn.bytes_in);
         fc.add(C::H1BytesOut, txn.bytes_out);
-        if !tcp_reject {
+        if !tcp_reject && !txn.req_counted {
             fc.inc(C::ReqTot);
             let now = now_ms();
             let r = fc.req_rate.inc(now);
@@ -209,6 +226,15 @@ pub fn stream_end(sh: &Shared, fe: usize, txn: &TxnLog) {
     }
     if txn.denied != 0 {
         fc.inc(C::DeniedReq);
+    }
+    if let Some(b) = txn.stats_backend {
+        // 2.6 counts a listen's stats page on its backend side too, the
+        // page's end as a client abort.
+        let bc = &sh.stats.be[b.0];
+        bc.add(C::BytesIn, bytes_in);
+        bc.add(C::BytesOut, txn.bytes_out);
+        bc.inc(C::CliAbrt);
+        bc.last_sess.store(now_ms() as i64, Ordering::Relaxed);
     }
     let Some(be) = txn.backend else {
         return;
