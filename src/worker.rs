@@ -542,6 +542,8 @@ async fn serve_connection(
             crate::http::stream::serve(sh.clone(), fe, sock, conn).await
         }
         Mode::Tcp => {
+            // 2.6 counts every stream in `CumReq`, TCP ones too.
+            sh.stats.global.inc(crate::stats::counters::C::ReqTot);
             crate::log::txn::connect_line(fe_ref, src, dst);
             let mut txn = crate::log::txn::TxnLog::new(accepted_at.0, accepted_at.1);
             txn.sess = Some(sess);

@@ -1285,3 +1285,219 @@ fn stats_page_renders_in_chromium() {
     );
     println!("stats page screenshot: {}", shot.display());
 }
+
+const PROMEX_CFG: &str = "global
+    nbthread 1
+    stats socket {dir}/admin.sock level admin
+defaults
+    mode http
+    timeout connect 2s
+    timeout client 10s
+    timeout server 10s
+frontend fe
+    bind {fe}
+    http-request use-service prometheus-exporter if { path /metrics }
+    http-request deny if { path /deny }
+    default_backend be
+backend be
+    server s1 {s1} maxconn 5 weight 3
+    server s2 {s1} disabled
+    server s3 {s1} backup
+listen tl
+    mode tcp
+    bind {tl}
+    server t1 {s1}
+";
+
+/// The values that follow timing (rates, times, ages), the build, memory
+/// and what this build keeps differently (idle server connections, pipes,
+/// tasks, bytes of the HTTP/1 layer): masked before comparing with 2.6.
+fn promex_mask(text: &str) -> String {
+    let volatile = [
+        "haproxy_process_",
+        "_seconds",
+        "_rate",
+        "bytes_in_total",
+        "bytes_out_total",
+        "idle_connections",
+        "need_connections",
+    ];
+    text.lines()
+        .filter(|l| !l.starts_with("# HELP "))
+        .map(|l| match l.rsplit_once(' ') {
+            Some((name, _)) if !l.starts_with('#') && volatile.iter().any(|v| name.contains(v)) => {
+                // (The version label too.)
+                let name = if name.starts_with("haproxy_process_build_info") {
+                    "haproxy_process_build_info"
+                } else {
+                    name
+                };
+                format!("{name} X")
+            }
+            _ => l.to_string(),
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+/// The value of one metric line (`name{labels}`) in an exposition.
+fn metric(text: &str, series: &str) -> String {
+    text.lines()
+        .find_map(|l| l.strip_prefix(series)?.strip_prefix(' '))
+        .unwrap_or("absent")
+        .to_string()
+}
+
+#[test]
+fn prometheus_metrics_as_2_6() {
+    let s1 = Backend::http("s1");
+    let probe = || {
+        std::net::TcpListener::bind("127.0.0.1:0")
+            .and_then(|l| l.local_addr())
+            .expect("probe")
+    };
+    let cfg = |dir: &Path, tl: std::net::SocketAddr| {
+        PROMEX_CFG
+            .replace("{dir}", &dir.display().to_string())
+            .replace("{s1}", &s1.addr.to_string())
+            .replace("{tl}", &tl.to_string())
+    };
+    // The same traffic through either proxy, then its metrics: the whole
+    // exposition and the servers not in maintenance.
+    let drive = |px: &Proxy, sock: &Path, tl: std::net::SocketAddr| -> Vec<String> {
+        // (`tl` listens once `fe` does: no probe, it would be a session.)
+        let mut out = Vec::new();
+        assert_eq!(get(px.addr, "/x"), 200);
+        assert_eq!(get(px.addr, "/deny"), 403);
+        out.push(http_raw(
+            px.addr,
+            "GET /metrics?scope=bogus HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n",
+        ));
+        out.push(http_raw(
+            px.addr,
+            "HEAD /metrics HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n",
+        ));
+        // (This path makes the server close: the only end a TCP relay sees.)
+        let through = http_raw(tl, "GET /close-delimited HTTP/1.1\r\nHost: t\r\n\r\n");
+        assert!(through.starts_with("HTTP/1.1 200"), "{through}");
+        assert_eq!(cli(sock, "set server be/s3 state drain"), "\n");
+        wait_field(sock, "tl/t1", "stot", "1");
+        out.push(http_raw(
+            px.addr,
+            "GET /metrics HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n",
+        ));
+        out.push(http_raw(
+            px.addr,
+            "GET /metrics?no-maint&scope=server&scope=backend HTTP/1.0\r\n\r\n",
+        ));
+        out
+    };
+    let (ours_dir, ours_tl) = (dir_of("promex-ours"), probe());
+    let ours = Proxy::start("promex-ours", &cfg(&ours_dir, ours_tl));
+    let got = drive(&ours, &ours_dir.join("admin.sock"), ours_tl);
+    let body = |resp: &str| dechunk(resp.split_once("\r\n\r\n").map_or("", |(_, b)| b));
+    // What holds without 2.6: the answers' heads and the counters of the
+    // traffic above.
+    assert!(
+        got[0].starts_with("HTTP/1.1 400 Bad request\r\n"),
+        "{}",
+        got[0]
+    );
+    assert_eq!(
+        got[1],
+        "HTTP/1.1 200 OK\r\ncache-control: no-cache\r\ncontent-type: text/plain; version=0.0.4\r\ntransfer-encoding: chunked\r\nconnection: close\r\n\r\n"
+    );
+    let all = body(&got[2]);
+    assert!(all.ends_with("\n") && got[2].ends_with("\r\n0\r\n\r\n"));
+    for (series, want) in [
+        ("haproxy_process_nbthread", "1"),
+        ("haproxy_frontend_http_requests_total{proxy=\"fe\"}", "5"),
+        ("haproxy_frontend_requests_denied_total{proxy=\"fe\"}", "1"),
+        (
+            "haproxy_frontend_intercepted_requests_total{proxy=\"fe\"}",
+            "3",
+        ),
+        (
+            "haproxy_frontend_http_responses_total{proxy=\"fe\",code=\"2xx\"}",
+            "2",
+        ),
+        (
+            "haproxy_frontend_http_responses_total{proxy=\"fe\",code=\"4xx\"}",
+            "2",
+        ),
+        ("haproxy_frontend_sessions_total{proxy=\"tl\"}", "1"),
+        (
+            "haproxy_frontend_intercepted_requests_total{proxy=\"tl\"}",
+            "absent",
+        ),
+        ("haproxy_backend_sessions_total{proxy=\"be\"}", "1"),
+        (
+            "haproxy_backend_http_responses_total{proxy=\"be\",code=\"2xx\"}",
+            "1",
+        ),
+        (
+            "haproxy_backend_http_requests_total{proxy=\"tl\"}",
+            "absent",
+        ),
+        (
+            "haproxy_server_sessions_total{proxy=\"be\",server=\"s1\"}",
+            "1",
+        ),
+        (
+            "haproxy_server_limit_sessions{proxy=\"be\",server=\"s1\"}",
+            "5",
+        ),
+        (
+            "haproxy_server_limit_sessions{proxy=\"be\",server=\"s3\"}",
+            "NaN",
+        ),
+        ("haproxy_server_uweight{proxy=\"be\",server=\"s1\"}", "3"),
+        (
+            "haproxy_server_status{proxy=\"be\",server=\"s2\",state=\"MAINT\"}",
+            "1",
+        ),
+        (
+            "haproxy_server_status{proxy=\"be\",server=\"s3\",state=\"DRAIN\"}",
+            "1",
+        ),
+        (
+            "haproxy_server_status{proxy=\"be\",server=\"s3\",state=\"UP\"}",
+            "0",
+        ),
+        (
+            "haproxy_backend_agg_server_status{proxy=\"be\",state=\"UP\"}",
+            "1",
+        ),
+        (
+            "haproxy_backend_agg_server_status{proxy=\"be\",state=\"DRAIN\"}",
+            "1",
+        ),
+        (
+            "haproxy_server_sessions_total{proxy=\"tl\",server=\"t1\"}",
+            "1",
+        ),
+    ] {
+        assert_eq!(metric(&all, series), want, "{series} in\n{all}");
+    }
+    let no_maint = body(&got[3]);
+    assert!(no_maint.contains("server=\"s3\"") && !no_maint.contains("server=\"s2\""));
+    assert!(!no_maint.contains("haproxy_process_") && !no_maint.contains("haproxy_frontend_"));
+    let Some(bin) = oracle() else { return };
+    let (theirs_dir, theirs_tl) = (dir_of("promex-2.6"), probe());
+    let theirs = Proxy::start_binary(&bin, "promex-2.6", &cfg(&theirs_dir, theirs_tl));
+    let want = drive(&theirs, &theirs_dir.join("admin.sock"), theirs_tl);
+    let masked = |resp: &str| {
+        let (head, _) = resp.split_once("\r\n\r\n").unwrap_or((resp, ""));
+        let head = if head.starts_with("HTTP/1.1 200") {
+            head.to_string()
+        } else {
+            // The 400 page is compared whole.
+            resp.to_string()
+        };
+        format!("{head}\n{}", promex_mask(&body(resp)))
+    };
+    for (i, (o, t)) in got.iter().zip(&want).enumerate() {
+        let (mo, mt) = (masked(o), masked(t));
+        assert!(mo == mt, "exchange {i}:\n{}", explain(&mt, &mo));
+    }
+}

@@ -56,6 +56,15 @@ pub enum HttpAction {
     Auth {
         realm: Option<String>,
     },
+    /// `use-service <name>`: the request is answered by a built-in service.
+    UseService(Service),
+}
+
+/// The services `use-service` can hand a request to.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Service {
+    /// `prometheus-exporter`: the counters in Prometheus' text format.
+    Prometheus,
 }
 
 /// Which part of the request line a rule sets.
@@ -119,6 +128,8 @@ pub enum Verdict {
     /// Answer with this reply (`return`): the head's lines without the
     /// blank line (a `connection: close` may follow), and the body.
     Return(Vec<u8>, Vec<u8>),
+    /// Hand the request to a service (`use-service`).
+    Service(Service),
 }
 
 /// Compiles an action (the words after `http-request`/`http-response`,
@@ -228,6 +239,9 @@ pub fn action(words: &[String], response: bool) -> Result<HttpAction, String> {
                 i += 2;
             }
             Ok(HttpAction::Return(Box::new(r)))
+        }
+        "use-service" if !response && w(1) == "prometheus-exporter" => {
+            Ok(HttpAction::UseService(Service::Prometheus))
         }
         v if v.starts_with("set-var") || v.starts_with("unset-var") => {
             crate::tcp::rules::action(words).map(HttpAction::Var)
@@ -430,6 +444,7 @@ pub fn step(r: &HttpRule, acls: &[Acl], ctx: &FetchCtx) -> Option<Step> {
             let (head, body) = return_response(r, ctx);
             Step::Final(Verdict::Return(head, body))
         }
+        HttpAction::UseService(s) => Step::Final(Verdict::Service(*s)),
         HttpAction::Var(a) => {
             let one = [crate::tcp::rules::TcpRule {
                 action: a.clone(),

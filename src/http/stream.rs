@@ -241,19 +241,7 @@ async fn handle_request(
         vars,
         (&sh.rt.userlists, &rec),
     ) {
-        return final_answer(
-            (sh, src),
-            fe,
-            None,
-            cli,
-            v,
-            &mut close,
-            body,
-            req.minor,
-            cto,
-            lg,
-        )
-        .await;
+        return final_answer((sh, src), fe, None, cli, v, &mut close, body, &req, cto, lg).await;
     }
     // The frontend's statistics page.
     if let Some(page) = fe
@@ -310,7 +298,7 @@ async fn handle_request(
                 v,
                 &mut close,
                 body,
-                req.minor,
+                &req,
                 cto,
                 lg,
             )
@@ -600,28 +588,31 @@ async fn final_answer(
     v: crate::http::rules::Verdict,
     close: &mut bool,
     body: BodyKind,
-    minor: u8,
+    req: &RequestHead,
     cto: Option<std::time::Duration>,
     lg: &mut TxnLog,
 ) -> Outcome {
     use crate::http::rules::Verdict;
-    let closing = *close || body != BodyKind::None || minor == 0;
+    let closing = *close || body != BodyKind::None || req.minor == 0;
+    if let Verdict::Service(crate::http::rules::Service::Prometheus) = v {
+        return prometheus((sh, src), fe, be, cli, req, (close, body, cto), lg).await;
+    }
     // Denials are the proxy's doing; redirects and returns are answered
     // locally.
     match &v {
         Verdict::Deny(_) | Verdict::Auth(_) | Verdict::Continue => lg.end(b'P', b'R'),
-        Verdict::Redirect(..) | Verdict::Return(..) => lg.end(b'L', b'R'),
+        Verdict::Redirect(..) | Verdict::Return(..) | Verdict::Service(_) => lg.end(b'L', b'R'),
     }
     match &v {
         Verdict::Deny(_) => lg.denied = if be.is_some() { 2 } else { 1 },
         Verdict::Redirect(..) | Verdict::Return(..) | Verdict::Auth(_) => lg.intercepted = true,
-        Verdict::Continue => {}
+        Verdict::Continue | Verdict::Service(_) => {}
     }
     let status = match &v {
         Verdict::Deny(code) | Verdict::Redirect(code, _) => *code as i32,
         Verdict::Return(head, _) => status_of(head),
         Verdict::Auth(_) => 401,
-        Verdict::Continue => 500,
+        Verdict::Continue | Verdict::Service(_) => 500,
     };
     let page = match v {
         Verdict::Deny(code) => error_page(fe, be, code, closing),
@@ -638,7 +629,45 @@ async fn final_answer(
             (head, closing)
         }
         Verdict::Auth(realm) => (crate::http::auth::challenge(&realm, closing), closing),
-        Verdict::Continue => error_page(fe, be, 500, true),
+        Verdict::Continue | Verdict::Service(_) => error_page(fe, be, 500, true),
+    };
+    reply(
+        cli,
+        after_rules(fe, be, src, sh, page),
+        close,
+        body,
+        cto,
+        (lg, status),
+    )
+    .await
+}
+
+/// Answers a request `use-service prometheus-exporter` took: the metrics
+/// (a 400 for an unknown scope). The request counts as intercepted before
+/// the metrics are read, as in 2.6.
+async fn prometheus(
+    (sh, src): (&Shared, SocketAddr),
+    fe: &Frontend,
+    be: Option<&crate::model::Backend>,
+    cli: &mut Conn,
+    req: &RequestHead,
+    (close, body, cto): (&mut bool, BodyKind, Option<std::time::Duration>),
+    lg: &mut TxnLog,
+) -> Outcome {
+    use crate::stats::prometheus;
+    let closing = *close || body != BodyKind::None || req.minor == 0;
+    sh.stats.fe[fe.fid.0].inc(crate::stats::counters::C::Intercepted);
+    lg.end(b'L', b'R');
+    let (page, status) = match prometheus::parse_query(&req.uri) {
+        Some(q) => {
+            let mut bytes = prometheus::head(closing);
+            bytes.extend_from_slice(b"\r\n");
+            if req.method != "HEAD" {
+                bytes.extend_from_slice(&prometheus::chunked(&prometheus::render(sh, q)));
+            }
+            ((bytes, closing), 200)
+        }
+        None => (error_page(fe, be, 400, true), 400),
     };
     reply(
         cli,

@@ -119,21 +119,28 @@ pub struct FreqCtr {
 impl FreqCtr {
     /// Counts one event; returns the rate including it.
     pub fn inc(&self, now: u64) -> u32 {
+        self.add(now, 1)
+    }
+
+    /// Counts `n` events (a second holds at most 2^32 - 1 of them).
+    pub fn add(&self, now: u64, n: u64) -> u32 {
         let sec = now / 1000;
+        let n = n.min(0xffff_ffff);
         loop {
             let v = self.cur.load(Ordering::Relaxed);
             let (s, c) = (v >> 32, v & 0xffff_ffff);
             if s == sec {
+                let next = (sec << 32) | (c + n).min(0xffff_ffff);
                 if self
                     .cur
-                    .compare_exchange_weak(v, v + 1, Ordering::Relaxed, Ordering::Relaxed)
+                    .compare_exchange_weak(v, next, Ordering::Relaxed, Ordering::Relaxed)
                     .is_ok()
                 {
                     break;
                 }
             } else if self
                 .cur
-                .compare_exchange_weak(v, (sec << 32) | 1, Ordering::Relaxed, Ordering::Relaxed)
+                .compare_exchange_weak(v, (sec << 32) | n, Ordering::Relaxed, Ordering::Relaxed)
                 .is_ok()
             {
                 self.prev

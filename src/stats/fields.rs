@@ -474,12 +474,13 @@ pub fn server_status(sh: &Shared, be: usize, srv: usize, chk: &CheckView) -> Str
     let drain = st.admin.drain();
     let nolb = st.admin.nolb.load(Ordering::Relaxed);
     if !chk.enabled {
+        // A stopping server (`health stopping`) is NOLB even when drained.
         return if !chk.up {
             "DOWN"
-        } else if drain {
-            "DRAIN"
         } else if nolb {
             "NOLB"
+        } else if drain {
+            "DRAIN"
         } else {
             "no check"
         }
@@ -493,10 +494,10 @@ pub fn server_status(sh: &Shared, be: usize, srv: usize, chk: &CheckView) -> Str
             format!("DOWN {h}/{rise}")
         };
     }
-    let word = if drain {
-        "DRAIN"
-    } else if nolb {
+    let word = if nolb {
         "NOLB"
+    } else if drain {
+        "DRAIN"
     } else {
         "UP"
     };

@@ -168,7 +168,7 @@ pub fn values(sh: &Shared) -> Vec<(usize, &'static str, &'static str, T, V)> {
             "Listeners" => V::U32(listeners as u32),
             "DroppedLogs" => V::U32(crate::log::DROPPED.load(Ordering::Relaxed) as u32),
             "TotalBytesOut" => V::U64(g.get(C::BytesOut)),
-            "BytesOutRate" => V::U64(u64::from(g.req_rate.read(now))),
+            "BytesOutRate" => V::U64(u64::from(st.bytes_out_rate.read(now))),
             "Start_time_sec" => V::U32(start as u32),
             "Tainted" => V::Str("0".into()),
             _ => match ty {

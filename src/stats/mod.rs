@@ -10,6 +10,7 @@ pub mod fields;
 pub mod html;
 pub mod info;
 pub mod page;
+pub mod prometheus;
 pub mod sess;
 pub mod socket;
 
@@ -43,6 +44,8 @@ pub struct Stats {
     /// `set rate-limit ... global` values (connections, sessions).
     pub conn_rate_limit: AtomicU32,
     pub sess_rate_limit: AtomicU32,
+    /// Bytes sent to clients per second (`BytesOutRate`).
+    pub bytes_out_rate: counters::FreqCtr,
     /// Listening sockets (`Listeners` in `show info`).
     pub listeners: AtomicU32,
     pub threads: u32,
@@ -99,6 +102,7 @@ impl Stats {
             hard_maxconn: rt.global.effective_maxconn,
             conn_rate_limit: AtomicU32::new(0),
             sess_rate_limit: AtomicU32::new(0),
+            bytes_out_rate: counters::FreqCtr::default(),
             listeners: AtomicU32::new(0),
             threads: threads as u32,
         }
@@ -192,6 +196,9 @@ pub fn stream_end(sh: &Shared, fe: usize, txn: &TxnLog) {
     fc.add(C::BytesIn, bytes_in);
     fc.add(C::BytesOut, txn.bytes_out);
     sh.stats.global.add(C::BytesOut, txn.bytes_out);
+    if txn.bytes_out > 0 {
+        sh.stats.bytes_out_rate.add(now_ms(), txn.bytes_out);
+    }
     let tcp_reject = txn.denied != 0 && txn.status == -1;
     let [who, phase] = txn.term;
     if txn.in_adjust.is_some() {
@@ -215,7 +222,9 @@ pub fn stream_end(sh: &Shared, fe: usize, txn: &TxnLog) {
         if txn.intercepted {
             fc.inc(C::Intercepted);
         }
+        // (A 400 the proxy answers itself, e.g. the exporter's, is not.)
         let bad_req = phase == b'R'
+            && who != b'L'
             && matches!(txn.status, 400 | 408)
             && txn.denied == 0
             && !txn.intercepted

@@ -269,6 +269,8 @@ async fn session(sh: Arc<Shared>, conn: Conn, level: Level) {
         }
     };
     sh.stats.global.inc(super::counters::C::ConnTot);
+    // A CLI session is a stream: 2.6 counts it in `CumReq`.
+    sh.stats.global.inc(super::counters::C::ReqTot);
     let reg = sh.stats.sessions.register(super::sess::NONE, peer);
     let mut st = CliState {
         level,
