@@ -29,8 +29,16 @@ pub async fn connect_with_retries<'a>(
     let state = &sh.backends[be_id.0];
     loop {
         let server = &be.servers[slot.server];
+        // An address set at run time (`set server ... addr`) wins.
+        let moved = state.servers[slot.server]
+            .admin
+            .addr()
+            .map(|addr| ServerAddr::Inet {
+                addr,
+                port_offset: None,
+            });
         let attempt = connect(
-            &server.addr,
+            moved.as_ref().unwrap_or(&server.addr),
             dst,
             server.source_addr,
             ms(be.timeouts.connect),

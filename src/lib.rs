@@ -16,6 +16,7 @@ pub mod model;
 pub mod privileges;
 pub mod report;
 pub mod sample;
+pub mod stats;
 pub mod support;
 pub mod tcp;
 pub mod vars;

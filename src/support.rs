@@ -2,7 +2,7 @@
 //! would accept it; running it needs every directive it uses to have a
 //! runtime. Directives without one are refused with an ALERT naming them
 //! (nothing is silently ignored); the few that only affect what is observed
-//! (logs, the stats socket) get a WARNING instead, so that existing configs
+//! (some log options) get a WARNING instead, so that existing configs
 //! start and say what they lack.
 use cfg_parser::ast::{Config, Directive, Proxy};
 use cfg_parser::diag::{Diagnostic, Loc};
@@ -31,6 +31,7 @@ const PROXY_RUNNABLE: &[&str] = &[
     "retries",
     "retry-on",
     "server",
+    "stats",
     "timeout",
     "use_backend",
     // Logging.
@@ -240,12 +241,6 @@ pub fn check_runnable(cfg: &Config) -> Vec<Diagnostic> {
     for d in &cfg.global.directives {
         if !GLOBAL_RUNNABLE.contains(&d.word(0)) {
             out.push(not_yet(d, format!("'{}'", d.word(0))));
-        }
-        if d.word(0) == "stats" && d.word(1) == "socket" {
-            out.push(Diagnostic::warning(
-                Loc::Parsing(d.span.clone()),
-                "the stats socket is not built yet in haproxy-rs; 'stats socket' has no effect.",
-            ));
         }
     }
     // Settings inherited from defaults count as much as a proxy's own.

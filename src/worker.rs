@@ -33,6 +33,8 @@ pub struct Shared {
     pub fe_logs: Vec<AtomicU64>,
     /// Servers' health: check state, counters, and the check tasks' control.
     pub health: crate::health::Health,
+    /// Traffic counters and the operator's run-time changes.
+    pub stats: crate::stats::Stats,
 }
 
 /// Counts one user of a gauge while alive.
@@ -102,7 +104,7 @@ impl Shared {
             self.backends[i]
                 .servers
                 .iter()
-                .filter(|s| s.up.load(Ordering::Relaxed))
+                .filter(|s| s.balanced())
                 .count() as u32,
         )
     }
@@ -187,6 +189,18 @@ pub fn run(rt: Runtime, reuseport: bool, mut ctl: Control) -> Result<(), RunErro
             }),
         }
     }
+    // The stats sockets are each worker's own, bound before privileges
+    // are dropped.
+    let mut stats_sockets = Vec::new();
+    for s in &rt.global.stats_sockets {
+        match crate::stats::socket::bind(s, reuseport) {
+            Ok(b) => stats_sockets.push((
+                b,
+                crate::stats::socket::settings(s, rt.global.stats_maxconn),
+            )),
+            Err(message) => errors.push(StartError { message }),
+        }
+    }
     if !errors.is_empty() {
         return Err(RunError::Listeners(errors));
     }
@@ -224,9 +238,15 @@ pub fn run(rt: Runtime, reuseport: bool, mut ctl: Control) -> Result<(), RunErro
         .map(|b| crate::http::pool::IdlePool::new(b.servers.len()))
         .collect();
     let counters = |n: usize| (0..n).map(|_| AtomicU64::new(0)).collect();
+    let stats = crate::stats::Stats::new(&rt, threads);
+    stats.listeners.store(
+        (sockets.len() + stats_sockets.len()) as u32,
+        Ordering::Relaxed,
+    );
     let health = crate::health::Health::new(&rt, ctl.quiet);
     let shared = Arc::new(Shared {
         health,
+        stats,
         fe_conns: counters(rt.frontends.len()),
         be_conns: counters(rt.backends.len()),
         fe_cur: (0..rt.frontends.len()).map(|_| AtomicU32::new(0)).collect(),
@@ -263,12 +283,9 @@ pub fn run(rt: Runtime, reuseport: bool, mut ctl: Control) -> Result<(), RunErro
         .build()
         .map_err(|e| RunError::Fatal(format!("cannot start the worker threads: {e}")))?;
     runtime.block_on(async move {
-        let global_slots = shared
-            .rt
-            .global
-            .maxconn
-            .map(|m| Arc::new(Semaphore::new(m.max(1) as usize)));
+        let global_slots = shared.stats.maxconn.slots.clone();
         let (state_tx, state_rx) = tokio::sync::watch::channel(Listening::Running);
+        let (cli_stop, cli_stopped) = tokio::sync::watch::channel(false);
         let signals = Signals::new();
         for (fe, accept_proxy, sock) in sockets {
             let sh = shared.clone();
@@ -277,6 +294,14 @@ pub fn run(rt: Runtime, reuseport: bool, mut ctl: Control) -> Result<(), RunErro
             if let Ok(l) = tokio::net::TcpListener::from_std(sock) {
                 tokio::spawn(accept_loop(sh, fe, l, accept_proxy, global, state));
             }
+        }
+        for (bound, set) in stats_sockets {
+            tokio::spawn(crate::stats::socket::serve(
+                shared.clone(),
+                bound,
+                set,
+                cli_stopped.clone(),
+            ));
         }
         // Listening: tell the master, then retire the processes we replace.
         if ctl.detach {
@@ -315,6 +340,7 @@ pub fn run(rt: Runtime, reuseport: bool, mut ctl: Control) -> Result<(), RunErro
         shared.stopping.store(true, Ordering::SeqCst);
         crate::health::stop(&shared);
         let _ = state_tx.send(Listening::Stopped);
+        let _ = cli_stop.send(true);
         if !ctl.quiet {
             stop_messages(&shared);
         }
@@ -436,15 +462,21 @@ async fn accept_loop(
     fe: FrontendId,
     l: tokio::net::TcpListener,
     (accept_proxy, listener): (bool, Arc<str>),
-    global: Option<Arc<Semaphore>>,
+    global: Arc<Semaphore>,
     mut state: tokio::sync::watch::Receiver<Listening>,
 ) {
-    let fe_slots = sh
-        .rt
-        .frontend(fe)
-        .maxconn
-        .map(|m| Arc::new(Semaphore::new(m.max(1) as usize)));
+    // `maxconn` of the frontend (the global one without), and `disable
+    // frontend`, both changed at run time from the stats socket.
+    let fe_slots = sh.stats.fe_admin[fe.0].maxconn.slots.clone();
+    let mut paused = sh.stats.fe_admin[fe.0].paused.subscribe();
     loop {
+        if *paused.borrow_and_update() {
+            tokio::select! {
+                r = paused.changed() => if r.is_err() { return },
+                r = state.changed() => if r.is_err() { return },
+            }
+            continue;
+        }
         let now = *state.borrow_and_update();
         match now {
             Listening::Stopped => return,
@@ -457,20 +489,15 @@ async fn accept_loop(
             Listening::Running => {}
         }
         let next = async {
-            let g = match &global {
-                Some(s) => s.clone().acquire_owned().await.ok(),
-                None => None,
-            };
-            let f = match &fe_slots {
-                Some(s) => s.clone().acquire_owned().await.ok(),
-                None => None,
-            };
+            let g = global.clone().acquire_owned().await.ok();
+            let f = fe_slots.clone().acquire_owned().await.ok();
             (g, f, l.accept().await)
         };
         let (g, f, accepted) = tokio::select! {
             r = next => r,
             // Paused or stopped meanwhile: look again.
             _ = state.changed() => continue,
+            _ = paused.changed() => continue,
         };
         let (sock, src) = match accepted {
             Ok(x) => x,
@@ -490,39 +517,65 @@ async fn accept_loop(
             let _slots = (g, f);
             let _active = Active(&sh.active);
             let _fe_cur = Gauge::new(&sh.fe_cur[fe.0]);
-            let vars = crate::vars::Vars::default();
-            // Connection rules, the PROXY header, session rules.
-            let fe_ref = sh.rt.frontend(fe);
-            let Some((src, dst, initial)) = crate::tcp::handshake(
-                &sh,
-                fe_ref,
-                &sock,
-                (src, dst),
-                (accept_proxy, &listener, accepted_at.0),
-                &vars,
-            )
-            .await
-            else {
-                return;
-            };
-            match fe_ref.mode {
-                Mode::Http => {
-                    let conn = crate::http::stream::Accepted {
-                        src,
-                        dst,
-                        initial,
-                        vars,
-                        at: accepted_at,
-                    };
-                    crate::http::stream::serve(sh.clone(), fe, sock, conn).await
-                }
-                Mode::Tcp => {
-                    crate::log::txn::connect_line(fe_ref, src, dst);
-                    let txn = crate::log::txn::TxnLog::new(accepted_at.0, accepted_at.1);
-                    crate::tcp::serve(sh.clone(), fe, sock, src, dst, initial, vars, txn).await
-                }
+            crate::stats::accepted(&sh, fe.0, sh.fe_cur[fe.0].load(Ordering::Relaxed));
+            // Registered for `show sess`; `shutdown session(s)` ends it.
+            let reg = sh.stats.sessions.register(fe.0, Some(src));
+            let info = reg.info.clone();
+            tokio::select! {
+                _ = serve_connection(&sh, fe, sock, src, dst, (accept_proxy, listener), accepted_at, info) => {}
+                _ = reg.info.kill.notified() => {}
             }
         });
+    }
+}
+
+/// One accepted connection, from its handshake to its end.
+#[allow(clippy::too_many_arguments)]
+async fn serve_connection(
+    sh: &Arc<Shared>,
+    fe: FrontendId,
+    sock: tokio::net::TcpStream,
+    src: std::net::SocketAddr,
+    dst: std::net::SocketAddr,
+    (accept_proxy, listener): (bool, Arc<str>),
+    accepted_at: (std::time::SystemTime, tokio::time::Instant),
+    sess: Arc<crate::stats::sess::SessInfo>,
+) {
+    let vars = crate::vars::Vars::default();
+    // Connection rules, the PROXY header, session rules.
+    let fe_ref = sh.rt.frontend(fe);
+    let Some((src, dst, initial)) = crate::tcp::handshake(
+        sh,
+        fe_ref,
+        &sock,
+        (src, dst),
+        (accept_proxy, &listener, accepted_at.0),
+        &vars,
+    )
+    .await
+    else {
+        return;
+    };
+    match fe_ref.mode {
+        Mode::Http => {
+            let conn = crate::http::stream::Accepted {
+                src,
+                dst,
+                initial,
+                vars,
+                at: accepted_at,
+                sess,
+            };
+            crate::http::stream::serve(sh.clone(), fe, sock, conn).await
+        }
+        Mode::Tcp => {
+            // 2.6 counts every stream in `CumReq`, TCP ones too.
+            sh.stats.global.inc(crate::stats::counters::C::ReqTot);
+            crate::log::txn::connect_line(fe_ref, src, dst);
+            let mut txn = crate::log::txn::TxnLog::new(accepted_at.0, accepted_at.1);
+            txn.sess = Some(sess);
+            crate::tcp::serve(sh.clone(), fe, sock, src, dst, initial, vars, txn).await
+        }
     }
 }
 

@@ -369,6 +369,63 @@ pub struct Proxy {
     /// Every line of the section, as written.
     pub directives: Vec<Directive>,
     pub disabled: bool,
+    /// The statistics page settings (`stats ...` lines): the defaults
+    /// section's until the proxy has `stats` lines of its own.
+    pub stats: Option<StatsPage>,
+}
+
+/// `stats enable|uri|realm|auth|scope|refresh|admin|http-request|...` of
+/// one proxy (or of a defaults section, shared by the proxies that do not
+/// set their own, as in 2.6).
+#[derive(Clone, Debug)]
+pub struct StatsPage {
+    /// `stats uri` (2.6's default `/haproxy?stats`).
+    pub uri: String,
+    /// `stats realm`, backslashes removed.
+    pub realm: Option<String>,
+    /// `stats auth user:password`, in order.
+    pub auth: Vec<(String, String)>,
+    /// `stats scope`: the proxies shown (`.` replaced by the proxy's name).
+    pub scope: Vec<String>,
+    /// `stats refresh`, in seconds.
+    pub refresh: Option<u64>,
+    pub hide_version: bool,
+    pub show_legends: bool,
+    pub show_modules: bool,
+    /// `stats show-node [name]`: Some(None) for the global node name.
+    pub show_node: Option<Option<String>>,
+    /// `stats show-desc [text]`: Some(None) for the global description.
+    pub show_desc: Option<Option<String>>,
+    /// `stats admin if|unless <cond>`, in order.
+    pub admin: Vec<Condition>,
+    /// `stats http-request <action> [if|unless <cond>]` (keyword `http-request`).
+    pub rules: Vec<Rule>,
+    /// The line that created these settings.
+    pub span: Span,
+    /// Settings inherited from a defaults section (a proxy's own `stats`
+    /// line starts anew).
+    pub inherited: bool,
+}
+
+impl StatsPage {
+    pub fn new(span: Span) -> StatsPage {
+        StatsPage {
+            uri: "/haproxy?stats".into(),
+            realm: None,
+            auth: Vec::new(),
+            scope: Vec::new(),
+            refresh: None,
+            hide_version: false,
+            show_legends: false,
+            show_modules: false,
+            show_node: None,
+            show_desc: None,
+            admin: Vec::new(),
+            rules: Vec::new(),
+            span,
+            inherited: false,
+        }
+    }
 }
 
 impl Proxy {
@@ -410,6 +467,7 @@ impl Proxy {
             custom_id: None,
             directives: Vec::new(),
             disabled: false,
+            stats: None,
         }
     }
 
@@ -426,6 +484,9 @@ impl Proxy {
         p.use_backends.clear();
         p.rules.clear();
         p.directives.clear();
+        if let Some(s) = &mut p.stats {
+            s.inherited = true;
+        }
         p
     }
 

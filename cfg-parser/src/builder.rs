@@ -224,6 +224,21 @@ impl Builder {
             }
             Current::Proxy(p) => {
                 proxy::apply_kwm(p, &d, modified, &mut self.diags);
+                if d.word(0) == "stats"
+                    && d.word(1) == "show-desc"
+                    && d.len() == 2
+                    && !self
+                        .config
+                        .global
+                        .directives
+                        .iter()
+                        .any(|g| g.word(0) == "description")
+                {
+                    self.diags.push(Diagnostic::warning(
+                        Loc::ParsingTight(d.span.clone()),
+                        "'show-desc' requires a parameter or 'desc' to be set in the global section.",
+                    ));
+                }
                 if d.word(0) == "id" {
                     // Custom ids are unique among all proxies.
                     let clash = p.custom_id.and_then(|id| {

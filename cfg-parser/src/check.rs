@@ -147,6 +147,20 @@ pub fn check_config(cfg: &Config, opts: CheckOptions) -> Checked {
         if p.kind != ProxyKind::Backend {
             check_log_formats(p, diags);
         }
+        // (`stats http-request` is refused in defaults sections, so these
+        // settings are the proxy's own.)
+        if p.stats
+            .as_ref()
+            .is_some_and(|s| !s.rules.is_empty() && (s.realm.is_some() || !s.auth.is_empty()))
+        {
+            diags.push(Diagnostic::alert(
+                Loc::None,
+                format!(
+                    "proxy '{}': stats 'auth'/'realm' and 'http-request' can't be used at the same time.",
+                    p.name
+                ),
+            ));
+        }
         if missing_timeouts(p) {
             diags.push(Diagnostic::warning(
                 Loc::None,
@@ -174,6 +188,12 @@ pub fn check_config(cfg: &Config, opts: CheckOptions) -> Checked {
         }
         if http_only {
             let who = format!("{} '{}'", p.kind.label(), p.name);
+            if p.stats.is_some() {
+                diags.push(Diagnostic::warning(
+                    Loc::None,
+                    format!("'stats' statement ignored for {who} as it requires HTTP mode."),
+                ));
+            }
             for kw in ["http-request", "http-response", "http-after-response"] {
                 if p.rules
                     .iter()

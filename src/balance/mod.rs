@@ -27,9 +27,14 @@ pub struct ServerState {
     /// unit of configured weight); lower while warming up (`slowstart`) or
     /// after an agent's weight change.
     pub eweight: AtomicU32,
+    /// The effective weight health checks decided (slow start, agent),
+    /// before the operator's weight (`admin`) scales it into `eweight`.
+    pub heweight: AtomicU32,
     /// Woken to close the connections using this server
     /// (`on-marked-down shutdown-sessions` and friends).
     pub kill: tokio::sync::Notify,
+    /// The operator's state: maintenance, drain, weight, address.
+    pub admin: crate::stats::admin::ServerAdmin,
     /// When its load last changed: leastconn breaks ties in favour of the
     /// server whose load changed least recently, as HAProxy's tree does
     /// (a server re-inserted at a key goes after those already there).
@@ -74,12 +79,50 @@ pub struct BackendState {
     /// Some server has a dynamic limit (`minconn` below `maxconn`, with a
     /// `fullconn`): its limit follows the backend's load.
     dynamic: bool,
+    queued_max: AtomicU32,
+}
+
+impl ServerState {
+    /// Up for health checks and not in maintenance: it may take traffic
+    /// (a draining server only from persistent clients).
+    pub fn usable(&self) -> bool {
+        self.up.load(Ordering::Acquire) && !self.admin.maint()
+    }
+
+    /// Usable with a weight the balancer may pick it for.
+    pub fn balanced(&self) -> bool {
+        self.usable() && self.effective() > 0
+    }
+
+    /// The weight the balancer uses: health's effective weight (slow start,
+    /// agent) scaled by the operator's weight over the configured one; 0
+    /// while draining or forced NOLB.
+    pub fn effective(&self) -> u32 {
+        let lb = self.admin.lb_weight();
+        if lb == 0 {
+            return 0;
+        }
+        let iw = self.admin.iweight;
+        if iw == 0 {
+            return lb.min(256) * WEIGHT_SCALE;
+        }
+        if lb == iw {
+            return self.heweight.load(Ordering::Relaxed);
+        }
+        let h = u64::from(self.heweight.load(Ordering::Relaxed));
+        (h * u64::from(lb) / u64::from(iw)).min(u64::from(256 * WEIGHT_SCALE)) as u32
+    }
 }
 
 impl BackendState {
     /// Requests waiting for a server slot (`%bq`, `qcur`).
     pub fn queued(&self) -> u32 {
         self.queued.load(Ordering::Relaxed)
+    }
+
+    /// The most requests that waited at once (`qmax`).
+    pub fn queued_max(&self) -> u32 {
+        self.queued_max.load(Ordering::Relaxed)
     }
 
     fn requeue(&self, i: usize) {
@@ -135,10 +178,14 @@ impl BackendState {
             .enumerate()
             .map(|(i, s)| ServerState {
                 active: AtomicU32::new(0),
-                up: AtomicBool::new(!s.disabled),
-                persist: AtomicBool::new(!s.disabled),
+                // What health checks say; a `disabled` server is kept out by
+                // its administrative maintenance (which `enable server` ends).
+                up: AtomicBool::new(true),
+                persist: AtomicBool::new(true),
                 eweight: AtomicU32::new(s.weight.min(256) * WEIGHT_SCALE),
+                heweight: AtomicU32::new(s.weight.min(256) * WEIGHT_SCALE),
                 kill: tokio::sync::Notify::new(),
+                admin: crate::stats::admin::ServerAdmin::new(s.weight, s.disabled),
                 requeued: AtomicU64::new(i as u64),
                 maxconn: AtomicU32::new(s.maxconn.unwrap_or(0)),
                 minconn: s.minconn.or(s.maxconn).unwrap_or(0),
@@ -158,6 +205,7 @@ impl BackendState {
             waiting: AtomicU32::new(0),
             queued: AtomicU32::new(0),
             dynamic,
+            queued_max: AtomicU32::new(0),
         }
     }
 
@@ -204,6 +252,20 @@ impl BackendState {
     pub fn set_server(&self, i: usize, up: bool, persist: bool, eweight: u32) {
         let s = &self.servers[i];
         s.persist.store(persist, Ordering::Release);
+        s.heweight.store(eweight, Ordering::Release);
+        self.refresh_one(i);
+        s.up.store(up, Ordering::Release);
+        // A server coming back may take requests waiting in the queue.
+        if up {
+            self.queue.notify_waiters();
+        }
+    }
+
+    /// Brings server `i`'s balancer weight in line with health's and the
+    /// operator's; a change reaches the balancer's order at once.
+    fn refresh_one(&self, i: usize) {
+        let s = &self.servers[i];
+        let eweight = s.effective();
         let old = s.eweight.swap(eweight, Ordering::AcqRel);
         if old != eweight {
             let mut order = self.order.lock().unwrap_or_else(|e| e.into_inner());
@@ -215,10 +277,13 @@ impl BackendState {
                 Order::Map(_) => {}
             }
         }
-        s.up.store(up, Ordering::Release);
-        // A server coming back may take requests waiting in the queue.
-        if up {
-            self.queue.notify_waiters();
+    }
+
+    /// Applies what the operator changed (weights, drain) since the last
+    /// pick.
+    fn refresh(&self) {
+        for i in 0..self.servers.len() {
+            self.refresh_one(i);
         }
     }
 
@@ -248,13 +313,12 @@ impl BackendState {
     pub fn persist_ok(&self, i: usize) -> bool {
         self.servers
             .get(i)
-            .is_some_and(|s| s.persist.load(Ordering::Acquire))
+            .is_some_and(|s| s.persist.load(Ordering::Acquire) && !s.admin.maint())
     }
 
     /// Whether the balancer may pick server `i` (HAProxy's usable servers).
     pub fn usable(&self, i: usize) -> bool {
-        let s = &self.servers[i];
-        s.up.load(Ordering::Acquire) && s.eweight.load(Ordering::Relaxed) > 0
+        self.servers[i].balanced()
     }
 
     /// The load `limit` is computed for: `beconn` when some limit follows it.
@@ -278,7 +342,7 @@ impl BackendState {
         let beconn = self.beconn();
         let mut room = 0u32;
         for (i, s) in self.servers.iter().enumerate() {
-            if !s.up.load(Ordering::Relaxed) {
+            if !s.usable() {
                 continue;
             }
             match self.limit(i, beconn) {
@@ -350,7 +414,8 @@ impl BackendState {
                 },
                 None if self.candidates_all(be).is_empty() => return None,
                 None => {
-                    self.queued.fetch_add(1, Ordering::AcqRel);
+                    let q = self.queued.fetch_add(1, Ordering::AcqRel) + 1;
+                    self.queued_max.fetch_max(q, Ordering::Relaxed);
                     let _queued = Waiting(&self.queued);
                     match deadline {
                         Some(d) => tokio::time::timeout_at(d, notified).await.ok()?,
@@ -426,7 +491,7 @@ impl BackendState {
                 let s = &self.servers[*i];
                 let load =
                     (s.active.load(Ordering::Relaxed) as u64 * 256 * u64::from(WEIGHT_SCALE))
-                        / u64::from(s.eweight.load(Ordering::Relaxed).max(1));
+                        / u64::from(s.effective().max(1));
                 (load, s.requeued.load(Ordering::Relaxed))
             }),
             Balance::First => cands.first().copied(),
@@ -480,6 +545,7 @@ impl BackendState {
         cands: &[usize],
         mut next: impl FnMut(&mut Order, &[bool]) -> Option<usize>,
     ) -> Option<usize> {
+        self.refresh();
         let mut order = self.order.lock().unwrap_or_else(|e| e.into_inner());
         // Weighted orders follow weight changes themselves; the static map
         // sees a zero weight as a server gone.
@@ -487,7 +553,7 @@ impl BackendState {
         let usable: Vec<bool> = (0..be.servers.len())
             .map(|i| {
                 let s = &self.servers[i];
-                s.up.load(Ordering::Relaxed) && (!map || s.eweight.load(Ordering::Relaxed) > 0)
+                s.usable() && s.admin.lb_weight() > 0 && (!map || s.effective() > 0)
             })
             .collect();
         for _ in 0..be.servers.len().max(1) * 2 {
@@ -550,4 +616,48 @@ fn random() -> u32 {
             .map_or(0, |d| d.as_nanos() as u64),
     );
     h.finish() as u32
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::stats::admin::{FDRAIN, FMAINT};
+
+    fn server(weight: u32) -> ServerState {
+        ServerState {
+            active: AtomicU32::new(0),
+            up: AtomicBool::new(true),
+            persist: AtomicBool::new(true),
+            eweight: AtomicU32::new(weight * WEIGHT_SCALE),
+            heweight: AtomicU32::new(weight * WEIGHT_SCALE),
+            kill: tokio::sync::Notify::new(),
+            admin: crate::stats::admin::ServerAdmin::new(weight, false),
+            requeued: AtomicU64::new(0),
+            maxconn: AtomicU32::new(0),
+            minconn: 0,
+            ramp: AtomicU32::new(100),
+        }
+    }
+
+    #[test]
+    fn the_balancer_weight_follows_health_and_the_operator() {
+        let s = server(10);
+        assert_eq!(s.effective(), 160);
+        // Slow start (health) halves it; the operator doubles the weight.
+        s.heweight.store(80, Ordering::Relaxed);
+        assert_eq!(s.effective(), 80);
+        s.admin.set_weight(20);
+        assert_eq!(s.effective(), 160);
+        // Drain: only persistent clients; maintenance: nothing.
+        s.admin.update(FDRAIN, 0);
+        assert_eq!(s.effective(), 0);
+        assert!(s.usable() && !s.balanced());
+        s.admin.update(FMAINT, FDRAIN);
+        assert!(!s.usable());
+        s.admin.update(0, FMAINT);
+        assert!(s.balanced());
+        // Health says DOWN: whatever the operator set.
+        s.up.store(false, Ordering::Relaxed);
+        assert!(!s.balanced());
+    }
 }

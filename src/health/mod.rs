@@ -487,8 +487,16 @@ async fn check_loop(sh: Arc<Shared>, be: BackendId, i: usize, which: Which, firs
             let st = &states[i];
             let header = (which == Which::Check && backend.check.send_state)
                 .then(|| state_header(&sh, be, i, &states));
+            // The operator's maintenance and `disable health|agent` pause
+            // checks too.
+            let admin = &sh.backends[be.0].servers[i].admin;
+            let off = match which {
+                Which::Check => &admin.health_off,
+                Which::Agent => &admin.agent_off,
+            };
             (
-                st.maint && which == Which::Check,
+                ((st.maint || admin.maint()) && which == Which::Check)
+                    || off.load(Ordering::Relaxed),
                 st.op == Op::Stopped,
                 header,
             )
@@ -501,7 +509,7 @@ async fn check_loop(sh: Arc<Shared>, be: BackendId, i: usize, which: Which, firs
                     Which::Check => {
                         let o = probe::run(
                             &backend.check,
-                            &check_target(server),
+                            &check_target(server, sh.backends[be.0].servers[i].admin.addr()),
                             &limits(&sh, backend, server.inter_ms),
                             probe::Context {
                                 server_stopped: stopped,
@@ -632,9 +640,12 @@ fn server_ip(s: &Server) -> std::net::IpAddr {
 /// Where a server's health checks go, and the PROXY header they send:
 /// `check-send-proxy`, or the server's own `send-proxy[-v2]` when neither
 /// `port` nor `addr` moves the checks elsewhere.
-fn check_target(s: &Server) -> probe::Target {
-    let port = s.check_port.unwrap_or(match &s.addr {
-        crate::model::ServerAddr::Inet { addr, .. } => addr.port(),
+/// An address set at run time (`set server ... addr`) moves the checks
+/// that follow the server's address.
+fn check_target(s: &Server, moved: Option<std::net::SocketAddr>) -> probe::Target {
+    let port = s.check_port.unwrap_or(match (moved, &s.addr) {
+        (Some(m), _) => m.port(),
+        (None, crate::model::ServerAddr::Inet { addr, .. }) => addr.port(),
         _ => 0,
     });
     let inherit = s.check_port.is_none() && s.check_addr.is_none();
@@ -646,7 +657,10 @@ fn check_target(s: &Server) -> probe::Target {
         None
     };
     probe::Target {
-        ip: s.check_ip.unwrap_or_else(|| server_ip(s)),
+        ip: s
+            .check_ip
+            .or(moved.map(|m| m.ip()))
+            .unwrap_or_else(|| server_ip(s)),
         port,
         source: s.source_addr,
         proxy,

@@ -139,6 +139,26 @@ impl Conn {
         }
     }
 
+    /// Reads a body of `n` bytes into memory (at most `limit`); None when
+    /// it is larger, the peer leaves or the deadline passes.
+    pub async fn read_body(
+        &mut self,
+        n: usize,
+        limit: usize,
+        deadline: Option<Instant>,
+    ) -> Option<Vec<u8>> {
+        if n > limit {
+            return None;
+        }
+        while self.buf.len() < n {
+            match self.fill(limit.max(self.buf.len() + 1), deadline).await {
+                Ok(0) | Err(_) => return None,
+                Ok(_) => {}
+            }
+        }
+        Some(self.buf.split_to(n).to_vec())
+    }
+
     /// Moves a body framed by `kind` to `dst`, streaming through the buffer
     /// (`limit` bytes at most). `rd`/`wr` bound each read and write.
     pub async fn copy_body(

@@ -56,6 +56,18 @@ impl IdlePool {
         None
     }
 
+    /// Idle connections parked for `server` (`srv_icur`).
+    pub fn idle_for(&self, server: usize) -> usize {
+        self.servers
+            .get(server)
+            .map_or(0, |s| s.lock().unwrap_or_else(|e| e.into_inner()).len())
+    }
+
+    /// Idle connections parked for all servers.
+    pub fn idle(&self) -> usize {
+        (0..self.servers.len()).map(|s| self.idle_for(s)).sum()
+    }
+
     /// Parks a connection that can carry another request.
     pub fn put(&self, server: usize, conn: Conn) {
         if let Some(slot) = self.servers.get(server) {

@@ -88,6 +88,15 @@ pub enum HttpAction {
     },
     /// A HAProxy 1.5 regex rule (`reqrep`, `rspdel`, ...).
     Legacy(Box<legacy::Filter>),
+    /// `use-service <name>`: the request is answered by a built-in service.
+    UseService(Service),
+}
+
+/// The services `use-service` can hand a request to.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Service {
+    /// `prometheus-exporter`: the counters in Prometheus' text format.
+    Prometheus,
 }
 
 /// How `del-header` compares names: exact (case-insensitive), prefix,
@@ -184,6 +193,8 @@ pub enum Verdict {
     },
     /// Ask for credentials (`auth`) in this realm.
     Auth(String),
+    /// Hand the request to a service (`use-service`).
+    Service(Service),
 }
 
 impl Verdict {
@@ -286,6 +297,9 @@ pub fn action(words: &[String], how: &Compile) -> Result<HttpAction, String> {
             status: w(1).parse().map_err(|_| format!("set-status '{}'", w(1)))?,
             reason: (w(2) == "reason").then(|| w(3).to_string()),
         }),
+        "use-service" if !how.response && w(1) == "prometheus-exporter" => {
+            Ok(HttpAction::UseService(Service::Prometheus))
+        }
         v if v.starts_with("set-var") || v.starts_with("unset-var") => {
             crate::tcp::rules::action(words).map(HttpAction::Var)
         }
@@ -740,6 +754,7 @@ fn action_step<'r>(
                 None => super::reply::http_reason(*status).to_string(),
             },
         )),
+        HttpAction::UseService(s) => Step::Final(Verdict::Service(*s)),
         HttpAction::Var(a) => {
             let one = [crate::tcp::rules::TcpRule {
                 action: a.clone(),

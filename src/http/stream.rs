@@ -39,6 +39,8 @@ pub struct Accepted {
     pub vars: crate::vars::Vars,
     /// The accept date, and the same instant on the monotonic clock.
     pub at: (std::time::SystemTime, Instant),
+    /// The connection in the registry of live streams.
+    pub sess: Arc<crate::stats::sess::SessInfo>,
 }
 
 /// Serves one client connection until it closes.
@@ -49,6 +51,7 @@ pub async fn serve(sh: Arc<Shared>, fe_id: FrontendId, sock: TcpStream, conn: Ac
         initial,
         vars,
         at,
+        sess,
     } = conn;
     let _ = sock.set_nodelay(true);
     let fe = sh.rt.frontend(fe_id);
@@ -61,6 +64,7 @@ pub async fn serve(sh: Arc<Shared>, fe_id: FrontendId, sock: TcpStream, conn: Ac
     let mut first_request = true;
     let mut first = true;
     let mut lg = TxnLog::new(at.0, at.1);
+    lg.sess = Some(sess);
     // Logs the stream that just ended (not an idle keep-alive connection
     // that closes) and starts the next one's.
     let done = |lg: &mut TxnLog, cli: &Conn| {
@@ -118,6 +122,7 @@ pub async fn serve(sh: Arc<Shared>, fe_id: FrontendId, sock: TcpStream, conn: Ac
                 return fail(&mut lg, &cli, 408, b'c');
             }
             HeadRead::TooLarge | HeadRead::Bad(_) => {
+                sh.stats.errors[fe_id.0].capture(src, &cli.buf);
                 let page = connection_page(&fe.error_pages, 400);
                 let _ = write_all(&mut cli.io, &page, ms(t.client)).await;
                 return fail(&mut lg, &cli, 400, b'P');
@@ -128,6 +133,10 @@ pub async fn serve(sh: Arc<Shared>, fe_id: FrontendId, sock: TcpStream, conn: Ac
         // 2.6 counts a head in its internal form: 4 bytes fewer per header
         // line than on the wire.
         lg.request_bytes = Some((cli.head_len as u64).saturating_sub(4 * req.headers.len() as u64));
+        sh.stats.fe[fe_id.0].inc(crate::stats::counters::C::H1OpenStreams);
+        if let Some(s) = &lg.sess {
+            s.calls.fetch_add(1, Ordering::Relaxed);
+        }
         // What only log lines (and the unique id) read is kept only then.
         if fe.log.logs() || fe.log.unique_id.is_some() {
             lg.request_line = Some(format!("{} {} HTTP/1.{}", req.method, req.uri, req.minor));
@@ -231,12 +240,14 @@ async fn handle_request(
     };
     if rejected(&fe.acls, &fe.tcp.content, &req) {
         lg.end(b'P', b'R');
+        lg.denied = 1;
         return Outcome::Close;
     }
     // The connection as fetches see it; the messages are added per use.
     let mut base = FetchCtx::new(src, dst, None, &nbsrv);
     base.vars = Some(vars);
     base.userlists = &sh.rt.userlists;
+    crate::stats::request_started(sh, fe.fid.0, lg);
     // `unique-id-format`: made once the request head is in.
     if let Some(fmt) = &fe.log.unique_id {
         let rec = lg.light(fe, (src, dst));
@@ -255,7 +266,16 @@ async fn handle_request(
     absorb(&mut rule_state, lg, (false, &fe.log.req_caps));
     if let Some(v) = answer {
         let ctx = base.with_msg(Some(&req), None);
-        return final_answer(fe, None, cli, v, &mut close, body, &ctx, cto, lg).await;
+        return final_answer(sh, fe, None, cli, v, &mut close, body, &ctx, cto, lg).await;
+    }
+    // The frontend's statistics page.
+    if let Some(page) = fe
+        .stats
+        .as_deref()
+        .filter(|p| crate::stats::page::matches(p, &req))
+    {
+        let ctx = base.with_msg(Some(&req), None);
+        return stats_page(sh, fe, None, page, cli, &req, body, &ctx, close, lg).await;
     }
     let ctx = base.with_msg(Some(&req), None);
     // A 1.5 `reqsetbe` of the frontend chose the backend already.
@@ -277,10 +297,12 @@ async fn handle_request(
         .await;
     };
     let be = sh.rt.backend(be_id);
-    lg.backend = Some(be_id);
+    lg.set_backend(be_id);
     let _be_cur = crate::worker::Gauge::new(&sh.be_cur[be_id.0]);
+    crate::stats::backend_assigned(sh, be_id);
     if rejected(&be.acls, &be.tcp.content, &req) {
         lg.end(b'P', b'R');
+        lg.denied = 2;
         return Outcome::Close;
     }
     // Then the backend's (a listen section's rules ran once, above).
@@ -297,8 +319,19 @@ async fn handle_request(
         absorb(&mut rule_state, lg, (false, &fe.log.req_caps));
         if let Some(v) = answer {
             let ctx = base.with_msg(Some(&req), None);
-            return final_answer(fe, Some(be), cli, v, &mut close, body, &ctx, cto, lg).await;
+            return final_answer(sh, fe, Some(be), cli, v, &mut close, body, &ctx, cto, lg).await;
         }
+    }
+    // The backend's statistics page (a listen section's was seen above).
+    if let Some(page) = be
+        .stats
+        .as_deref()
+        .filter(|p| be.id != fe.id && crate::stats::page::matches(p, &req))
+    {
+        let mut ctx = FetchCtx::new(src, dst, Some(&req), &nbsrv);
+        ctx.vars = Some(vars);
+        ctx.userlists = &sh.rt.userlists;
+        return stats_page(sh, fe, Some(be), page, cli, &req, body, &ctx, close, lg).await;
     }
     if let (Some(name), Some(id)) = (&fe.log.unique_id_header, &lg.unique_id) {
         req.headers.push(super::parse::Header::as_written(
@@ -372,7 +405,8 @@ async fn handle_request(
         return reply(cli, page, &mut close, body, cto, (lg, 503)).await;
     };
     lg.queue_done = Some(Instant::now());
-    lg.server = Some(slot.server);
+    lg.set_server(slot.server);
+    crate::stats::server_assigned(sh, be_id, slot.server, persisted != Some(slot.server));
     // The client connection's own idle server connection comes first; then
     // one shared by others, unless this is its first request (`safe`).
     let mut srv_conn = None;
@@ -407,7 +441,7 @@ async fn handle_request(
                     &mut lg.retries,
                 )
                 .await;
-                lg.server = Some(slot.server);
+                lg.set_server(slot.server);
                 match c {
                     Some(s) => {
                         lg.srv_addr = s.peer_addr().ok();
@@ -427,6 +461,7 @@ async fn handle_request(
         if reused {
             lg.srv_addr = srv.io.peer_addr().ok();
         }
+        lg.reused = reused;
         lg.connect_done = Some(Instant::now());
         let server = slot.server;
         let cookie = (
@@ -469,6 +504,7 @@ async fn handle_request(
             if retried == be.retries && be.options.has("redispatch") {
                 if let Some(other) = state.acquire_other(be, slot.server) {
                     slot = other;
+                    lg.set_server(slot.server);
                 }
             }
             continue;
@@ -501,6 +537,7 @@ async fn handle_request(
         Exchange::Answer(v) => {
             let ctx = base.with_msg(Some(&req), None);
             final_answer(
+                sh,
                 fe,
                 Some(be),
                 cli,
@@ -550,6 +587,7 @@ async fn handle_request(
 /// request.
 #[allow(clippy::too_many_arguments)]
 async fn final_answer(
+    sh: &Shared,
     fe: &Frontend,
     be: Option<&crate::model::Backend>,
     cli: &mut Conn,
@@ -563,12 +601,25 @@ async fn final_answer(
     use crate::http::rules::Verdict;
     let minor = ctx.req.map_or(1, |r| r.minor);
     let closing = *close || body != BodyKind::None || minor == 0;
+    if let (Verdict::Service(crate::http::rules::Service::Prometheus), Some(req)) = (&v, ctx.req) {
+        return prometheus(sh, fe, be, cli, req, ctx, (close, body, cto), lg).await;
+    }
     // Denials are the proxy's doing (`PR`, `PT` for a tarpit); redirects
     // and returns are answered locally (`LR`).
     match &v {
         Verdict::Reply { tarpit: true, .. } => lg.end(b'P', b'T'),
         Verdict::Reply { local: true, .. } | Verdict::Redirect { .. } => lg.end(b'L', b'R'),
         Verdict::Reply { .. } | Verdict::Auth(_) => lg.end(b'P', b'R'),
+        Verdict::Service(_) => lg.end(b'L', b'R'),
+    }
+    // For the statistics: denials (the frontend's rules or the backend's)
+    // and what the proxy answered itself.
+    match &v {
+        Verdict::Reply { local: false, .. } => lg.denied = if be.is_some() { 2 } else { 1 },
+        Verdict::Reply { .. } | Verdict::Redirect { .. } | Verdict::Auth(_) => {
+            lg.intercepted = true
+        }
+        Verdict::Service(_) => {}
     }
     let page = match v {
         Verdict::Reply { reply, tarpit, .. } => {
@@ -595,6 +646,7 @@ async fn final_answer(
             closing,
         ),
         Verdict::Auth(realm) => (crate::http::auth::challenge(&realm, closing), closing),
+        Verdict::Service(_) => error_page(fe, be, 500, true, ctx),
     };
     let page = after_rules(fe, be, ctx, page);
     let status = status_of(&page.0);
@@ -610,6 +662,109 @@ fn pages<'p>(
         .into_iter()
         .chain([&fe.error_pages])
         .collect()
+}
+
+/// Answers a request `use-service prometheus-exporter` took: the metrics
+/// (a 400 for an unknown scope). The request counts as intercepted before
+/// the metrics are read, as in 2.6.
+#[allow(clippy::too_many_arguments)]
+async fn prometheus(
+    sh: &Shared,
+    fe: &Frontend,
+    be: Option<&crate::model::Backend>,
+    cli: &mut Conn,
+    req: &RequestHead,
+    ctx: &FetchCtx<'_>,
+    (close, body, cto): (&mut bool, BodyKind, Option<std::time::Duration>),
+    lg: &mut TxnLog,
+) -> Outcome {
+    use crate::stats::prometheus;
+    let closing = *close || body != BodyKind::None || req.minor == 0;
+    sh.stats.fe[fe.fid.0].inc(crate::stats::counters::C::Intercepted);
+    lg.end(b'L', b'R');
+    let (page, status) = match prometheus::parse_query(&req.uri) {
+        Some(q) => {
+            let mut bytes = prometheus::head(closing);
+            bytes.extend_from_slice(b"\r\n");
+            if req.method != "HEAD" {
+                bytes.extend_from_slice(&prometheus::chunked(&prometheus::render(sh, q)));
+            }
+            ((bytes, closing), 200)
+        }
+        None => (error_page(fe, be, 400, true, ctx), 400),
+    };
+    reply(
+        cli,
+        after_rules(fe, be, ctx, page),
+        close,
+        body,
+        cto,
+        (lg, status),
+    )
+    .await
+}
+
+/// Answers a request for the statistics page of `fe` (or of `be`, whose
+/// ACLs its conditions use), reading a POST's form first.
+#[allow(clippy::too_many_arguments)]
+async fn stats_page(
+    sh: &Shared,
+    fe: &Frontend,
+    be: Option<&crate::model::Backend>,
+    page: &crate::model::StatsPage,
+    cli: &mut Conn,
+    req: &RequestHead,
+    body: BodyKind,
+    ctx: &FetchCtx<'_>,
+    mut close: bool,
+    lg: &mut TxnLog,
+) -> Outcome {
+    let cto = ms(fe.timeouts.client);
+    let mut remaining = body;
+    let form = match body {
+        BodyKind::Length(n) if req.method == "POST" => {
+            let deadline = cto.map(|d| Instant::now() + d);
+            remaining = BodyKind::None;
+            let limit = sh.rt.global.bufsize.saturating_sub(sh.rt.global.maxrewrite);
+            match cli.read_body(n as usize, limit, deadline).await {
+                Some(b) => Some(b),
+                None => {
+                    close = true;
+                    None
+                }
+            }
+        }
+        BodyKind::None => Some(Vec::new()),
+        _ => None,
+    };
+    let acls = be.map_or(&fe.acls[..], |b| &b.acls[..]);
+    let closing = close || remaining != BodyKind::None || req.minor == 0;
+    // Counted first: the page reports the request it answers (a denial
+    // takes it back).
+    let fc = &sh.stats.fe[fe.fid.0];
+    fc.inc(crate::stats::counters::C::Intercepted);
+    let a = crate::stats::page::answer(sh, page, acls, req, ctx, form.as_deref(), closing);
+    if a.denied {
+        fc.dec(crate::stats::counters::C::Intercepted);
+        lg.end(b'P', b'R');
+        lg.denied = if be.is_some() { 2 } else { 1 };
+    } else {
+        lg.end(b'L', b'R');
+    }
+    if be.is_none() {
+        lg.stats_backend = sh
+            .backend_by_name(&fe.name)
+            .filter(|b| sh.rt.backend(*b).id == fe.id);
+    }
+    reply(
+        cli,
+        (a.bytes, closing),
+        &mut close,
+        remaining,
+        cto,
+        (lg, a.status),
+    )
+    .await
 }
 
 /// The status code of a generated response head.

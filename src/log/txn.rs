@@ -52,6 +52,21 @@ pub struct TxnLog {
     /// `%U` of a parsed request, counted as 2.6 does (see `head_size`);
     /// None: the bytes read from the connection.
     pub request_bytes: Option<u64>,
+    /// For the statistics: denied by a request rule of the frontend (1)
+    /// or of the backend (2); answered by the proxy itself (redirect,
+    /// return, auth, stats page); on a reused server connection; sent to
+    /// another server than first chosen.
+    pub denied: u8,
+    pub intercepted: bool,
+    /// Its request was counted when it started (`req_tot`).
+    pub req_counted: bool,
+    /// The statistics page answered it for this listen section (the
+    /// backend side counts the bytes, as in 2.6).
+    pub stats_backend: Option<BackendId>,
+    pub reused: bool,
+    pub redispatched: bool,
+    /// The connection in the registry of live streams (`show sess`).
+    pub sess: Option<std::sync::Arc<crate::stats::sess::SessInfo>>,
 }
 
 /// Streams started by this process, numbering them from 0.
@@ -90,6 +105,33 @@ impl TxnLog {
             still_queued: false,
             level: None,
             request_bytes: None,
+            denied: 0,
+            intercepted: false,
+            req_counted: false,
+            stats_backend: None,
+            reused: false,
+            redispatched: false,
+            sess: None,
+        }
+    }
+
+    /// The stream goes to this backend.
+    pub fn set_backend(&mut self, be: BackendId) {
+        self.backend = Some(be);
+        if let Some(s) = &self.sess {
+            s.target(be.0, crate::stats::sess::NONE);
+        }
+    }
+
+    /// The stream uses this server of its backend (another one than first
+    /// chosen is a redispatch).
+    pub fn set_server(&mut self, srv: usize) {
+        if self.server.is_some_and(|s| s != srv) {
+            self.redispatched = true;
+        }
+        self.server = Some(srv);
+        if let (Some(s), Some(be)) = (&self.sess, self.backend) {
+            s.target(be.0, srv);
         }
     }
 
@@ -115,6 +157,7 @@ impl TxnLog {
         let wall = self.accept + now.saturating_duration_since(self.accept_at);
         let mut t = TxnLog::new(wall, now);
         t.bytes_in_from = bytes_in;
+        t.sess = self.sess.clone();
         t
     }
 
@@ -192,6 +235,7 @@ pub fn emit(
     addrs: (SocketAddr, SocketAddr),
     vars: &crate::vars::Vars,
 ) {
+    crate::stats::stream_end(sh, fe.fid.0, txn);
     if !txn.logged {
         write(sh, fe, txn, (addrs, vars), false);
     }

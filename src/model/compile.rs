@@ -20,9 +20,33 @@ const DEFAULT_WEIGHT: u32 = 1;
 const DEFAULT_BUFSIZE: usize = 16384;
 const DEFAULT_MAXREWRITE: usize = 1024;
 const DEFAULT_STATS_TIMEOUT_MS: u64 = 10_000;
-/// Proxy ids start at 2 for user proxies (1 is taken by an internal proxy
-/// in HAProxy, and tools read the ids from the stats).
-const FIRST_PROXY_ID: u32 = 2;
+const DEFAULT_STATS_MAXCONN: u32 = 10;
+/// The ids of the proxies (`iid` in the statistics, which tools read):
+/// the `id` set, else the next free one from 1, as 2.6 numbers them — from
+/// 2 when there is a stats socket, whose internal proxy takes 1.
+/// Disabled proxies take theirs too; the ids of the others are returned.
+fn proxy_ids(cfg: &Config) -> Vec<u32> {
+    let taken: Vec<u32> = cfg.proxies.iter().filter_map(|p| p.custom_id).collect();
+    let mut next = if cfg.global.stats_sockets.is_empty() {
+        1
+    } else {
+        2
+    };
+    let mut out = Vec::new();
+    for p in &cfg.proxies {
+        let id = p.custom_id.unwrap_or_else(|| {
+            while taken.contains(&next) {
+                next += 1;
+            }
+            next += 1;
+            next - 1
+        });
+        if !p.disabled {
+            out.push(id);
+        }
+    }
+    out
+}
 
 /// Compiles a configuration that passed `cfg_parser::check`.
 pub fn compile(cfg: &Config) -> Runtime {
@@ -30,6 +54,7 @@ pub fn compile(cfg: &Config) -> Runtime {
     let global_logs = super::log::global_targets(&cfg.global.logs, &mut unrunnable);
     let sections = http_errors_sections(cfg, &mut unrunnable);
     let proxies: Vec<&Proxy> = cfg.proxies.iter().filter(|p| !p.disabled).collect();
+    let ids = proxy_ids(cfg);
     // Backends first, so frontends can point at them by index.
     let mut backends = Vec::new();
     let mut backend_of: Vec<Option<BackendId>> = Vec::new();
@@ -43,13 +68,7 @@ pub fn compile(cfg: &Config) -> Runtime {
             .defaults_from
             .as_ref()
             .and_then(|span| cfg.defaults.iter().find(|d| &d.span == span));
-        let mut b = compile_backend(
-            p,
-            defaults,
-            FIRST_PROXY_ID + i as u32,
-            &sections,
-            &mut unrunnable,
-        );
+        let mut b = compile_backend(p, defaults, ids[i], &sections, &cfg.global, &mut unrunnable);
         // A listen section's log lines are reported with its frontend part.
         let mut seen = Vec::new();
         b.log_targets = super::log::proxy_targets(p, &global_logs, &mut seen);
@@ -122,9 +141,11 @@ pub fn compile(cfg: &Config) -> Runtime {
                 }
             }
         }
+        let stats = stats_page(p, &mut acls, &cfg.global, &sections);
         frontends.push(Frontend {
             name: p.name.clone(),
-            id: FIRST_PROXY_ID + i as u32,
+            fid,
+            id: ids[i],
             mode: p.effective_mode(),
             maxconn: p.maxconn,
             timeouts: timeouts(p),
@@ -137,6 +158,7 @@ pub fn compile(cfg: &Config) -> Runtime {
             http,
             log: super::log::proxy_log(p, &global_logs, acls.unrunnable),
             error_pages: error_pages(p, &sections, acls.unrunnable),
+            stats,
             span: p.span.clone(),
         });
     }
@@ -160,8 +182,16 @@ pub fn compile(cfg: &Config) -> Runtime {
         }
     }
     let mut global = global(&cfg.global, &mut unrunnable);
+    for s in &global.stats_sockets {
+        if let Some(what) = crate::stats::socket::unrunnable(s) {
+            unrunnable.push((s.span.clone(), what));
+        }
+    }
     global.log_targets = global_logs;
-    default_fullconn(&frontends, &mut backends, &global, listeners.len());
+    global.effective_maxconn = global.maxconn.filter(|m| *m > 0).unwrap_or_else(|| {
+        default_global_maxconn(global.nbthread, listeners.len(), global.stats_sockets.len())
+    });
+    default_fullconn(&frontends, &mut backends, &global);
     Runtime {
         userlists: cfg
             .userlists
@@ -204,16 +234,8 @@ fn capture_action(
 /// `default_backend` (a `listen` without one counts for itself) or its
 /// `use_backend` rules naming the backend; rules with a dynamic name are not
 /// counted. A frontend without `maxconn` counts the global one.
-fn default_fullconn(
-    frontends: &[Frontend],
-    backends: &mut [Backend],
-    global: &GlobalSettings,
-    listeners: usize,
-) {
-    let global_maxconn = global
-        .maxconn
-        .filter(|m| *m > 0)
-        .unwrap_or_else(|| default_global_maxconn(global.nbthread, listeners));
+fn default_fullconn(frontends: &[Frontend], backends: &mut [Backend], global: &GlobalSettings) {
+    let global_maxconn = global.effective_maxconn;
     let mut total = vec![0u64; backends.len()];
     for fe in frontends {
         let maxconn = u64::from(fe.maxconn.filter(|m| *m > 0).unwrap_or(global_maxconn));
@@ -238,10 +260,11 @@ fn default_fullconn(
 
 /// HAProxy's `maxconn` when the global section sets none: what the open
 /// files limit allows at two descriptors per connection, after the
-/// descriptors HAProxy sets apart (10, the listeners, and 3 per thread),
-/// and never below 100. HAProxy counts a few more internal descriptors, so
-/// this may be a few connections above its value.
-fn default_global_maxconn(nbthread: Option<u32>, listeners: usize) -> u32 {
+/// descriptors HAProxy sets apart: 10, one per listener, one per stats
+/// socket and 10 more when there is one, 3 per thread (its poller and
+/// wake-up pipe) — fitted on 2.6 with 0 to 4 sockets and 1 or 2 threads;
+/// never below 100.
+fn default_global_maxconn(nbthread: Option<u32>, listeners: usize, sockets: usize) -> u32 {
     let mut lim = libc::rlimit {
         rlim_cur: 0,
         rlim_max: 0,
@@ -252,7 +275,8 @@ fn default_global_maxconn(nbthread: Option<u32>, listeners: usize) -> u32 {
         || std::thread::available_parallelism().map_or(1, |n| n.get() as u64),
         u64::from,
     );
-    let reserved = 10 + listeners as u64 + 3 * threads;
+    let cli = if sockets > 0 { 10 } else { 0 };
+    let reserved = 10 + listeners as u64 + sockets as u64 + cli + 3 * threads;
     let maxconn = (lim.rlim_cur.min(u64::from(u32::MAX))).saturating_sub(reserved) / 2;
     maxconn.max(100) as u32
 }
@@ -554,7 +578,7 @@ fn global(g: &ast::Global, unrunnable: &mut Vec<(Span, String)>) -> GlobalSettin
             .rev()
             .find(|d| d.word(0) == "node")
             .map(|d| d.word(1).to_string())
-            .unwrap_or_else(hostname),
+            .unwrap_or_else(host_name),
         spread_checks: g
             .directives
             .iter()
@@ -565,6 +589,14 @@ fn global(g: &ast::Global, unrunnable: &mut Vec<(Span, String)>) -> GlobalSettin
             .min(50),
         stats_sockets: g.stats_sockets.clone(),
         stats_timeout_ms: g.stats_timeout.unwrap_or(DEFAULT_STATS_TIMEOUT_MS),
+        stats_maxconn: g.stats_maxconn.unwrap_or(DEFAULT_STATS_MAXCONN),
+        effective_maxconn: 0,
+        description: g
+            .directives
+            .iter()
+            .rev()
+            .find(|d| d.word(0) == "description")
+            .map(|d| d.rest(1).collect::<Vec<_>>().join(" ")),
         case_map: g
             .directives
             .iter()
@@ -574,11 +606,10 @@ fn global(g: &ast::Global, unrunnable: &mut Vec<(Span, String)>) -> GlobalSettin
     }
 }
 
-/// The host name (HAProxy's default `node`).
-fn hostname() -> String {
+/// The machine's name (the default `node`).
+pub fn host_name() -> String {
     let mut buf = [0u8; 256];
-    // SAFETY: gethostname(2) writes at most `buf.len()` bytes into `buf`,
-    // which lives for the call.
+    // SAFETY: gethostname writes at most buf.len() bytes into our buffer.
     let rc = unsafe { libc::gethostname(buf.as_mut_ptr().cast(), buf.len()) };
     if rc != 0 {
         return String::new();
@@ -685,6 +716,7 @@ fn compile_backend(
     defaults: Option<&Proxy>,
     id: u32,
     sections: &crate::http::rules::Sections,
+    g: &ast::Global,
     unrunnable: &mut Vec<(Span, String)>,
 ) -> Backend {
     // The check settings matter only when a server is checked.
@@ -726,6 +758,7 @@ fn compile_backend(
     }
     let mut acls = AclTable::new(p, unrunnable);
     let (tcp, http) = tcp_rules(p, &mut acls, sections);
+    let stats = stats_page(p, &mut acls, g, sections);
     if p.effective_mode() == ast::Mode::Http && !tcp.response.is_empty() {
         acls.unrunnable.push((
             p.span.clone(),
@@ -810,8 +843,85 @@ fn compile_backend(
             }),
         log_targets: Vec::new(),
         error_pages: error_pages(p, sections, acls.unrunnable),
+        stats,
         span: p.span.clone(),
     }
+}
+
+/// The statistics page of a proxy in HTTP mode (a TCP proxy ignores its
+/// `stats` lines, with 2.6's warning).
+fn stats_page(
+    p: &Proxy,
+    acls: &mut AclTable,
+    g: &ast::Global,
+    sections: &crate::http::rules::Sections,
+) -> Option<std::sync::Arc<StatsPage>> {
+    let st = p.stats.as_ref()?;
+    if p.effective_mode() != ast::Mode::Http {
+        return None;
+    }
+    let global = |kw: &str| {
+        g.directives
+            .iter()
+            .rev()
+            .find(|d| d.word(0) == kw)
+            .map(|d| d.rest(1).collect::<Vec<_>>().join(" "))
+    };
+    let realm = st
+        .realm
+        .clone()
+        .unwrap_or_else(|| "HAProxy Statistics".to_string());
+    let mut rules = Vec::new();
+    for r in &st.rules {
+        let cond = r.cond.as_ref().map(|c| acls.cond(c));
+        let how = crate::http::rules::Compile {
+            response: false,
+            literal_redirect: false,
+            sections,
+        };
+        match crate::http::rules::action(&r.words, &how) {
+            Ok(
+                a @ (crate::http::rules::HttpAction::Allow
+                | crate::http::rules::HttpAction::Reply {
+                    reply: crate::http::reply::Reply::ErrorPage(_),
+                    tarpit: false,
+                    local: false,
+                }
+                | crate::http::rules::HttpAction::Auth { .. }),
+            ) => rules.push(crate::http::rules::HttpRule { action: a, cond }),
+            _ => acls.unrunnable.push((
+                r.span.clone(),
+                format!(
+                    "'stats http-request {}'",
+                    r.words.first().map_or("", String::as_str)
+                ),
+            )),
+        }
+    }
+    if st.show_modules {
+        acls.unrunnable
+            .push((st.span.clone(), "'stats show-modules'".into()));
+    }
+    Some(std::sync::Arc::new(StatsPage {
+        uri: st.uri.clone(),
+        realm,
+        users: st.auth.clone(),
+        scope: st.scope.clone(),
+        refresh: st.refresh,
+        hide_version: st.hide_version,
+        show_legends: st.show_legends,
+        node: st.show_node.as_ref().map(|n| {
+            n.clone()
+                .or_else(|| global("node"))
+                .unwrap_or_else(host_name)
+        }),
+        desc: st
+            .show_desc
+            .as_ref()
+            .and_then(|d| d.clone().or_else(|| global("description"))),
+        admin: st.admin.iter().map(|c| acls.cond(c)).collect(),
+        rules,
+    }))
 }
 
 /// The server parameters without an AST field (from `raw`, in order,
@@ -1204,7 +1314,7 @@ mod tests {
             Some("l")
         );
         assert_eq!(rt.backend(BackendId(0)).servers[0].rise, DEFAULT_RISE);
-        assert_eq!(fe.id, 2);
+        assert_eq!(fe.id, 1, "no stats socket: the first proxy is #1");
     }
 
     #[test]

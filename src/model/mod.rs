@@ -83,6 +83,13 @@ pub struct GlobalSettings {
     pub node: String,
     pub stats_sockets: Vec<StatsSocket>,
     pub stats_timeout_ms: u64,
+    /// `stats maxconn` (HAProxy's default 10).
+    pub stats_maxconn: u32,
+    /// The `maxconn` in force: the global one, else what the open files
+    /// limit allows.
+    pub effective_maxconn: u32,
+    /// `description`.
+    pub description: Option<String>,
     /// `h1-case-adjust <from> <to>`: (lower-case name, name as sent).
     pub case_map: Vec<(String, String)>,
 }
@@ -208,6 +215,8 @@ impl ProxyOptions {
 #[derive(Debug)]
 pub struct Frontend {
     pub name: String,
+    /// Its own index in `Runtime::frontends`.
+    pub fid: FrontendId,
     /// HAProxy's proxy id (`iid` in stats; the first user proxy is 2).
     pub id: u32,
     pub mode: Mode,
@@ -226,7 +235,33 @@ pub struct Frontend {
     pub log: log::ProxyLog,
     /// Error pages by status code (`errorfile`, `errorloc`, `http-error`...).
     pub error_pages: crate::http::reply::ErrorPages,
+    /// The statistics page (`stats enable`, ...), when this proxy serves it.
+    pub stats: Option<std::sync::Arc<StatsPage>>,
     pub span: Span,
+}
+
+/// A proxy's statistics page, compiled: its conditions refer to the ACL
+/// table of the proxy that owns it.
+#[derive(Debug)]
+pub struct StatsPage {
+    /// The URI prefix that asks for the page.
+    pub uri: String,
+    pub realm: String,
+    /// `stats auth` accounts (checked when there are no `stats
+    /// http-request` rules).
+    pub users: Vec<(String, String)>,
+    /// `stats scope`: the proxies shown (all when empty).
+    pub scope: Vec<String>,
+    pub refresh: Option<u64>,
+    pub hide_version: bool,
+    pub show_legends: bool,
+    /// The node name and description shown (`stats show-node|show-desc`).
+    pub node: Option<String>,
+    pub desc: Option<String>,
+    /// `stats admin if|unless`: any that holds allows changes.
+    pub admin: Vec<Cond>,
+    /// `stats http-request` rules.
+    pub rules: Vec<crate::http::rules::HttpRule>,
 }
 
 #[derive(Debug)]
@@ -266,6 +301,7 @@ pub struct Backend {
     pub log_targets: crate::log::Targets,
     /// Error pages by status code (`errorfile`, `errorloc`, `http-error`...).
     pub error_pages: crate::http::reply::ErrorPages,
+    pub stats: Option<std::sync::Arc<StatsPage>>,
     pub span: Span,
 }
 

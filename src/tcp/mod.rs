@@ -36,7 +36,10 @@ pub async fn handshake(
         let mut ctx = FetchCtx::new(src, dst, None, &nbsrv);
         ctx.vars = Some(vars);
         match rules::evaluate(&fe.tcp.connection, 0, &fe.acls, &ctx) {
-            Outcome::Reject => return None,
+            Outcome::Reject => {
+                sh.stats.fe[fe.fid.0].inc(crate::stats::counters::C::DeniedConn);
+                return None;
+            }
             o => o == Outcome::ExpectProxy,
         }
     };
@@ -59,6 +62,7 @@ pub async fn handshake(
         let mut ctx = FetchCtx::new(src, dst, None, &nbsrv);
         ctx.vars = Some(vars);
         if rules::evaluate(&fe.tcp.session, 0, &fe.acls, &ctx) == Outcome::Reject {
+            sh.stats.fe[fe.fid.0].inc(crate::stats::counters::C::DeniedSess);
             return None;
         }
     }
@@ -162,6 +166,7 @@ async fn session(
     {
         txn.bytes_in = buf.len() as u64;
         txn.end(b'P', b'R');
+        txn.denied = 1;
         return;
     }
     let nbsrv = |name: &str| sh.nbsrv(name);
@@ -178,9 +183,10 @@ async fn session(
         return;
     };
     let be = sh.rt.backend(be_id);
-    txn.backend = Some(be_id);
+    txn.set_backend(be_id);
     sh.be_conns[be_id.0].fetch_add(1, std::sync::atomic::Ordering::Relaxed);
     let _be_cur = crate::worker::Gauge::new(&sh.be_cur[be_id.0]);
+    crate::stats::backend_assigned(&sh, be_id);
     if !inspect(
         &sh,
         &sock,
@@ -196,6 +202,7 @@ async fn session(
     {
         txn.bytes_in = buf.len() as u64;
         txn.end(b'P', b'R');
+        txn.denied = 2;
         return;
     }
     txn.bytes_in = buf.len() as u64;
@@ -221,10 +228,11 @@ async fn session(
         return;
     };
     txn.queue_done = Some(Instant::now());
-    txn.server = Some(slot.server);
+    txn.set_server(slot.server);
+    crate::stats::server_assigned(&sh, be_id, slot.server, true);
     let connected =
         crate::connect::connect_with_retries(&sh, be_id, &mut slot, addrs, &mut txn.retries).await;
-    txn.server = Some(slot.server);
+    txn.set_server(slot.server);
     let Some(srv) = connected else {
         txn.end(b'S', b'C');
         return;

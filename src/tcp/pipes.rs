@@ -55,6 +55,15 @@ pub fn in_existence() -> usize {
     POOL.get().map_or(0, |p| p.count.load(Ordering::Relaxed))
 }
 
+/// Pipes: the limit, those in use, those idle in the pool (`show info`).
+pub fn usage() -> (usize, usize, usize) {
+    POOL.get().map_or((0, 0, 0), |p| {
+        let idle = p.idle.lock().map_or(0, |i| i.len());
+        let count = p.count.load(Ordering::Relaxed);
+        (p.max, count.saturating_sub(idle), idle)
+    })
+}
+
 /// A pipe from the pool, or a new one; None when `maxpipes` are in use or
 /// the system refuses (the caller then copies through a buffer).
 pub fn get() -> Option<Pipe> {

@@ -403,13 +403,15 @@ fn stats(g: &mut Global, cx: &mut Cx) -> R {
             }
             let rules = AddrRules {
                 port_required: true,
+                port_range_ok: true,
                 ..AddrRules::default()
             };
             let addr = parse_address(cx.word(2), rules)
                 .map_err(|e| cx.alert(format!("'stats socket' : {e}")))?;
+            let params = stats_socket_params(cx)?;
             g.stats_sockets.push(StatsSocket {
                 addr,
-                params: cx.d.rest(3).map(String::from).collect(),
+                params,
                 span: cx.d.span.clone(),
             });
             Ok(())
@@ -422,10 +424,18 @@ fn stats(g: &mut Global, cx: &mut Cx) -> R {
             Err(crate::values::TimeError::BadChar(c)) => {
                 Err(cx.alert(format!("'stats timeout' : unexpected character '{c}'")))
             }
+            // 2.6 prints the NUL ending an empty argument, which cuts its line.
+            Err(crate::values::TimeError::Empty) => {
+                Err(cx.alert("'stats timeout' : unexpected character '"))
+            }
             Err(_) => Err(cx.alert("'stats timeout' expects a positive value")),
         },
         "maxconn" => {
-            g.stats_maxconn = Some(atol(cx.word(2)).max(0) as u32);
+            let n = atol(cx.word(2));
+            if n <= 0 {
+                return Err(cx.alert("'stats maxconn' expects a positive value"));
+            }
+            g.stats_maxconn = Some(n.min(u32::MAX as i64) as u32);
             Ok(())
         }
         "bind-process" => Ok(()),
@@ -433,6 +443,83 @@ fn stats(g: &mut Global, cx: &mut Cx) -> R {
             "'stats' only supports 'socket', 'maxconn', 'bind-process' and 'timeout' (got '{w}')"
         ))),
     }
+}
+
+/// The bind parameters after `stats socket <addr>`, checked as 2.6 checks
+/// them (its messages quote the inner message: `'stats socket' : '...'`).
+fn stats_socket_params(cx: &mut Cx) -> Result<Vec<String>, Diagnostic> {
+    use super::bind::BIND_PARAMS;
+    use super::server::Arity;
+    let wrap = |cx: &Cx, m: String| cx.alert(format!("'stats socket' : '{m}'"));
+    let mut out = Vec::new();
+    let mut i = 3;
+    while i < cx.nwords() {
+        let kw = cx.word(i).to_string();
+        let Some(param) = BIND_PARAMS.iter().find(|p| p.name == kw) else {
+            let hint = match crate::suggest::suggest(&kw, BIND_PARAMS.iter().map(|p| p.name)) {
+                Some(s) => format!(" Did you mean '{s}' maybe ?"),
+                None => String::new(),
+            };
+            return Err(cx.alert(format!("'stats socket' : unknown keyword '{kw}'.{hint}")));
+        };
+        let value = cx.word(i + 1).to_string();
+        let has_value = i + 1 < cx.nwords();
+        let bad = match kw.as_str() {
+            "level" if !has_value => Some("'level' : missing level".to_string()),
+            "level" if !matches!(value.as_str(), "user" | "operator" | "admin") => Some(format!(
+                "'level' only supports 'user', 'operator', and 'admin' (got '{value}')"
+            )),
+            "expose-fd" if !has_value => Some("'expose-fd' : missing fd type".to_string()),
+            "expose-fd" if value != "listeners" => Some(format!(
+                "'expose-fd' only supports 'listeners' (got '{value}')"
+            )),
+            "severity-output" if !has_value => {
+                Some("'severity-output' : missing severity format".to_string())
+            }
+            "severity-output" if !matches!(value.as_str(), "none" | "number" | "string") => {
+                Some(format!(
+                    "'severity-output' only supports 'none', 'number', and 'string' (got '{value}')"
+                ))
+            }
+            "mode" if value.is_empty() || !value.bytes().all(|b| (b'0'..=b'7').contains(&b)) => {
+                Some(format!(
+                    "'mode' : missing or invalid mode '{value}' (octal integer expected)"
+                ))
+            }
+            "user" if !has_value => Some("'user' : missing user name".to_string()),
+            "user" if !lookup_id(&value, false) => {
+                Some(format!("'user' : unknown user name '{value}'"))
+            }
+            "group" if !has_value => Some("'group' : missing group name".to_string()),
+            "group" if !lookup_id(&value, true) => {
+                Some(format!("'group' : unknown group name '{value}'"))
+            }
+            "name" if !has_value => Some("'name' : missing name".to_string()),
+            "id" if !has_value => Some("'id' : expects an integer argument".to_string()),
+            "id" if value.parse::<i64>().is_err() => Some(format!(
+                "'id' : expects an integer argument, found '{value}'"
+            )),
+            _ if param.arity != Arity::Flag && !has_value => {
+                Some(format!("'{kw}' : missing value"))
+            }
+            _ => None,
+        };
+        if let Some(m) = bad {
+            return Err(wrap(cx, m));
+        }
+        if kw == "process" {
+            cx.warn(format!(
+                "'stats socket' : 'process {value}' on 'bind' lines is deprecated and will be removed in 2.7."
+            ));
+        }
+        out.push(kw);
+        if param.arity != Arity::Flag {
+            out.push(value);
+            i += 1;
+        }
+        i += 1;
+    }
+    Ok(out)
 }
 
 fn nbproc(_: &mut Global, cx: &mut Cx) -> R {

@@ -1259,15 +1259,14 @@ fn one_or_more(_: &mut Proxy, cx: &mut Cx) -> R {
     Ok(())
 }
 
-fn stats(_: &mut Proxy, cx: &mut Cx) -> R {
+/// `stats enable|uri|realm|auth|scope|refresh|hide-version|show-*|admin|http-request ...`
+fn stats(p: &mut Proxy, cx: &mut Cx) -> R {
     const SUB: &[&str] = &[
         "admin",
         "auth",
-        "bind-process",
         "enable",
         "hide-version",
         "http-request",
-        "maxconn",
         "realm",
         "refresh",
         "scope",
@@ -1275,20 +1274,151 @@ fn stats(_: &mut Proxy, cx: &mut Cx) -> R {
         "show-legends",
         "show-modules",
         "show-node",
-        "socket",
-        "timeout",
         "uri",
     ];
     const EXPECTS: &str = "expects 'admin', 'uri', 'realm', 'auth', 'scope', 'enable', 'hide-version', 'show-node', 'show-desc' or 'show-legends'.";
-    let sub = cx.word(1);
+    let sub = cx.word(1).to_string();
     let tight = |m: String| Diagnostic::alert(Loc::ParsingTight(cx.d.span.clone()), m);
+    let defaults = p.kind == ProxyKind::Defaults;
+    // A proxy's own `stats` line leaves the settings of its defaults section
+    // (2.6 detaches from them before reading the line).
+    if p.stats.as_ref().is_some_and(|s| s.inherited) {
+        p.stats = None;
+    }
     if sub.is_empty() {
         return Err(tight(format!("missing keyword in 'stats', {EXPECTS}")));
     }
-    if !SUB.contains(&sub) || sub == "bind-process" {
+    if !SUB.contains(&sub.as_str()) {
         return Err(tight(format!("unknown stats parameter '{sub}', {EXPECTS}")));
     }
+    if defaults && sub == "admin" {
+        return Err(tight(
+            "'stats admin' not allowed in 'defaults' section.".into(),
+        ));
+    }
+    if defaults && sub == "http-request" {
+        return Err(tight("'stats' not allowed in 'defaults' section.".into()));
+    }
+    let span = cx.d.span.clone();
+    let page = p.stats.get_or_insert_with(|| StatsPage::new(span));
+    let arg = cx.word(2).to_string();
+    match sub.as_str() {
+        "admin" => {
+            if arg != "if" && arg != "unless" {
+                return Err(cx.alert(
+                    "'stats admin' requires either 'if' or 'unless' followed by a condition.",
+                ));
+            }
+            let mut cond = Condition {
+                negate: arg == "unless",
+                words: words_from(cx, 3),
+                terms: Vec::new(),
+            };
+            compile_condition(&mut cond, &p.acls).map_err(|e| {
+                cx.alert(format!(
+                    "error detected while parsing a 'stats admin' rule : {e}."
+                ))
+            })?;
+            page.admin.push(cond);
+        }
+        "uri" if arg.is_empty() => return Err(cx.alert("'uri' needs an URI prefix.")),
+        "uri" => page.uri = arg,
+        "realm" if arg.is_empty() => return Err(cx.alert("'realm' needs an realm name.")),
+        "realm" => page.realm = Some(arg.replace('\\', "")),
+        "auth" if arg.is_empty() => return Err(cx.alert("'auth' needs a user:password account.")),
+        "auth" => {
+            let (user, pass) = arg.split_once(':').unwrap_or((arg.as_str(), ""));
+            page.auth.push((user.to_string(), pass.to_string()));
+        }
+        "scope" if arg.is_empty() => return Err(cx.alert("'scope' needs a proxy name.")),
+        "scope" => page
+            .scope
+            .push(if arg == "." { p.name.clone() } else { arg }),
+        "refresh" => page.refresh = Some(refresh_seconds(&arg).map_err(tight)?),
+        "hide-version" => page.hide_version = true,
+        "show-legends" => page.show_legends = true,
+        "show-modules" => page.show_modules = true,
+        "show-node" => {
+            let ok = arg
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_' || c == '.');
+            if !ok {
+                return Err(tight("'stats show-node' invalid node name - should be a stringwith digits(0-9), letters(A-Z, a-z), hyphen(-) or underscode(_).".into()));
+            }
+            page.show_node = Some(Some(arg).filter(|a| !a.is_empty()));
+        }
+        "show-desc" => {
+            let text = cx.d.rest(2).collect::<Vec<_>>().join(" ");
+            page.show_desc = Some(Some(text).filter(|t| !t.is_empty()));
+        }
+        "http-request" => {
+            // Any unconditional rule makes the following ones dead code.
+            if page.rules.last().is_some_and(|r| r.cond.is_none()) {
+                cx.push(Diagnostic::warning(
+                    Loc::ParsingTight(cx.d.span.clone()),
+                    "previous 'stats' action has no condition attached, further entries are NOOP.",
+                ));
+            }
+            let owner = format!("{} '{}'", p.kind.label(), p.name);
+            let words = words_from(cx, 1);
+            super::rules::check_rule(&words, &owner, &cx.d.span, cx.diags)?;
+            let (action, mut cond) = split_condition(&words[1..]);
+            if let Some(c) = &mut cond {
+                compile_condition(c, &p.acls).map_err(|e| {
+                    Diagnostic::abort(
+                        Loc::Parsing(cx.d.span.clone()),
+                        format!(
+                            "error detected while parsing an 'http-request {}' condition : {e}.",
+                            cx.word(2)
+                        ),
+                    )
+                })?;
+            }
+            let Some(page) = p.stats.as_mut() else {
+                return Ok(());
+            };
+            page.rules.push(Rule {
+                keyword: "http-request".into(),
+                words: action.to_vec(),
+                cond,
+                span: cx.d.span.clone(),
+                translated_from: None,
+            });
+        }
+        // `enable`: the page exists with its defaults.
+        _ => {}
+    }
     Ok(())
+}
+
+/// A `stats refresh` delay in seconds (a unit may follow the number).
+fn refresh_seconds(text: &str) -> Result<u64, String> {
+    let digits = text.bytes().take_while(u8::is_ascii_digit).count();
+    let bad =
+        |c: char| format!("unexpected character '{c}' in argument to stats refresh interval.");
+    if digits == 0 {
+        // 2.6 prints the NUL that ends an empty argument, cutting its line.
+        return Err(match text.chars().next() {
+            Some(c) => bad(c),
+            None => "unexpected character '".into(),
+        });
+    }
+    let overflow = || {
+        format!("timer overflow in argument <{text}> to stats refresh interval, maximum value is 2147483647 s (~68 years).")
+    };
+    if digits == text.len() {
+        let n: u64 = text.parse().map_err(|_| overflow())?;
+        return if n > i32::MAX as u64 {
+            Err(overflow())
+        } else {
+            Ok(n)
+        };
+    }
+    match parse_time_ms(text) {
+        Ok(ms) => Ok(ms.div_ceil(1000)),
+        Err(TimeError::BadChar(c)) => Err(bad(c)),
+        Err(_) => Err(overflow()),
+    }
 }
 
 /// `capture cookie <name> len <n>`, `capture request|response header <name> len <n>`

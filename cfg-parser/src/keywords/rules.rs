@@ -349,6 +349,7 @@ const HTTP_ARGS: &[(&str, Check)] = &[
     ("del-acl", one_arg_file),
     ("del-map", one_arg_file),
     ("set-map", two_args_file),
+    ("use-service", use_service),
 ];
 
 /// Checkers of the tcp rule sets (2.6's built-in tcp actions word their
@@ -361,6 +362,7 @@ const TCP_ARGS: &[(&str, Check)] = &[
     ("expect-netscaler-cip", expect_layer4),
     ("capture", tcp_capture),
     ("track-sc", tcp_track_sc),
+    ("use-service", use_service),
 ];
 
 /// Checkers of actions registered for every rule set.
@@ -1067,6 +1069,31 @@ fn set_nice(a: &mut Act) -> Result<usize, Fail> {
         return Err("expects exactly 1 argument (integer value)"
             .to_string()
             .into());
+    }
+    Ok(1)
+}
+
+/// `use-service NAME`: the only service of this build is 2.6's Prometheus
+/// exporter, which answers HTTP requests only. 2.6 words the errors with
+/// its first two words, which are not the same ones in tcp rules.
+fn use_service(a: &mut Act) -> Result<usize, Fail> {
+    let tcp = a.kw.starts_with("tcp-");
+    let (first, second) = if tcp {
+        (a.kw, a.set)
+    } else {
+        (a.name, a.arg(0))
+    };
+    let fail = |m: String| if tcp { Fail::Full(m) } else { Fail::Msg(m) };
+    if a.arg(0).is_empty() {
+        return Err(fail(format!("'{first}' expects a service name.")));
+    }
+    if a.arg(0) != "prometheus-exporter" {
+        return Err(fail(format!("'{second}' unknown service name.")));
+    }
+    if tcp {
+        return Err(Fail::Full(
+            "Prometheus exporter service only available on 'http-request' rulesets".into(),
+        ));
     }
     Ok(1)
 }
