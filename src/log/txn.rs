@@ -61,6 +61,10 @@ pub struct TxnLog {
     pub in_adjust: Option<i64>,
     /// The connection in the registry of live streams (`show sess`).
     pub sess: Option<std::sync::Arc<crate::stats::sess::SessInfo>>,
+    /// A `monitor-uri` request: counted, never logged (as in 2.6).
+    pub monitor: bool,
+    /// A HEAD request: what the proxy answers itself has no body.
+    pub head_request: bool,
 }
 
 /// Streams started by this process, numbering them from 0.
@@ -97,6 +101,8 @@ impl TxnLog {
             uniq: STREAMS.fetch_add(1, Ordering::Relaxed),
             denied: 0,
             intercepted: false,
+            monitor: false,
+            head_request: false,
             req_counted: false,
             stats_backend: None,
             reused: false,
@@ -221,6 +227,9 @@ impl TxnLog {
 /// those without error, `log-separate-errors` raises errors to `err`.
 pub fn emit(sh: &Shared, fe: &Frontend, txn: &TxnLog, addrs: (SocketAddr, SocketAddr)) {
     crate::stats::stream_end(sh, fe.fid.0, txn);
+    if txn.monitor {
+        return;
+    }
     let log = &fe.log;
     let Some(fmt) = log.format.as_ref().filter(|_| log.logs()) else {
         return;
