@@ -336,6 +336,25 @@ pub fn run(rt: Runtime, reuseport: bool, mut ctl: Control) -> Result<(), RunErro
                 Signal::Soft => break,
             }
         }
+        // `grace`: the process says it is stopping (the `stopping` fetch,
+        // for `monitor fail`) and keeps serving a while first.
+        crate::acl::STOPPING.store(true, Ordering::SeqCst);
+        if let Some(ms) = shared.rt.global.grace_ms {
+            let notice = |m: &str| {
+                if !ctl.quiet {
+                    eprintln!("{:<10} ({}) : {m}", "[NOTICE]", std::process::id());
+                }
+            };
+            notice(&format!("Scheduling a soft-stop in {ms} ms."));
+            let end = tokio::time::Instant::now() + std::time::Duration::from_millis(ms);
+            loop {
+                tokio::select! {
+                    _ = tokio::time::sleep_until(end) => break,
+                    s = signals.next() => if let Signal::Hard(sig) = s { die(sig) },
+                }
+            }
+            notice("Grace period expired, proceeding with soft-stop now.");
+        }
         // Soft stop: no new connections; what is in flight finishes.
         shared.stopping.store(true, Ordering::SeqCst);
         crate::health::stop(&shared);

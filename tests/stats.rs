@@ -1501,3 +1501,122 @@ fn prometheus_metrics_as_2_6() {
         assert!(mo == mt, "exchange {i}:\n{}", explain(&mt, &mo));
     }
 }
+
+const MONITOR_CFG: &str = "global
+    nbthread 1
+    grace 1s
+    stats socket {dir}/admin.sock level admin
+defaults
+    mode http
+    timeout connect 2s
+    timeout client 10s
+    timeout server 10s
+frontend fe
+    bind {fe}
+    monitor-uri /health
+    monitor fail if { nbsrv(be) lt 1 } || { stopping }
+    http-request deny if { path /health }
+    http-request return status 503 content-type text/plain string bye if { path /st } { stopping }
+    default_backend be
+backend be
+    server s1 {s1}
+";
+
+#[test]
+fn monitor_uri_and_grace_as_2_6() {
+    let s1 = Backend::http("s1");
+    let cfg = |dir: &Path| {
+        MONITOR_CFG
+            .replace("{dir}", &dir.display().to_string())
+            .replace("{s1}", &s1.addr.to_string())
+    };
+    let close = "Host: t\r\nConnection: close\r\n\r\n";
+    // The monitor's answers, the counters they leave, then a soft stop:
+    // its grace period answers 503 (`stopping`) before the process goes.
+    let drive = |px: &mut Proxy, sock: &Path| -> Vec<String> {
+        let mut out = vec![
+            http_raw(px.addr, &format!("GET /health HTTP/1.1\r\n{close}")),
+            http_raw(px.addr, &format!("HEAD /health HTTP/1.1\r\n{close}")),
+            http_raw(px.addr, &format!("GET http://t/health HTTP/1.1\r\n{close}")),
+            http_raw(px.addr, "GET /health HTTP/1.0\r\n\r\n"),
+            http_raw(
+                px.addr,
+                &format!("GET /health HTTP/1.1\r\nHost: t\r\n\r\nGET /health HTTP/1.1\r\n{close}"),
+            ),
+        ];
+        // Not the monitor URI: the rules and the server see these.
+        for path in ["/health?x=1", "/other"] {
+            let r = http_raw(px.addr, &format!("GET {path} HTTP/1.1\r\n{close}"));
+            out.push(r.lines().next().unwrap_or("").to_string());
+        }
+        assert_eq!(cli(sock, "disable server be/s1"), "\n");
+        out.push(http_raw(
+            px.addr,
+            &format!("GET /health HTTP/1.1\r\n{close}"),
+        ));
+        assert_eq!(cli(sock, "enable server be/s1"), "\n");
+        wait_field(sock, "fe/FRONTEND", "req_tot", "9");
+        let rows = stat(sock);
+        for name in [
+            "stot",
+            "req_tot",
+            "intercepted",
+            "dreq",
+            "ereq",
+            "hrsp_2xx",
+            "hrsp_4xx",
+            "hrsp_5xx",
+        ] {
+            out.push(format!("{name}={}", field(&rows, "fe/FRONTEND", name)));
+        }
+        px.signal(libc::SIGUSR1);
+        std::thread::sleep(Duration::from_millis(300));
+        out.push(http_raw(
+            px.addr,
+            &format!("GET /health HTTP/1.1\r\n{close}"),
+        ));
+        out.push(http_raw(px.addr, &format!("GET /st HTTP/1.1\r\n{close}")));
+        let (code, err) = px.wait_exit(Duration::from_secs(10)).expect("soft stop");
+        out.push(format!("exit {code}"));
+        // The notices of the soft stop (pids masked).
+        for l in err.lines().filter(|l| l.starts_with("[NOTICE]")) {
+            out.push(l.split_once(") : ").map_or(l, |(_, m)| m).to_string());
+        }
+        out
+    };
+    let ours_dir = dir_of("monitor-ours");
+    let mut ours = Proxy::start("monitor-ours", &cfg(&ours_dir));
+    let got = drive(&mut ours, &ours_dir.join("admin.sock"));
+    let ok = "HTTP/1.1 200 OK\r\ncontent-length: 58\r\ncache-control: no-cache\r\ncontent-type: text/html\r\nconnection: close\r\n";
+    assert_eq!(
+        got[0],
+        format!("{ok}\r\n<html><body><h1>200 OK</h1>\nService ready.\n</body></html>\n")
+    );
+    assert_eq!(got[1], format!("{ok}\r\n"), "HEAD: no body");
+    assert!(got[2].starts_with(ok) && got[3].contains("connection: close\r\n"));
+    assert_eq!(got[4].matches("Service ready.").count(), 2, "{}", got[4]);
+    assert_eq!(got[5], "HTTP/1.1 403 Forbidden");
+    assert_eq!(got[6], "HTTP/1.1 200 OK");
+    assert!(got[7].starts_with("HTTP/1.1 503 Service Unavailable\r\n"));
+    assert_eq!(
+        got[8..16].join(" "),
+        "stot=8 req_tot=9 intercepted=7 dreq=1 ereq=0 hrsp_2xx=7 hrsp_4xx=1 hrsp_5xx=1"
+    );
+    assert!(
+        got[16].starts_with("HTTP/1.1 503 Service Unavailable\r\n"),
+        "{}",
+        got[16]
+    );
+    assert!(
+        got[17].starts_with("HTTP/1.1 503 Service Unavailable\r\n") && got[17].ends_with("bye")
+    );
+    assert_eq!(
+        got[18..].join("\n"),
+        "exit 0\nScheduling a soft-stop in 1000 ms.\nGrace period expired, proceeding with soft-stop now."
+    );
+    let Some(bin) = oracle() else { return };
+    let theirs_dir = dir_of("monitor-2.6");
+    let mut theirs = Proxy::start_binary(&bin, "monitor-2.6", &cfg(&theirs_dir));
+    let want = drive(&mut theirs, &theirs_dir.join("admin.sock"));
+    assert_eq!(got, want);
+}

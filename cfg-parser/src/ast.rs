@@ -57,6 +57,8 @@ pub struct Global {
     pub gid: Option<u32>,
     pub chroot: Option<String>,
     pub hard_stop_after: Option<u64>,
+    /// `grace`: how long a soft-stopping process keeps serving (ms).
+    pub grace: Option<u64>,
     pub zero_warning: bool,
     pub nosplice: bool,
     pub maxpipes: Option<u32>,
@@ -372,6 +374,10 @@ pub struct Proxy {
     /// The statistics page settings (`stats ...` lines): the defaults
     /// section's until the proxy has `stats` lines of its own.
     pub stats: Option<StatsPage>,
+    /// `monitor-uri` (inherited from defaults).
+    pub monitor_uri: Option<String>,
+    /// `monitor fail` conditions, any of which fails the monitor URI.
+    pub monitor_fail: Vec<(Condition, Span)>,
 }
 
 /// `stats enable|uri|realm|auth|scope|refresh|admin|http-request|...` of
@@ -468,6 +474,8 @@ impl Proxy {
             directives: Vec::new(),
             disabled: false,
             stats: None,
+            monitor_uri: None,
+            monitor_fail: Vec::new(),
         }
     }
 
@@ -484,6 +492,7 @@ impl Proxy {
         p.use_backends.clear();
         p.rules.clear();
         p.directives.clear();
+        p.monitor_fail.clear();
         if let Some(s) = &mut p.stats {
             s.inherited = true;
         }

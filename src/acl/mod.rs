@@ -447,6 +447,7 @@ pub fn fetch(name: &str, args: &[String], ctx: &FetchCtx) -> Vec<Sample> {
             };
             found.into_iter().collect()
         }
+        "stopping" => vec![Sample::Bool(STOPPING.load(Ordering::Relaxed))],
         "nbsrv" => args
             .first()
             .and_then(|b| (ctx.nbsrv)(b))
@@ -455,6 +456,10 @@ pub fn fetch(name: &str, args: &[String], ctx: &FetchCtx) -> Vec<Sample> {
         _ => vec![],
     }
 }
+
+/// Set once the process received its soft-stop signal (the `stopping`
+/// fetch), `grace` included.
+pub static STOPPING: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
 
 /// Fetches this runtime implements; a config naming another one is
 /// refused at start-up (never silently evaluated as "no sample").
@@ -529,6 +534,7 @@ pub const RUNNABLE_FETCHES: &[&str] = &[
     "req.rdp_cookie_cnt",
     "rdp_cookie_cnt",
     "nbsrv",
+    "stopping",
     "res.len",
     "res.payload",
     "res.ssl_hello_type",

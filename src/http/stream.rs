@@ -133,6 +133,7 @@ pub async fn serve(sh: Arc<Shared>, fe_id: FrontendId, sock: TcpStream, conn: Ac
         // 2.6 counts a head in its internal form: 4 bytes fewer per header
         // line than on the wire.
         lg.request_bytes = Some((cli.head_len as u64).saturating_sub(4 * req.headers.len() as u64));
+        lg.head_request = req.method == "HEAD";
         sh.stats.fe[fe_id.0].inc(crate::stats::counters::C::H1OpenStreams);
         if let Some(s) = &lg.sess {
             s.calls.fetch_add(1, Ordering::Relaxed);
@@ -248,6 +249,35 @@ async fn handle_request(
     base.vars = Some(vars);
     base.userlists = &sh.rt.userlists;
     crate::stats::request_started(sh, fe.fid.0, lg);
+    // `monitor-uri`: answered before any http-request rule.
+    if fe
+        .monitor_uri
+        .as_deref()
+        .is_some_and(|m| monitor_matches(m, &req.uri))
+    {
+        let mut ctx = FetchCtx::new(src, dst, Some(&req), &nbsrv);
+        ctx.vars = Some(vars);
+        ctx.userlists = &sh.rt.userlists;
+        let fail = fe
+            .monitor_fail
+            .iter()
+            .any(|c| crate::acl::eval_cond(Some(c), &fe.acls, &ctx));
+        let code = if fail { 503 } else { 200 };
+        lg.end(b'L', b'R');
+        lg.intercepted = true;
+        lg.monitor = true;
+        let closing = close || body != BodyKind::None || req.minor == 0;
+        let page = error_page(fe, None, code, closing, &ctx);
+        return reply(
+            cli,
+            after_rules(fe, None, &ctx, page),
+            &mut close,
+            body,
+            cto,
+            (lg, i32::from(code)),
+        )
+        .await;
+    }
     // `unique-id-format`: made once the request head is in.
     if let Some(fmt) = &fe.log.unique_id {
         let rec = lg.light(fe, (src, dst));
@@ -767,6 +797,23 @@ async fn stats_page(
     .await
 }
 
+/// Whether a request for `uri` asks for the monitor URI `monitor`: the
+/// same URI, or (for a monitor URI that is a path) the same path and
+/// query in an absolute URI.
+fn monitor_matches(monitor: &str, uri: &str) -> bool {
+    if uri == monitor {
+        return true;
+    }
+    if !monitor.starts_with('/') {
+        return false;
+    }
+    let path = match uri.find("://") {
+        Some(i) => uri[i + 3..].find('/').map_or("", |j| &uri[i + 3 + j..]),
+        None => uri,
+    };
+    path == monitor
+}
+
 /// The status code of a generated response head.
 fn status_of(head: &[u8]) -> i32 {
     head.get(9..12)
@@ -791,9 +838,15 @@ async fn reply(
     cto: Option<std::time::Duration>,
     (lg, status): (&mut TxnLog, i32),
 ) -> Outcome {
-    let (bytes, closes) = page;
+    let (mut bytes, closes) = page;
     if body != BodyKind::None || closes {
         *close = true;
+    }
+    // A HEAD request gets the head alone (and logs its size), as in 2.6.
+    if lg.head_request {
+        if let Some(i) = bytes.windows(4).position(|w| w == b"\r\n\r\n") {
+            bytes.truncate(i + 4);
+        }
     }
     lg.status = status;
     if write_all(&mut cli.io, &bytes, cto).await.is_err() {

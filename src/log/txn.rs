@@ -67,6 +67,10 @@ pub struct TxnLog {
     pub redispatched: bool,
     /// The connection in the registry of live streams (`show sess`).
     pub sess: Option<std::sync::Arc<crate::stats::sess::SessInfo>>,
+    /// A `monitor-uri` request: counted, never logged (as in 2.6).
+    pub monitor: bool,
+    /// A HEAD request: what the proxy answers itself has no body.
+    pub head_request: bool,
 }
 
 /// Streams started by this process, numbering them from 0.
@@ -107,6 +111,8 @@ impl TxnLog {
             request_bytes: None,
             denied: 0,
             intercepted: false,
+            monitor: false,
+            head_request: false,
             req_counted: false,
             stats_backend: None,
             reused: false,
@@ -236,6 +242,9 @@ pub fn emit(
     vars: &crate::vars::Vars,
 ) {
     crate::stats::stream_end(sh, fe.fid.0, txn);
+    if txn.monitor {
+        return;
+    }
     if !txn.logged {
         write(sh, fe, txn, (addrs, vars), false);
     }

@@ -142,6 +142,11 @@ pub fn compile(cfg: &Config) -> Runtime {
             }
         }
         let stats = stats_page(p, &mut acls, &cfg.global, &sections);
+        let monitor_uri = p
+            .monitor_uri
+            .clone()
+            .filter(|_| p.effective_mode() == ast::Mode::Http);
+        let monitor_fail = p.monitor_fail.iter().map(|(c, _)| acls.cond(c)).collect();
         frontends.push(Frontend {
             name: p.name.clone(),
             fid,
@@ -159,6 +164,8 @@ pub fn compile(cfg: &Config) -> Runtime {
             log: super::log::proxy_log(p, &global_logs, acls.unrunnable),
             error_pages: error_pages(p, &sections, acls.unrunnable),
             stats,
+            monitor_uri,
+            monitor_fail,
             span: p.span.clone(),
         });
     }
@@ -559,6 +566,7 @@ fn global(g: &ast::Global, unrunnable: &mut Vec<(Span, String)>) -> GlobalSettin
             .and_then(|d| d.word(1).parse().ok()),
         cpu_map: cpu_map(g, unrunnable),
         hard_stop_after_ms: g.hard_stop_after,
+        grace_ms: g.grace.filter(|ms| *ms > 0),
         nosplice: g.nosplice,
         maxpipes: g.maxpipes,
         pipesize: tune("tune.pipesize", 0),
@@ -1164,9 +1172,12 @@ impl<'p> AclTable<'p> {
     }
 
     fn cond(&mut self, c: &Condition) -> Cond {
+        // An alternative without terms does not exist for HAProxy (a
+        // condition without any term never holds).
         let alternatives = c
             .terms
             .iter()
+            .filter(|and| !and.is_empty())
             .map(|and| {
                 and.iter()
                     .map(|t| {

@@ -66,6 +66,9 @@ pub struct GlobalSettings {
     /// `cpu-map` lines.
     pub cpu_map: Vec<crate::cpumap::Entry>,
     pub hard_stop_after_ms: Option<u64>,
+    /// `grace`: a soft stop waits this long, still serving, before it
+    /// closes the listeners.
+    pub grace_ms: Option<u64>,
     pub nosplice: bool,
     pub maxpipes: Option<u32>,
     /// `tune.pipesize` in bytes (0: the kernel's default).
@@ -237,6 +240,10 @@ pub struct Frontend {
     pub error_pages: crate::http::reply::ErrorPages,
     /// The statistics page (`stats enable`, ...), when this proxy serves it.
     pub stats: Option<std::sync::Arc<StatsPage>>,
+    /// `monitor-uri` (HTTP mode), and the `monitor fail` conditions that
+    /// turn its 200 into a 503.
+    pub monitor_uri: Option<String>,
+    pub monitor_fail: Vec<Cond>,
     pub span: Span,
 }
 

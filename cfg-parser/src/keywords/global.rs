@@ -390,6 +390,11 @@ fn hard_stop_after(g: &mut Global, cx: &mut Cx) -> R {
     Ok(())
 }
 
+fn grace(g: &mut Global, cx: &mut Cx) -> R {
+    g.grace = time_arg(cx)?;
+    Ok(())
+}
+
 fn time_setting(_: &mut Global, cx: &mut Cx) -> R {
     time_arg(cx).map(|_| ())
 }
@@ -1043,7 +1048,7 @@ pub static GLOBAL_KEYWORDS: &[Kw] = &[
     Kw::new("external-check", ALL, any).support(Support::Unsupported("external checks")),
     Kw::new("fd-hard-limit", ALL, once_int_setting),
     Kw::new("gid", ALL, gid),
-    Kw::new("grace", ALL, time_setting),
+    Kw::new("grace", ALL, grace),
     Kw::new("group", ALL, group),
     Kw::new("h1-accept-payload-with-any-method", ALL, flag),
     Kw::new("h1-case-adjust", ALL, h1_case_adjust),

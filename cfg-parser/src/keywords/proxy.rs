@@ -1449,7 +1449,9 @@ fn capture(p: &mut Proxy, cx: &mut Cx) -> R {
     }
 }
 
-fn monitor(_: &mut Proxy, cx: &mut Cx) -> R {
+/// `monitor fail if|unless <cond>`: the `monitor-uri` answers 503 while
+/// the condition holds.
+fn monitor(p: &mut Proxy, cx: &mut Cx) -> R {
     if cx.word(1) != "fail" {
         return Err(cx.alert("'monitor' only supports 'fail'."));
     }
@@ -1458,6 +1460,27 @@ fn monitor(_: &mut Proxy, cx: &mut Cx) -> R {
             cx.alert("'monitor fail' requires either 'if' or 'unless' followed by a condition.")
         );
     }
+    let mut cond = Condition {
+        negate: cx.word(2) == "unless",
+        words: words_from(cx, 3),
+        terms: Vec::new(),
+    };
+    compile_condition(&mut cond, &p.acls).map_err(|e| {
+        cx.alert(format!(
+            "error detected while parsing a 'monitor fail' condition : {e}."
+        ))
+    })?;
+    p.monitor_fail.push((cond, cx.d.span.clone()));
+    Ok(())
+}
+
+/// `monitor-uri <uri>`: requests for it are answered by the proxy itself.
+fn monitor_uri(p: &mut Proxy, cx: &mut Cx) -> R {
+    if cx.word(1).is_empty() {
+        return Err(cx.alert("'monitor-uri' expects an URI."));
+    }
+    cx.max_args(1)?;
+    p.monitor_uri = Some(cx.word(1).to_string());
     Ok(())
 }
 
@@ -2159,7 +2182,7 @@ pub static PROXY_KEYWORDS: &[Kw] = &[
     Kw::new("mode", ALL, mode),
     Kw::new("monitor", FE, monitor),
     Kw::new("monitor-net", FE_DEF, legacy_monitor_net),
-    Kw::new("monitor-uri", FE_DEF, one_or_more),
+    Kw::new("monitor-uri", FE_DEF, monitor_uri),
     Kw::new("no", ALL, no),
     Kw::new("option", ALL, option),
     Kw::new("persist", BE_DEF, any),
