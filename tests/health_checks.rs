@@ -911,6 +911,12 @@ fn sessions_stay_without_on_marked_down() {
     let (px, log) = start(ours(), "keep-sessions", &cfg);
     let mut c = TcpStream::connect(px.addr).expect("connect");
     c.set_read_timeout(Some(Duration::from_secs(5))).ok();
+    // The session reaches its server before the server goes DOWN (on a
+    // busy machine the proxy may take a moment to connect).
+    let deadline = Instant::now() + LONG;
+    while s.conns.lock().unwrap().is_empty() && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(10));
+    }
     check.set(Mode::Refuse);
     assert!(
         log.wait_for("Server keep/s is DOWN", LONG),
